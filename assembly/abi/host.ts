@@ -1,0 +1,78 @@
+// Thin, allocation-free wrappers over the host functions. Results that the host writes into guest
+// memory stay valid until the current callback returns (see ./memory.ts).
+import * as imp from "./imports";
+import { Status, LogLevel, StreamType } from "./enums";
+import { RET, retPtr, retSize, retCas, retU64, Bytes } from "./memory";
+
+// ---- logging: the level is read once per configure, so a disabled level costs no host call ----
+let currentLogLevel: u32 = LogLevel.INFO;
+
+export function refreshLogLevel(): void {
+  if (imp.proxy_get_log_level(RET) == Status.OK) currentLogLevel = load<u32>(RET);
+}
+export function logEnabled(level: u32): bool { return level >= currentLogLevel; }
+export function log(level: u32, message: string): void {
+  if (level < currentLogLevel) return;
+  const bytes = String.UTF8.encode(message);
+  imp.proxy_log(level, changetype<usize>(bytes), <usize>bytes.byteLength);
+}
+
+// ---- time ----
+export function nowMs(): i64 {
+  imp.proxy_get_current_time_nanoseconds(RET + 16);
+  return <i64>(retU64() / 1_000_000);
+}
+
+// ---- buffers ----
+/** Reads a whole host buffer; on OK the bytes are at hostPtr()/hostSize(). */
+export function readBuffer(bufferType: u32, size: usize): u32 {
+  store<u64>(RET, 0);
+  return imp.proxy_get_buffer_bytes(bufferType, 0, <u32>size, RET, RET + 4);
+}
+@inline export function hostPtr(): usize { return retPtr(); }
+@inline export function hostSize(): usize { return retSize(); }
+@inline export function hostCas(): u32 { return retCas(); }
+
+// ---- headers ----
+/** Looks up a header; on OK the value is at hostPtr()/hostSize(). NOT_FOUND when absent. */
+export function getHeader(mapType: u32, name: Bytes): u32 {
+  store<u64>(RET, 0);
+  return imp.proxy_get_header_map_value(mapType, name.ptr, name.length, RET, RET + 4);
+}
+
+// ---- stream control ----
+export function continueRequest(): u32 { return imp.proxy_continue_stream(StreamType.HTTP_REQUEST); }
+export function setEffectiveContext(contextId: u32): u32 { return imp.proxy_set_effective_context(contextId); }
+
+/** Sends a local reply. `headers` is a serialized header-pair buffer (or 0/0). */
+export function sendLocalResponse(status: u32, details: Bytes, bodyPtr: usize, bodySize: usize,
+                                  headersPtr: usize, headersSize: usize): u32 {
+  return imp.proxy_send_local_response(status, details.ptr, details.length, bodyPtr, bodySize,
+                                       headersPtr, headersSize, -1);
+}
+
+// ---- shared data ----
+/** Reads a shared-data value; on OK the bytes are at hostPtr()/hostSize() and the cas in hostCas(). */
+export function sharedGet(keyPtr: usize, keySize: usize): u32 {
+  store<u64>(RET, 0);
+  store<u32>(RET, 0, 8);
+  return imp.proxy_get_shared_data(keyPtr, keySize, RET, RET + 4, RET + 8);
+}
+export function sharedSet(keyPtr: usize, keySize: usize, valuePtr: usize, valueSize: usize, cas: u32): u32 {
+  return imp.proxy_set_shared_data(keyPtr, keySize, valuePtr, valueSize, cas);
+}
+
+// ---- metrics ----
+export function defineMetric(metricType: u32, name: string): u32 {
+  const bytes = String.UTF8.encode(name);
+  if (imp.proxy_define_metric(metricType, changetype<usize>(bytes), <usize>bytes.byteLength, RET) != Status.OK) return u32.MAX_VALUE;
+  return load<u32>(RET);
+}
+export function incrementMetric(id: u32, delta: i64): void {
+  if (id != u32.MAX_VALUE) imp.proxy_increment_metric(id, delta);
+}
+export function recordMetric(id: u32, value: u64): void {
+  if (id != u32.MAX_VALUE) imp.proxy_record_metric(id, value);
+}
+
+export function setTickPeriod(ms: u32): void { imp.proxy_set_tick_period_milliseconds(ms); }

@@ -1,0 +1,349 @@
+// The sergo filter: root context (configuration, pacing queue, ticks) and stream context (the
+// check chain of one request and the bookkeeping that gives every reservation back exactly once).
+//
+// A stream moves IDLE → (blocked: ENDED) | QUEUED (waiting for a pacing slot) | FORWARDED → ENDED.
+// Whatever a stream took is returned in `end()`, which runs on the first of on_log, on_done and
+// on_delete: QUEUED streams roll everything back (they never reached the upstream), FORWARDED ones
+// record their outcome (breakers) and release what they hold (concurrency).
+import {
+  RootContext, StreamContext, Action, LogLevel, MapType, BufferType, Status, Bytes,
+  log, refreshLogLevel, nowMs, readBuffer, hostPtr, hostSize, getHeader, releaseHostBuffer,
+  setEffectiveContext, continueRequest, setTickPeriod,
+} from "./abi";
+import { Config, ConfigDecoder, Rule } from "./config/config";
+import { Resource } from "./match/resource";
+import { Matcher } from "./match/matcher";
+import { Kind, KIND_COUNT, BLOCKED, casExhaustedCount, setAllowOnCasExhausted } from "./strategies/strategy";
+import { Throttling } from "./strategies/throttling";
+import { ensureRecord, setCasRetries } from "./state/shared";
+import { RuleMetrics, FilterMetrics } from "./metrics";
+import { incrementMetric } from "./abi";
+
+const PATH = new Bytes(":path");
+const METHOD = new Bytes(":method");
+const STATUS = new Bytes(":status");
+
+const IDLE: u8 = 0;
+const QUEUED: u8 = 1;
+const FORWARDED: u8 = 2;
+const ENDED: u8 = 3;
+
+/** A decoded configuration with everything the request path needs, built once per configure. */
+class ActiveConfig {
+  matcher: Matcher = new Matcher();
+  resources: Resource[] = [];
+  metrics: RuleMetrics[] = [];
+  maxQueued: i32 = 1000;
+  tickPeriodMs: u32 = 0;
+  constructor(public config: Config) {}
+}
+
+function gcd(a: i64, b: i64): i64 {
+  while (b != 0) { const t = a % b; a = b; b = t; }
+  return a;
+}
+
+function buildActive(config: Config): ActiveConfig {
+  const active = new ActiveConfig(config);
+  active.maxQueued = config.options.maxQueuedPerVm;
+  const byKey = new Map<string, Resource>();
+  let tick: i64 = 0;
+  for (let i = 0; i < config.rules.length; i++) {
+    const rule = config.rules[i];
+    let resource: Resource;
+    if (byKey.has(rule.resource)) resource = byKey.get(rule.resource);
+    else {
+      resource = new Resource(rule.resource);
+      byKey.set(rule.resource, resource);
+      active.resources.push(resource);
+    }
+    resource.add(rule);
+    const kind = rule.strategy.kind;
+    const metrics = new RuleMetrics(rule.id, rule.resource, kindNameShort(kind), kind == Kind.Throttling, kind == Kind.CircuitBreaker);
+    rule.strategy.metrics = metrics;
+    active.metrics.push(metrics);
+    ensureRecord(rule.strategy.key, rule.strategy.recordSize());
+    if (kind == Kind.Throttling) {
+      const interval = (rule.strategy as Throttling).intervalMs;
+      // Ticks every gcd(100 ms, intervals): resumes land on the slot grid, so paced requests keep
+      // their spacing, and an idle VM wakes at most every 100 ms.
+      if (interval > 0) tick = gcd(tick == 0 ? 100 : tick, interval);
+    }
+  }
+  for (let i = 0; i < active.resources.length; i++) active.matcher.add(active.resources[i]);
+  active.tickPeriodMs = <u32>tick;
+  return active;
+}
+
+function kindNameShort(kind: Kind): string {
+  switch (kind) {
+    case Kind.RateLimit: return "RateLimit";
+    case Kind.Throttling: return "Throttling";
+    case Kind.ConcurrencyLimit: return "ConcurrencyLimit";
+    default: return "CircuitBreaker";
+  }
+}
+
+export class SergoRoot extends RootContext {
+  active: ActiveConfig | null = null;
+  filterMetrics: FilterMetrics | null = null;
+  /** Streams waiting for their pacing slot, ordered by wake time. */
+  queue: SergoStream[] = [];
+  /** Resources matched by the current request (reused: no allocation per request). */
+  matched: Resource[] = [];
+  private pool: SergoStream[] = [];
+  private reportedCasExhausted: i64 = 0;
+
+  onConfigure(size: usize): bool {
+    refreshLogLevel();
+    if (this.filterMetrics === null) this.filterMetrics = new FilterMetrics();
+    const metrics = this.filterMetrics!;
+    let config: Config | null = null;
+    const decoder = new ConfigDecoder();
+    if (size == 0) {
+      decoder.error = "the plugin configuration is empty (expected {\"version\": 1, \"rules\": [...]})";
+    } else if (readBuffer(BufferType.PLUGIN_CONFIGURATION, size) != Status.OK) {
+      decoder.error = "the plugin configuration could not be read";
+    } else {
+      const ptr = hostPtr();
+      config = decoder.decode(ptr, hostSize());
+      releaseHostBuffer(ptr);
+    }
+    if (config === null) {
+      metrics.inc(metrics.configRejected);
+      log(LogLevel.CRITICAL, "sergo: configuration rejected: " + decoder.error +
+        (this.active !== null ? " (the previous configuration keeps serving)" : ""));
+      return false;
+    }
+    setCasRetries(config.options.casRetries);
+    setAllowOnCasExhausted(config.options.allowOnCasExhausted);
+    const active = buildActive(config);
+    this.active = active;
+    setTickPeriod(active.tickPeriodMs);
+    metrics.inc(metrics.configAccepted);
+    log(LogLevel.INFO, "sergo: configuration accepted: " + config.rules.length.toString() + " rules on " +
+      active.resources.length.toString() + " resources");
+    return true;
+  }
+
+  onTick(): void {
+    this.reportCasExhausted();
+    if (this.queue.length == 0) return;
+    const now = nowMs();
+    let due = 0;
+    while (due < this.queue.length && unchecked(this.queue[due]).wakeAt <= now) due++;
+    if (due == 0) return;
+    for (let i = 0; i < due; i++) {
+      const stream = unchecked(this.queue[i]);
+      stream.resume(now);
+      setEffectiveContext(stream.id);
+      continueRequest();
+    }
+    // Drop the resumed prefix in place.
+    const remaining = this.queue.length - due;
+    for (let i = 0; i < remaining; i++) unchecked(this.queue[i] = this.queue[i + due]);
+    this.queue.length = remaining;
+  }
+
+  enqueue(stream: SergoStream): void {
+    const q = this.queue;
+    q.push(stream);
+    let i = q.length - 1;
+    while (i > 0 && unchecked(q[i - 1]).wakeAt > stream.wakeAt) {
+      unchecked(q[i] = q[i - 1]);
+      i--;
+    }
+    unchecked(q[i] = stream);
+  }
+
+  dequeue(stream: SergoStream): void {
+    const q = this.queue;
+    const i = q.indexOf(stream);
+    if (i < 0) return;
+    for (let j = i; j < q.length - 1; j++) unchecked(q[j] = q[j + 1]);
+    q.length = q.length - 1;
+  }
+
+  /** CAS exhaustion is counted per VM in a global; flush it as a metric now and then. */
+  reportCasExhausted(): void {
+    const pending = casExhaustedCount - this.reportedCasExhausted;
+    if (pending > 0 && this.filterMetrics !== null) {
+      incrementMetric(this.filterMetrics!.casExhausted, pending);
+      this.reportedCasExhausted = casExhaustedCount;
+    }
+  }
+
+  newStream(id: u32): StreamContext {
+    const stream = this.pool.length > 0 ? this.pool.pop() : new SergoStream(this);
+    return stream;
+  }
+
+  releaseStream(stream: StreamContext): void {
+    if (this.pool.length < 1024) this.pool.push(changetype<SergoStream>(stream));
+  }
+}
+
+export class SergoStream extends StreamContext {
+  phase: u8 = IDLE;
+  wakeAt: i64 = 0;
+  forwardedAt: i64 = 0;
+  observed: bool = false;
+  hasBreaker: bool = false;
+  /** Reservations taken: rules[i] admitted this request with tickets[i]. */
+  rules: Rule[] = [];
+  tickets: i64[] = [];
+
+  constructor(public root: SergoRoot) { super(); }
+
+  onRequestHeaders(headerCount: u32, endOfStream: bool): u32 {
+    this.phase = IDLE;
+    this.observed = false;
+    this.hasBreaker = false;
+    this.rules.length = 0;
+    this.tickets.length = 0;
+    const active = this.root.active;
+    if (active === null || active.resources.length == 0) return Action.CONTINUE;
+    if (getHeader(MapType.HTTP_REQUEST_HEADERS, PATH) != Status.OK) return Action.CONTINUE;
+    const pathPtr = hostPtr();
+    let pathLen = hostSize();
+    for (let i: usize = 0; i < pathLen; i++) {
+      if (load<u8>(pathPtr + i) == 0x3f) { pathLen = i; break; }   // strip "?query"
+    }
+    let methodPtr: usize = 0;
+    let methodLen: usize = 0;
+    if (active.matcher.needsMethod && getHeader(MapType.HTTP_REQUEST_HEADERS, METHOD) == Status.OK) {
+      methodPtr = hostPtr();
+      methodLen = hostSize();
+    }
+    const matched = this.root.matched;
+    matched.length = 0;
+    active.matcher.match(methodPtr, methodLen, pathPtr, pathLen, matched);
+    if (matched.length == 0) return Action.CONTINUE;
+
+    const now = nowMs();
+    let wake = now;
+    for (let kind = 0; kind < KIND_COUNT; kind++) {
+      for (let r = 0; r < matched.length; r++) {
+        const rules = unchecked(unchecked(matched[r]).rulesByKind[kind]);
+        for (let i = 0; i < rules.length; i++) {
+          const rule = unchecked(rules[i]);
+          const ticket = rule.strategy.check(now);
+          if (ticket == BLOCKED) return this.block(rule, now);
+          this.rules.push(rule);
+          this.tickets.push(ticket);
+          if (kind == Kind.CircuitBreaker) this.hasBreaker = true;
+          if (kind == Kind.Throttling && ticket > wake) {
+            if (this.root.queue.length >= active.maxQueued) {
+              const m = this.root.filterMetrics;
+              if (m !== null) m.inc(m.queueOverflow);
+              return this.block(rule, now);
+            }
+            wake = ticket;
+          }
+        }
+      }
+    }
+    for (let i = 0; i < this.rules.length; i++) {
+      incrementMetric(unchecked(this.rules[i]).strategy.metrics!.passed, 1);
+    }
+    if (wake > now) {
+      this.phase = QUEUED;
+      this.wakeAt = wake;
+      this.root.enqueue(this);
+      this.countThrottling(true);
+      return Action.PAUSE;
+    }
+    this.phase = FORWARDED;
+    this.forwardedAt = now;
+    return Action.CONTINUE;
+  }
+
+  onResponseHeaders(headerCount: u32, endOfStream: bool): u32 {
+    if (this.phase == FORWARDED && !this.observed && this.hasBreaker) {
+      let status: u32 = 0;
+      if (getHeader(MapType.HTTP_RESPONSE_HEADERS, STATUS) == Status.OK) status = parseStatus(hostPtr(), hostSize());
+      this.observe(status, nowMs());
+    }
+    return Action.CONTINUE;
+  }
+
+  onLog(): void { this.end(); }
+  onDone(): bool { this.end(); return true; }
+  onDelete(): void { this.end(); this.phase = IDLE; }
+
+  /** Called from the root's tick when the pacing slot has arrived. */
+  resume(now: i64): void {
+    this.phase = FORWARDED;
+    this.forwardedAt = now;
+    this.countThrottling(false);
+  }
+
+  private countThrottling(queued: bool): void {
+    for (let i = 0; i < this.rules.length; i++) {
+      const strategy = unchecked(this.rules[i]).strategy;
+      if (strategy.kind == Kind.Throttling) {
+        const m = strategy.metrics!;
+        incrementMetric(queued ? m.queued : m.dequeued, 1);
+      }
+    }
+  }
+
+  private block(rule: Rule, now: i64): u32 {
+    this.rollbackAll(now);
+    incrementMetric(rule.strategy.metrics!.blocked, 1);
+    rule.fallback.send();
+    this.phase = ENDED;
+    return Action.PAUSE;  // ignored by the host after a local reply
+  }
+
+  private rollbackAll(now: i64): void {
+    for (let i = this.rules.length - 1; i >= 0; i--) {
+      unchecked(this.rules[i]).strategy.rollback(unchecked(this.tickets[i]), now);
+    }
+    this.rules.length = 0;
+    this.tickets.length = 0;
+  }
+
+  private observe(status: u32, now: i64): void {
+    this.observed = true;
+    const elapsed = now - this.forwardedAt;
+    for (let i = 0; i < this.rules.length; i++) {
+      const strategy = unchecked(this.rules[i]).strategy;
+      if (strategy.kind == Kind.CircuitBreaker) strategy.observe(unchecked(this.tickets[i]), status, elapsed, now);
+    }
+  }
+
+  /** The stream is over (first of on_log / on_done / on_delete): give back what it holds, once. */
+  private end(): void {
+    const phase = this.phase;
+    this.phase = ENDED;
+    if (phase == ENDED || phase == IDLE || this.rules.length == 0) {
+      this.rules.length = 0;
+      this.tickets.length = 0;
+      return;
+    }
+    const now = nowMs();
+    if (phase == QUEUED) {
+      this.root.dequeue(this);
+      this.rollbackAll(now);
+      return;
+    }
+    if (!this.observed && this.hasBreaker) this.observe(0, now);
+    for (let i = 0; i < this.rules.length; i++) {
+      unchecked(this.rules[i]).strategy.finish(unchecked(this.tickets[i]), now);
+    }
+    this.rules.length = 0;
+    this.tickets.length = 0;
+  }
+}
+
+function parseStatus(ptr: usize, len: usize): u32 {
+  if (len != 3) return 0;
+  let v: u32 = 0;
+  for (let i: usize = 0; i < 3; i++) {
+    const c = <u32>load<u8>(ptr + i) - 0x30;
+    if (c > 9) return 0;
+    v = v * 10 + c;
+  }
+  return v;
+}

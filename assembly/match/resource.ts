@@ -1,0 +1,24 @@
+// A resource key (`targetResourceName`) and the rules attached to it, grouped by strategy kind so
+// the request path runs the checks in the fixed order without sorting.
+import { Rule } from "../config/config";
+import { KIND_COUNT } from "../strategies/strategy";
+
+export class Resource {
+  /** Rules by strategy kind (RateLimit, Throttling, ConcurrencyLimit, CircuitBreaker). */
+  readonly rulesByKind: StaticArray<Rule[]> = new StaticArray<Rule[]>(KIND_COUNT);
+  /** "" when the key has no METHOD: prefix. */
+  readonly method: string;
+  readonly path: string;
+
+  constructor(public key: string) {
+    const slash = key.indexOf("/");
+    this.method = slash > 0 ? key.substring(0, slash - 1) : "";
+    this.path = key.substring(slash);
+    for (let k = 0; k < KIND_COUNT; k++) this.rulesByKind[k] = [];
+  }
+
+  /** Templates use `{name}` segments or end in `/**`; everything else is an exact key. */
+  get isTemplate(): bool { return this.path.includes("{") || this.path.endsWith("/**"); }
+
+  add(rule: Rule): void { this.rulesByKind[<i32>rule.strategy.kind].push(rule); }
+}
