@@ -92,7 +92,7 @@ export class SergoRoot extends RootContext {
   /** Resources matched by the current request (reused: no allocation per request). */
   matched: Resource[] = [];
   private pool: SergoStream[] = [];
-  private reportedCasExhausted: i64 = 0;
+  reportedCasExhausted: i64 = 0;
 
   onConfigure(size: usize): bool {
     refreshLogLevel();
@@ -127,7 +127,6 @@ export class SergoRoot extends RootContext {
   }
 
   onTick(): void {
-    this.reportCasExhausted();
     if (this.queue.length == 0) return;
     const now = nowMs();
     let due = 0;
@@ -164,7 +163,7 @@ export class SergoRoot extends RootContext {
     q.length = q.length - 1;
   }
 
-  /** CAS exhaustion is counted per VM in a global; flush it as a metric now and then. */
+  /** CAS exhaustion is counted in a global (strategies have no metrics handle); flush it as a metric. */
   reportCasExhausted(): void {
     const pending = casExhaustedCount - this.reportedCasExhausted;
     if (pending > 0 && this.filterMetrics !== null) {
@@ -228,6 +227,7 @@ export class SergoStream extends StreamContext {
         for (let i = 0; i < rules.length; i++) {
           const rule = unchecked(rules[i]);
           const ticket = rule.strategy.check(now);
+          if (casExhaustedCount != this.root.reportedCasExhausted) this.root.reportCasExhausted();
           if (ticket == BLOCKED) return this.block(rule, now);
           this.rules.push(rule);
           this.tickets.push(ticket);

@@ -1,0 +1,28 @@
+// `sergo validate FILE…`: check the files (every app, or only --app's rules) without output.
+import type { Command } from 'commander';
+import { validateFiles } from '../translate.ts';
+import { EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
+import type { CliIO } from './io.ts';
+import { appOption, namespaceOption, type InputOptions } from './options.ts';
+import { describeRules, printDiagnostics } from './report.ts';
+
+export function registerValidateCommand(program: Command, io: CliIO, done: (code: number) => void): void {
+  program
+    .command('validate')
+    .description('check OpenSergo fault-tolerance rules without writing a configuration')
+    .argument('<files...>', 'YAML or JSON files (several documents per file allowed)')
+    .addOption(appOption())
+    .addOption(namespaceOption())
+    .action(async (files: string[], options: InputOptions) => {
+      done(await runValidate(files, options, io));
+    });
+}
+
+export async function runValidate(files: string[], options: InputOptions, io: CliIO): Promise<number> {
+  const result = await validateFiles(files, { app: options.app, namespace: options.namespace });
+  printDiagnostics(io, result.diagnostics);
+  if (result.model === undefined) return EXIT_INVALID_INPUT;
+  const apps = options.app !== undefined ? [options.app] : result.apps;
+  io.stderr(`ok: ${describeRules(result.model.rules.length, apps, result.files)}\n`);
+  return EXIT_OK;
+}

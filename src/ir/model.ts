@@ -1,0 +1,105 @@
+// The intermediate model: what the translator understood, independent of OpenSergo's YAML shape and
+// of the filter's JSON. Parsers (src/spec) only produce it; emitters (src/emit) only consume it.
+// Durations are in milliseconds, ratios in 0..1, references resolved; positions are kept for messages.
+import type { SourcePos } from '../diagnostics.ts';
+
+/** The OpenSergo strategy kinds the filter enforces. */
+export const STRATEGY_KINDS = [
+  'RateLimitStrategy',
+  'ThrottlingStrategy',
+  'ConcurrencyLimitStrategy',
+  'CircuitBreakerStrategy',
+] as const;
+export type StrategyKind = (typeof STRATEGY_KINDS)[number];
+
+export interface RateLimit {
+  kind: 'RateLimit';
+  /** Requests admitted in any window. */
+  threshold: number;
+  windowMs: number;
+}
+
+export interface Throttling {
+  kind: 'Throttling';
+  /** Minimum spacing between admitted requests (0 allowed). */
+  intervalMs: number;
+  queueTimeoutMs: number;
+}
+
+export interface ConcurrencyLimit {
+  kind: 'ConcurrencyLimit';
+  maxConcurrency: number;
+}
+
+/** Inclusive HTTP status range counted as an error. */
+export type StatusRange = readonly [from: number, to: number];
+
+interface BreakerCommon {
+  kind: 'CircuitBreaker';
+  /** 0..1; the breaker trips when the bad ratio reaches it. */
+  triggerRatio: number;
+  statDurationMs: number;
+  recoveryTimeoutMs: number;
+  minRequestAmount: number;
+}
+
+export interface SlowRequestRatioBreaker extends BreakerCommon {
+  mode: 'SlowRequestRatio';
+  maxAllowedRtMs: number;
+}
+
+export interface ErrorRequestRatioBreaker extends BreakerCommon {
+  mode: 'ErrorRequestRatio';
+  /** Sorted, non-overlapping; [[500, 599]] unless the strategy lists status codes. */
+  errorStatus: StatusRange[];
+}
+
+export type CircuitBreaker = SlowRequestRatioBreaker | ErrorRequestRatioBreaker;
+
+export type StrategySpec = RateLimit | Throttling | ConcurrencyLimit | CircuitBreaker;
+
+/** Where a normalized piece came from. */
+export interface Origin<K extends string = string> {
+  kind: K;
+  namespace: string;
+  name: string;
+  /** Position of the object's `metadata.name`. */
+  pos: SourcePos;
+}
+
+export interface Strategy {
+  origin: Origin<StrategyKind>;
+  spec: StrategySpec;
+}
+
+/** The local reply sent when a rule blocks a request. */
+export interface FallbackResponse {
+  status: number;
+  body?: string;
+  /** Lower-case names, values as given; order kept. */
+  headers: Array<[name: string, value: string]>;
+}
+
+export interface Fallback extends FallbackResponse {
+  origin: Origin<'HttpRequestFallbackAction'>;
+}
+
+/** One (target, strategy) pair of a FaultToleranceRule: what the filter enforces as one rule. */
+export interface Rule {
+  /** Stable identity: `namespace/app/ruleName/StrategyKind/strategyName@resource`. */
+  id: string;
+  namespace: string;
+  app: string;
+  /** The FaultToleranceRule's name. */
+  ruleName: string;
+  /** `targetResourceName`: `/path` or `METHOD:/path`, with `{name}` segments and a trailing `/**`. */
+  resource: string;
+  resourcePos: SourcePos;
+  strategy: Strategy;
+  fallback?: Fallback;
+}
+
+export interface Model {
+  /** In source order: files as given, documents in order, then targets × strategies. */
+  rules: Rule[];
+}

@@ -1,0 +1,86 @@
+// HttpRequestFallbackAction: the local reply for blocked requests. Only `ReturnProvidedResponse`
+// exists. Header names must be HTTP tokens (emitted lower-case, as proxy-wasm expects) and values
+// must not be able to inject headers (no CR, LF or NUL).
+import type { FallbackResponse } from '../../ir/model.ts';
+import type { Cursor } from '../cursor.ts';
+import { readEnum, readInteger, readList, readMap, readString, readText } from '../fields.ts';
+import type { Reporter } from '../reporter.ts';
+
+const KNOWN_FIELDS = ['behavior', 'behaviorDesc'];
+const DESC_FIELDS = ['responseStatusCode', 'responseContentBody', 'responseAdditionalHeaders'];
+const HEADER_FIELDS = ['key', 'value'];
+
+/** RFC 9110 token. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const FORBIDDEN_IN_VALUE = /[\r\n\0]/;
+// Limits of the filter configuration schema.
+const MAX_BODY = 65_536;
+const MAX_HEADERS = 64;
+const MAX_NAME = 256;
+const MAX_VALUE = 8_192;
+
+export function readHttpRequestFallbackAction(spec: Cursor, r: Reporter): FallbackResponse | undefined {
+  const before = r.errorCount;
+  readEnum(spec.get('behavior'), r, ['ReturnProvidedResponse'] as const);
+  const desc = readMap(spec.get('behaviorDesc'), r);
+  r.warnUnknownFields(spec, KNOWN_FIELDS);
+  if (desc === undefined) return undefined;
+
+  const status = readInteger(desc.get('responseStatusCode'), r, { min: 200, max: 599 });
+  const body = readBody(desc.get('responseContentBody'), r);
+  const headers = readHeaders(desc.get('responseAdditionalHeaders'), r);
+  r.warnUnknownFields(desc, DESC_FIELDS);
+  if (r.errorCount > before || status === undefined) return undefined;
+  return body === undefined ? { status, headers } : { status, body, headers };
+}
+
+function readBody(c: Cursor, r: Reporter): string | undefined {
+  const body = readText(c, r, { optional: true });
+  if (body !== undefined && body.length > MAX_BODY) {
+    r.error(c, `is ${body.length} characters long; at most ${MAX_BODY} allowed`);
+    return undefined;
+  }
+  return body;
+}
+
+function readHeaders(c: Cursor, r: Reporter): Array<[string, string]> {
+  const items = readList(c, r, { optional: true }) ?? [];
+  if (items.length > MAX_HEADERS) r.error(c, `has ${items.length} headers; at most ${MAX_HEADERS} allowed`);
+  const headers: Array<[string, string]> = [];
+  for (const item of items) {
+    if (readMap(item, r) === undefined) continue;
+    const name = readHeaderName(item.get('key'), r);
+    const value = readHeaderValue(item.get('value'), r);
+    r.warnUnknownFields(item, HEADER_FIELDS);
+    if (name !== undefined && value !== undefined) headers.push([name, value]);
+  }
+  return headers;
+}
+
+function readHeaderName(c: Cursor, r: Reporter): string | undefined {
+  const name = readString(c, r, { nonEmpty: true, maxLength: MAX_NAME });
+  if (name === undefined) return undefined;
+  if (!HEADER_NAME.test(name)) {
+    r.error(c, `'${name}' is not a valid HTTP header name (letters, digits and !#$%&'*+.^_\`|~- only)`);
+    return undefined;
+  }
+  return name.toLowerCase();
+}
+
+function readHeaderValue(c: Cursor, r: Reporter): string | undefined {
+  if (!c.present) {
+    r.error(c, 'is required (write "" for an empty value)');
+    return undefined;
+  }
+  const value = readText(c, r);
+  if (value === undefined) return undefined;
+  if (FORBIDDEN_IN_VALUE.test(value)) {
+    r.error(c, 'must not contain CR, LF or NUL characters');
+    return undefined;
+  }
+  if (value.length > MAX_VALUE) {
+    r.error(c, `is ${value.length} characters long; at most ${MAX_VALUE} allowed`);
+    return undefined;
+  }
+  return value;
+}

@@ -1,0 +1,50 @@
+// Files → the IR model: parse every document, load each object, index them, resolve the rules.
+// Every problem is reported to `diagnostics`; the model holds only rules that are entirely valid.
+import type { Diagnostics } from '../diagnostics.ts';
+import type { Model } from '../ir/model.ts';
+import { Cursor } from './cursor.ts';
+import { ObjectIndex } from './object-index.ts';
+import { loadObject, type LoadedObject } from './objects.ts';
+import { resolveRules } from './resolve.ts';
+import { parseSource } from './source.ts';
+
+export interface SourceFile {
+  /** As shown in messages (usually the path the user gave). */
+  path: string;
+  text: string;
+}
+
+export interface LoadOptions {
+  /** Namespace of objects without `metadata.namespace` (kubectl's rule). Default `default`. */
+  namespace?: string;
+}
+
+export const DEFAULT_NAMESPACE = 'default';
+
+export function loadModel(files: readonly SourceFile[], options: LoadOptions, diagnostics: Diagnostics): Model {
+  const defaultNamespace = options.namespace ?? DEFAULT_NAMESPACE;
+  const index = new ObjectIndex();
+  const objects: LoadedObject[] = [];
+  for (const file of files) {
+    for (const document of parseSource(file.path, file.text, diagnostics)) {
+      for (const root of objectRoots(Cursor.root(document), diagnostics)) {
+        const object = loadObject(root, diagnostics, defaultNamespace);
+        if (object !== undefined && index.add(object)) objects.push(object);
+      }
+    }
+  }
+  return { rules: resolveRules(objects, { index, defaultNamespace }) };
+}
+
+/** The objects of one document: itself, or the items of a `v1 List` (what `kubectl get -o yaml` prints). */
+function objectRoots(root: Cursor, diagnostics: Diagnostics): Cursor[] {
+  if (!root.present) return []; // an empty document, e.g. after a trailing `---`
+  if (!root.isMap) {
+    diagnostics.error(root.pos, undefined, undefined, `a document must be a Kubernetes object (a mapping), not ${root.describe()}`);
+    return [];
+  }
+  if (root.get('apiVersion').value === 'v1' && root.get('kind').value === 'List') {
+    return root.get('items').items().flatMap((item) => objectRoots(item.asRoot(), diagnostics));
+  }
+  return [root];
+}

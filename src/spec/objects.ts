@@ -1,0 +1,135 @@
+// One document → one object: recognise its kind, read its metadata, validate its spec. Objects that
+// are not fault-tolerance kinds are skipped with a warning (they are kept, unvalidated, so that a
+// reference to one can say what it is).
+import type { Diagnostics, SourcePos } from '../diagnostics.ts';
+import type { FallbackResponse, StrategyKind, StrategySpec } from '../ir/model.ts';
+import type { Cursor } from './cursor.ts';
+import { readMap, readString } from './fields.ts';
+import { readFaultToleranceRule, type RuleSpec } from './kinds/fault-tolerance-rule.ts';
+import { readHttpRequestFallbackAction } from './kinds/http-request-fallback-action.ts';
+import {
+  FALLBACK_KIND,
+  FAULT_TOLERANCE_API_VERSION,
+  FAULT_TOLERANCE_GROUP,
+  isStrategyKind,
+  RULE_KIND,
+  STRATEGY_READERS,
+} from './kinds/index.ts';
+import { readMetadata } from './metadata.ts';
+import { Reporter } from './reporter.ts';
+
+interface ObjectHeader {
+  kind: string;
+  name: string;
+  namespace: string;
+  /** The app the object carries, if any. */
+  app?: string;
+  /** Position of `metadata.name`. */
+  pos: SourcePos;
+  reporter: Reporter;
+}
+
+/** A spec left undefined was invalid (already reported). */
+export type LoadedObject =
+  | (ObjectHeader & { role: 'strategy'; kind: StrategyKind; strategy?: StrategySpec })
+  | (ObjectHeader & { role: 'fallback'; fallback?: FallbackResponse })
+  | (ObjectHeader & { role: 'rule'; rule: RuleSpec })
+  | (ObjectHeader & { role: 'unsupported' });
+
+export function loadObject(root: Cursor, diagnostics: Diagnostics, defaultNamespace: string): LoadedObject | undefined {
+  const rawKind = root.get('kind').value;
+  const rawName = root.get('metadata').get('name').value;
+  const label = `${typeof rawKind === 'string' ? rawKind : '(no kind)'}/${typeof rawName === 'string' ? rawName : '(unnamed)'}`;
+  const r = new Reporter(diagnostics, label);
+
+  const apiVersion = readString(root.get('apiVersion'), r, { nonEmpty: true });
+  const kind = readString(root.get('kind'), r, { nonEmpty: true });
+  if (apiVersion === undefined || kind === undefined) return undefined;
+
+  const skipped = skipReason(apiVersion, kind);
+  if (skipped !== undefined) {
+    r.warning(root.get(skipped.field), `${skipped.message}; skipped`);
+    return unsupported(root, kind, r, defaultNamespace);
+  }
+
+  const metadata = readMetadata(root, r, defaultNamespace);
+  const spec = readMap(root.get('spec'), r);
+  if (metadata.name === undefined) return undefined;
+  const header = {
+    name: metadata.name,
+    namespace: metadata.namespace,
+    app: metadata.labelApp?.app,
+    pos: root.get('metadata').get('name').pos,
+    reporter: r,
+  };
+
+  if (isStrategyKind(kind)) {
+    return { ...header, role: 'strategy', kind, strategy: spec && STRATEGY_READERS[kind](spec, r) };
+  }
+  if (kind === FALLBACK_KIND) {
+    return { ...header, role: 'fallback', kind, fallback: spec && readHttpRequestFallbackAction(spec, r) };
+  }
+  // RULE_KIND: the only other kind skipReason lets through.
+  const rule = spec === undefined ? { targets: [], strategies: [], complete: false } : readFaultToleranceRule(spec, r);
+  const app = ruleApp(rule, metadata.labelApp, r, root);
+  return { ...header, app, role: 'rule', kind, rule };
+}
+
+/** Why an object is not handled, or undefined when it is. */
+function skipReason(apiVersion: string, kind: string): { field: string; message: string } | undefined {
+  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+  if (group !== 'opensergo.io' && !group.endsWith('.opensergo.io')) {
+    return { field: 'apiVersion', message: `not an OpenSergo object (apiVersion ${apiVersion})` };
+  }
+  if (group !== FAULT_TOLERANCE_GROUP) {
+    return { field: 'kind', message: `${apiVersion} ${kind} is not a fault-tolerance object; sergo-wasm does not handle it` };
+  }
+  if (apiVersion !== FAULT_TOLERANCE_API_VERSION) {
+    return { field: 'apiVersion', message: `${apiVersion} is not supported (only ${FAULT_TOLERANCE_API_VERSION})` };
+  }
+  if (kind !== RULE_KIND && kind !== FALLBACK_KIND && !isStrategyKind(kind)) {
+    return { field: 'kind', message: `${kind} is not supported by sergo-wasm` };
+  }
+  return undefined;
+}
+
+/** Skipped objects are kept only by name, to explain references to them. */
+function unsupported(root: Cursor, kind: string, r: Reporter, defaultNamespace: string): LoadedObject | undefined {
+  const metadata = root.get('metadata');
+  const name = metadata.get('name').value;
+  const namespace = metadata.get('namespace').value;
+  if (typeof name !== 'string') return undefined;
+  return {
+    role: 'unsupported',
+    kind,
+    name,
+    namespace: typeof namespace === 'string' ? namespace : defaultNamespace,
+    pos: metadata.get('name').pos,
+    reporter: r,
+  };
+}
+
+/** `spec.selector.app`, else `metadata.labels.app`; a rule without an app applies nowhere. */
+function ruleApp(
+  rule: RuleSpec,
+  labelApp: { app: string; pos: SourcePos } | undefined,
+  r: Reporter,
+  root: Cursor,
+): string | undefined {
+  const selectorApp = rule.selectorApp;
+  if (selectorApp !== undefined && labelApp !== undefined && selectorApp.app !== labelApp.app) {
+    r.warning(
+      root.get('spec').get('selector').get('app'),
+      `differs from metadata.labels.app '${labelApp.app}'; spec.selector.app '${selectorApp.app}' is used`,
+    );
+  }
+  const app = selectorApp?.app ?? labelApp?.app;
+  const appWritten = root.get('spec').get('selector').get('app').present || root.get('metadata').get('labels').get('app').present;
+  if (app === undefined && !appWritten && root.get('spec').isMap) {
+    r.error(
+      root.get('spec').get('selector').get('app'),
+      'the rule names no app: set spec.selector.app (or metadata.labels.app)',
+    );
+  }
+  return app;
+}

@@ -1,0 +1,56 @@
+// Drives build/sergo.wasm through src/host the way Envoy does, for the filter's tests.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileModule, ProxyWasmHost, ManualClock, type HostOptions, type HttpStream, type StepResult } from '../../src/host/index.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+let cached: WebAssembly.Module | undefined;
+export function sergoModule(): WebAssembly.Module {
+  cached ??= compileModule(readFileSync(join(root, 'build', 'sergo.wasm')));
+  return cached;
+}
+
+/** A clock start aligned to whole seconds, so window boundaries in tests are exact. */
+export const EPOCH_MS = 1_767_225_600_000;
+
+export interface SergoHost { host: ProxyWasmHost; clock: ManualClock; started: boolean }
+
+export function startSergo(config: unknown, opts: Partial<HostOptions> = {}): SergoHost {
+  const clock = new ManualClock(EPOCH_MS);
+  const host = new ProxyWasmHost({
+    module: sergoModule(), vms: 1, rootId: 'sergo', clock,
+    configuration: typeof config === 'string' ? config : JSON.stringify(config), ...opts,
+  });
+  const started = host.start();
+  return { host, clock, started };
+}
+
+export interface Sent { stream: HttpStream; result: StepResult }
+
+/** Starts a request: context create + request headers. */
+export function send(host: ProxyWasmHost, method: string, path: string, vm?: number): Sent {
+  const stream = host.stream(vm);
+  const result = stream.requestHeaders([[':method', method], [':path', path], [':authority', 'svc'], [':scheme', 'http']]);
+  return { stream, result };
+}
+
+/** A whole exchange: request, then (if the request went upstream) a response, then log/done/delete. */
+export function exchange(host: ProxyWasmHost, method: string, path: string, status = 200, vm?: number): StepResult {
+  const { stream, result } = send(host, method, path, vm);
+  if (result.action === 'continue') stream.responseHeaders([[':status', String(status)]]);
+  stream.finish();
+  return result;
+}
+
+export function rateLimitRule(id: string, resource: string, threshold: number, windowMs: number, fallback?: unknown) {
+  return { id, resource, strategy: { kind: 'RateLimit', threshold, windowMs }, ...(fallback ? { fallback } : {}) };
+}
+
+/** Reads an i64 shared-data record (concurrency count, throttling last slot). */
+export function sharedI64(host: ProxyWasmHost, key: string): bigint | undefined {
+  const entry = host.sharedData.get(key);
+  if (!entry) return undefined;
+  return new DataView(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength).getBigInt64(0, true);
+}
+
+export const text = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : '');

@@ -1,0 +1,27 @@
+// Runs the real CLI (`node bin/sergo.js …`) from the repository root, as a user would.
+import { spawn } from 'node:child_process';
+import { repoRoot } from './paths.ts';
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runSergo(args: string[], opts: { nodeArgs?: string[]; command?: string[] } = {}): Promise<CliRun> {
+  const [command, ...prefix] = opts.command ?? [process.execPath, ...(opts.nodeArgs ?? []), 'bin/sergo.js'];
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command!, [...prefix, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
+
+/** Lines of stderr (without the trailing empty one). */
+export function lines(text: string): string[] {
+  return text.split('\n').filter((l) => l !== '');
+}
