@@ -8,7 +8,7 @@ import { appsOf, selectApp } from './ir/select-app.ts';
 import { loadModel, type SourceFile } from './spec/load.ts';
 
 export type { Diagnostic } from './diagnostics.ts';
-export type { FilterConfig } from './emit/filter.ts';
+export { renderFilterConfig, type FilterConfig } from './emit/filter.ts';
 export type { SourceFile } from './spec/load.ts';
 
 export interface TranslateOptions {

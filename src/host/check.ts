@@ -106,7 +106,7 @@ export function checkModule(m: WebAssembly.Module): void {
 export function compileModule(bytes: Uint8Array): WebAssembly.Module {
   let m: WebAssembly.Module;
   try {
-    m = new WebAssembly.Module(bytes);
+    m = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   } catch (e) {
     throw new HostLoadError([`Failed to load Wasm bytecode: ${(e as Error).message}`]);
   }

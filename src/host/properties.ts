@@ -32,8 +32,8 @@ export function encodeProperties(props: Record<string, PropertyValue> | undefine
 
 /** What a stream exposes to property lookups. */
 export interface StreamInfoView {
-  requestHeaders(): ReadonlyArray<readonly [string, string]> | null;
-  responseHeaders(): ReadonlyArray<readonly [string, string]> | null;
+  requestHeaderView(): ReadonlyArray<readonly [string, string]> | null;
+  responseHeaderView(): ReadonlyArray<readonly [string, string]> | null;
   responseCode(): number | null;
   responseCodeDetails(): string | null;
   startTimeNs: bigint;
@@ -103,7 +103,7 @@ function responseProperty(tokens: string[], info: StreamInfoView): Uint8Array | 
       return tokens.length === 2 && d !== null ? utf8Encode(d) : null;
     }
     case 'headers': {
-      const h = info.responseHeaders();
+      const h = info.responseHeaderView();
       if (!h) return null;
       if (tokens.length === 2) return encodePairs(h);
       return tokens.length === 3 ? bs(header(h, tokens[2]!)) : null;
@@ -127,7 +127,7 @@ export function resolveProperty(path: string, plugin: PluginInfo, stream: Stream
     case 'plugin_vm_id':
       return tokens.length === 1 ? utf8Encode(plugin.vmId) : null;
     case 'request': {
-      const h = stream?.requestHeaders();
+      const h = stream?.requestHeaderView();
       return h ? requestProperty(tokens, h, stream!) : null;
     }
     case 'response':

@@ -65,6 +65,28 @@ export interface GuestFns {
   onQueueReady: F2 | undefined;
 }
 
+const NO_FNS: GuestFns = {
+  malloc: undefined,
+  initialize: undefined,
+  start: undefined,
+  main: undefined,
+  onContextCreate: undefined,
+  onVmStart: undefined,
+  onConfigure: undefined,
+  onTick: undefined,
+  onDone: undefined,
+  onLog: undefined,
+  onDelete: undefined,
+  onRequestHeaders: undefined,
+  onRequestBody: undefined,
+  onRequestTrailers: undefined,
+  onResponseHeaders: undefined,
+  onResponseBody: undefined,
+  onResponseTrailers: undefined,
+  onHttpCallResponse: undefined,
+  onQueueReady: undefined,
+};
+
 /** The plugin's root context on one VM. */
 export class RootContext {
   readonly isRoot = true;
@@ -135,8 +157,8 @@ export class Vm {
   /** @internal */ readonly host: ProxyWasmHost;
   /** @internal */ readonly gm: GuestMemory;
   /** @internal */ readonly metrics: VmMetrics;
-  /** @internal */ fns!: GuestFns;
-  /** @internal */ root!: RootContext;
+  /** @internal */ fns: GuestFns = NO_FNS;
+  /** @internal */ readonly root: RootContext;
   /** @internal */ readonly contexts = new Map<number, Context>();
   /** @internal the context whose callback runs, and the effective context for host calls */
   cur: Context | undefined;
@@ -164,6 +186,10 @@ export class Vm {
     this.nextContextId = firstContextId;
     this.gm = new GuestMemory((len) => this.allocate(len));
     this.metrics = new VmMetrics(host.metricsStore);
+    // cpp-host allocates the root context's id when the plugin starts on this VM: the first id.
+    this.root = new RootContext(this, this.allocContextId());
+    this.rootContextId = this.root.id;
+    this.contexts.set(this.root.id, this.root);
   }
 
   memoryPages(): number {
@@ -232,9 +258,6 @@ export class Vm {
     }
     if (this.failed) return false;
 
-    this.root = new RootContext(this, this.allocContextId());
-    this.rootContextId = this.root.id;
-    this.contexts.set(this.root.id, this.root);
     // cpp-host ContextBase::onStart: on_context_create(root, 0) (the plugin config is readable
     // here), then on_vm_start(root, vm_configuration_size).
     if (this.fns.onContextCreate) {

@@ -11,6 +11,8 @@ export class ObjectIndex {
     const sameName = this.byName.get(object.name) ?? [];
     const first = sameName.find((o) => o.kind === object.kind && o.namespace === object.namespace);
     if (first !== undefined) {
+      // Skipped kinds are not ours to judge; only the first is kept for hints.
+      if (object.role === 'unsupported') return false;
       object.reporter.errorAt(
         object.pos,
         'metadata.name',

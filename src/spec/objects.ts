@@ -77,7 +77,7 @@ export function loadObject(root: Cursor, diagnostics: Diagnostics, defaultNamesp
 
 /** Why an object is not handled, or undefined when it is. */
 function skipReason(apiVersion: string, kind: string): { field: string; message: string } | undefined {
-  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+  const group = apiVersion.split('/')[0]!;
   if (group !== 'opensergo.io' && !group.endsWith('.opensergo.io')) {
     return { field: 'apiVersion', message: `not an OpenSergo object (apiVersion ${apiVersion})` };
   }

@@ -96,6 +96,7 @@ const errorCases: Case[] = [
   { title: 'missing status', yaml: FB('responseContentBody: hi'), at: 'behaviorDesc:', object: 'HttpRequestFallbackAction/fb', field: 'spec.behaviorDesc.responseStatusCode', message: 'is required' },
   { title: 'header name with a space', yaml: FB('responseStatusCode: 429\nresponseAdditionalHeaders:\n  - key: X Bad\n    value: v'), at: 'X Bad', object: 'HttpRequestFallbackAction/fb', field: 'spec.behaviorDesc.responseAdditionalHeaders[0].key', message: 'is not a valid HTTP header name' },
   { title: 'header name with a colon', yaml: FB('responseStatusCode: 429\nresponseAdditionalHeaders:\n  - key: ":status"\n    value: v'), at: '":status"', object: 'HttpRequestFallbackAction/fb', field: 'spec.behaviorDesc.responseAdditionalHeaders[0].key', message: 'is not a valid HTTP header name' },
+  { title: 'empty header name', yaml: FB('responseStatusCode: 429\nresponseAdditionalHeaders:\n  - key: ""\n    value: v'), at: '""', object: 'HttpRequestFallbackAction/fb', field: 'spec.behaviorDesc.responseAdditionalHeaders[0].key', message: 'is not a valid HTTP header name' },
   { title: 'header value with CRLF', yaml: FB('responseStatusCode: 429\nresponseAdditionalHeaders:\n  - key: X-A\n    value: "a\\r\\nSet-Cookie: x"'), at: '"a\\r', object: 'HttpRequestFallbackAction/fb', field: 'spec.behaviorDesc.responseAdditionalHeaders[0].value', message: 'must not contain CR, LF or NUL' },
   { title: 'header value with NUL', yaml: FB('responseStatusCode: 429\nresponseAdditionalHeaders:\n  - key: X-A\n    value: "a\\0b"'), at: '"a\\0b"', object: 'HttpRequestFallbackAction/fb', field: 'spec.behaviorDesc.responseAdditionalHeaders[0].value', message: 'must not contain CR, LF or NUL' },
   { title: 'header without value', yaml: FB('responseStatusCode: 429\nresponseAdditionalHeaders:\n  - key: X-A'), at: 'key: X-A', object: 'HttpRequestFallbackAction/fb', field: 'spec.behaviorDesc.responseAdditionalHeaders[0].value', message: 'is required' },
@@ -167,6 +168,13 @@ describe('document-level errors', () => {
     expect(result.errorLines).toEqual([
       `${result.paths['rules.yaml']}:${line}:${col}: RateLimitStrategy/rl: metadata.name: duplicate RateLimitStrategy rl in namespace default: already defined at ${result.paths['rules.yaml']}:4:9`,
     ]);
+  });
+
+  it('does not judge duplicates among skipped kinds', async () => {
+    const router = 'apiVersion: traffic.opensergo.io/v1alpha1\nkind: TrafficRouter\nmetadata:\n  name: tr\nspec: {}\n';
+    const result = await translateInline({ 'a.yaml': router, 'b.yaml': router });
+    expect(result.errors).toEqual([]);
+    expect(result.warnings).toHaveLength(2);
   });
 
   it('collects every error instead of stopping at the first', async () => {

@@ -3,7 +3,7 @@
 // must not be able to inject headers (no CR, LF or NUL).
 import type { FallbackResponse } from '../../ir/model.ts';
 import type { Cursor } from '../cursor.ts';
-import { readEnum, readInteger, readList, readMap, readString, readText } from '../fields.ts';
+import { readEnum, readInteger, readList, readMap, readText } from '../fields.ts';
 import type { Reporter } from '../reporter.ts';
 
 const KNOWN_FIELDS = ['behavior', 'behaviorDesc'];
@@ -58,8 +58,12 @@ function readHeaders(c: Cursor, r: Reporter): Array<[string, string]> {
 }
 
 function readHeaderName(c: Cursor, r: Reporter): string | undefined {
-  const name = readString(c, r, { nonEmpty: true, maxLength: MAX_NAME });
+  const name = readText(c, r);
   if (name === undefined) return undefined;
+  if (name.length > MAX_NAME) {
+    r.error(c, `is ${name.length} characters long; at most ${MAX_NAME} allowed`);
+    return undefined;
+  }
   if (!HEADER_NAME.test(name)) {
     r.error(c, `'${name}' is not a valid HTTP header name (letters, digits and !#$%&'*+.^_\`|~- only)`);
     return undefined;

@@ -1,0 +1,569 @@
+// An HTTP stream context, driven in Envoy's order:
+//   on_context_create → on_request_headers → [on_request_body…] [on_request_trailers] →
+//   on_response_headers → [on_response_body…] [on_response_trailers] → on_log → on_done → on_delete
+// Facts mirrored from Envoy's wasm Context (source/extensions/common/wasm/context.cc) and
+// cpp-host's ContextBase:
+//  * a header map or body is readable only while its callback runs, and afterwards only if that
+//    callback stopped iteration (Envoy drops its pointer on Continue, and continue_stream drops the
+//    request-side ones). Outside that window get_header_map_value gives BAD_ARGUMENT; inside
+//    on_log the final request/response headers are readable again (NOT_FOUND when absent);
+//  * the failure policy is checked before and after every callback (CHECK_FAIL_HTTP);
+//  * send_local_response takes effect when the callback returns; its return value is then
+//    ignored. A reply sent before the response started is encoded through the filter chain, so
+//    this filter's on_response_headers/on_response_body see it; one sent later replaces the
+//    response directly;
+//  * on_log, on_done and on_delete run at most once each, in that order (Envoy's access logging
+//    precedes filter destruction); nothing runs into a failed VM.
+import { MapType, Status } from './abi.ts';
+import { encodeProperties, type StreamInfoView } from './properties.ts';
+import { asciiLower, checkByteString, toBytes, utf8Decode } from './text.ts';
+import type { HeaderMap, RootContext, Vm } from './vm.ts';
+import type { HeaderList, LocalResponse, PropertyValue, StepResult } from './types.ts';
+
+const CONTINUE: StepResult = Object.freeze({ action: 'continue' });
+const PAUSE: StepResult = Object.freeze({ action: 'pause' });
+const RESET: StepResult = Object.freeze({ action: 'reset' });
+const FAILED_OPEN: StepResult = Object.freeze({ action: 'failed-open' });
+const EMPTY = new Uint8Array(0);
+
+const enum Kind {
+  Headers,
+  Data,
+  Trailers,
+}
+
+/** cpp-host: headers 0 Continue and 2 ContinueAndEndStream continue; data/trailers only 0. */
+const continues = (r: number, kind: Kind): boolean => r === 0 || (kind === Kind.Headers && r === 2);
+
+function normalize(into: HeaderMap, headers: HeaderList, what: string): void {
+  into.length = 0;
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i]!;
+    into.push([asciiLower(checkByteString(h[0], `${what} name`)), checkByteString(h[1], `${what} value`)]);
+  }
+}
+
+export class HttpStream implements StreamInfoView {
+  readonly id: number;
+  readonly vm: Vm;
+  readonly root: RootContext;
+  readonly isRoot = false;
+  /** live maps: the filter's changes are visible here */
+  readonly requestHeaderMap: [string, string][] = [];
+  readonly responseHeaderMap: [string, string][] = [];
+  readonly requestTrailerMap: [string, string][] = [];
+  readonly responseTrailerMap: [string, string][] = [];
+  localResponse: LocalResponse | undefined;
+  paused = false;
+  pausedDirection: 'request' | 'response' | undefined;
+  resumeCount = 0;
+  /** continue_stream calls for this stream that found it not paused (e.g. a double resume) */
+  spuriousResumes = 0;
+  /** local replies requested after one was already sent (ignored, as the first one wins) */
+  extraLocalResponses = 0;
+  onResume?: () => void;
+  onLocalResponse?: (r: LocalResponse) => void;
+  /** called when the stream is reset by proxy_close_stream outside a step */
+  onClose?: () => void;
+  /** proxy_close_stream was called */
+  closed = false;
+  /** reset (proxy_close_stream, or reset()) */
+  wasReset = false;
+  readonly startTimeNs: bigint;
+  /** @internal */ readonly properties: Map<string, Uint8Array> | null;
+  /** @internal proxy_set_property values */
+  filterState: Map<string, Uint8Array> | null = null;
+
+  // lifecycle
+  private created = false;
+  private logged = false;
+  private doneResult: boolean | undefined;
+  private deleted = false;
+  private requestStarted = false;
+  private responseStarted = false;
+  private responseSent = false; // response headers continued downstream
+  private failReplySent = false;
+  // what the filter may touch right now (Envoy's request_headers_ etc. pointers)
+  /** @internal */ accessLog = false;
+  private reqHeadersLive = false;
+  private respHeadersLive = false;
+  private reqTrailersLive = false;
+  private respTrailersLive = false;
+  private reqBody: Uint8Array | null = null;
+  private respBody: Uint8Array | null = null;
+  private bufferingReq = false;
+  private bufferingResp = false;
+  // the step currently running
+  private inStep = false;
+  private localInStep = false;
+
+  /** @internal use ProxyWasmHost.stream() */
+  constructor(vm: Vm, id: number, props: Record<string, PropertyValue> | undefined) {
+    this.vm = vm;
+    this.id = id;
+    this.root = vm.root;
+    this.startTimeNs = vm.host.clock.nowNs();
+    this.properties = props ? encodeProperties(props) : null;
+  }
+
+  /** the current request/response body buffers (as the filter may have changed them) */
+  get requestBodyBuffer(): Uint8Array | null {
+    return this.reqBody;
+  }
+  get responseBodyBuffer(): Uint8Array | null {
+    return this.respBody;
+  }
+  get isDeleted(): boolean {
+    return this.deleted;
+  }
+
+  /** @internal on_context_create(id, root) unless the VM has failed (cpp-host onCreate). */
+  create(): void {
+    if (this.created) return;
+    this.created = true;
+    const vm = this.vm;
+    if (vm.failed || !vm.fns.onContextCreate) return;
+    vm.call2(vm.fns.onContextCreate, this, 'proxy_on_context_create', this.id, this.root.id);
+    vm.afterCall();
+  }
+
+  // ------------------------------------------------------------------ steps
+
+  requestHeaders(headers: HeaderList, endOfStream = true): StepResult {
+    this.usable('requestHeaders');
+    if (this.requestStarted) throw new Error(`stream ${this.id}: requestHeaders called twice`);
+    normalize(this.requestHeaderMap, headers, 'request header');
+    this.requestStarted = true;
+    const early = this.early();
+    if (early) return early;
+    const vm = this.vm;
+    const fn = vm.fns.onRequestHeaders;
+    if (!fn) return CONTINUE;
+    this.reqHeadersLive = true;
+    this.begin();
+    const r = vm.call3(fn, this, 'proxy_on_request_headers', this.id, this.requestHeaderMap.length, endOfStream ? 1 : 0);
+    return this.end(r, 'request', Kind.Headers);
+  }
+
+  requestBody(body: Uint8Array | string, endOfStream: boolean): StepResult {
+    this.usable('requestBody');
+    if (!this.requestStarted) throw new Error(`stream ${this.id}: requestBody before requestHeaders`);
+    const chunk = toBytes(body);
+    const early = this.early();
+    if (early) return early;
+    const vm = this.vm;
+    const fn = vm.fns.onRequestBody;
+    if (!fn) return { action: 'continue', body: chunk };
+    this.reqBody = this.bufferingReq && this.reqBody ? concat(this.reqBody, chunk) : chunk;
+    this.begin();
+    const r = vm.call3(fn, this, 'proxy_on_request_body', this.id, this.reqBody.length, endOfStream ? 1 : 0);
+    return this.end(r, 'request', Kind.Data);
+  }
+
+  requestTrailers(trailers: HeaderList): StepResult {
+    this.usable('requestTrailers');
+    normalize(this.requestTrailerMap, trailers, 'request trailer');
+    const early = this.early();
+    if (early) return early;
+    const vm = this.vm;
+    const fn = vm.fns.onRequestTrailers;
+    if (!fn) return CONTINUE;
+    this.reqTrailersLive = true;
+    this.begin();
+    const r = vm.call2(fn, this, 'proxy_on_request_trailers', this.id, this.requestTrailerMap.length);
+    return this.end(r, 'request', Kind.Trailers);
+  }
+
+  responseHeaders(headers: HeaderList, endOfStream = true): StepResult {
+    this.usable('responseHeaders');
+    if (this.responseStarted) {
+      if (this.localResponse) return this.early()!;
+      throw new Error(`stream ${this.id}: responseHeaders called twice`);
+    }
+    const early = this.early();
+    if (early) return early;
+    normalize(this.responseHeaderMap, headers, 'response header');
+    this.responseStarted = true;
+    const vm = this.vm;
+    const fn = vm.fns.onResponseHeaders;
+    if (!fn) {
+      this.responseSent = true;
+      return CONTINUE;
+    }
+    this.respHeadersLive = true;
+    this.begin();
+    const r = vm.call3(fn, this, 'proxy_on_response_headers', this.id, this.responseHeaderMap.length, endOfStream ? 1 : 0);
+    return this.end(r, 'response', Kind.Headers);
+  }
+
+  responseBody(body: Uint8Array | string, endOfStream: boolean): StepResult {
+    this.usable('responseBody');
+    const chunk = toBytes(body);
+    const early = this.early();
+    if (early) return early;
+    if (!this.responseStarted) throw new Error(`stream ${this.id}: responseBody before responseHeaders`);
+    const vm = this.vm;
+    const fn = vm.fns.onResponseBody;
+    if (!fn) return { action: 'continue', body: chunk };
+    this.respBody = this.bufferingResp && this.respBody ? concat(this.respBody, chunk) : chunk;
+    this.begin();
+    const r = vm.call3(fn, this, 'proxy_on_response_body', this.id, this.respBody.length, endOfStream ? 1 : 0);
+    return this.end(r, 'response', Kind.Data);
+  }
+
+  responseTrailers(trailers: HeaderList): StepResult {
+    this.usable('responseTrailers');
+    normalize(this.responseTrailerMap, trailers, 'response trailer');
+    const early = this.early();
+    if (early) return early;
+    const vm = this.vm;
+    const fn = vm.fns.onResponseTrailers;
+    if (!fn) return CONTINUE;
+    this.respTrailersLive = true;
+    this.begin();
+    const r = vm.call2(fn, this, 'proxy_on_response_trailers', this.id, this.responseTrailerMap.length);
+    return this.end(r, 'response', Kind.Trailers);
+  }
+
+  /** Downstream/upstream reset: Envoy then runs on_log, on_done, on_delete. */
+  reset(): void {
+    if (this.deleted) return;
+    this.wasReset = true;
+    this.paused = false;
+    this.finish();
+  }
+
+  /** on_log (access-log phase: the final request/response headers are readable). At most once. */
+  log(): void {
+    if (this.logged || this.deleted) return;
+    this.logged = true;
+    const vm = this.vm;
+    this.create(); // Envoy's log() creates the context if no header callback did
+    if (vm.failed || !vm.fns.onLog) return;
+    this.clearLive();
+    this.accessLog = true;
+    vm.call1(vm.fns.onLog, this, 'proxy_on_log', this.id);
+    this.accessLog = false;
+    vm.afterCall();
+  }
+
+  /** on_done; returns its result (true when not called). At most once. */
+  done(): boolean {
+    if (this.doneResult !== undefined) return this.doneResult;
+    const vm = this.vm;
+    if (this.deleted || !this.created || vm.failed || !vm.fns.onDone) return (this.doneResult = true);
+    this.clearLive();
+    const r = vm.call1(vm.fns.onDone, this, 'proxy_on_done', this.id);
+    this.doneResult = vm.failed || r !== 0;
+    vm.afterCall();
+    return this.doneResult;
+  }
+
+  /** on_delete; the context id is then unknown to set_effective_context. At most once. */
+  delete(): void {
+    if (this.deleted) return;
+    const vm = this.vm;
+    if (this.doneResult === undefined) this.doneResult = true;
+    this.deleted = true;
+    this.paused = false;
+    this.clearLive();
+    if (this.created && !vm.failed && vm.fns.onDelete) {
+      vm.call1(vm.fns.onDelete, this, 'proxy_on_delete', this.id);
+      vm.afterCall();
+    }
+    vm.contexts.delete(this.id);
+  }
+
+  /** on_log → on_done → on_delete, skipping any already run. */
+  finish(): void {
+    this.log();
+    this.done();
+    this.delete();
+  }
+
+  /** Test helper: call a guest export with this stream as the current (effective) context. */
+  invoke(name: string, ...args: (number | bigint)[]): number | bigint | undefined {
+    return this.vm.invokeIn(this, name, args);
+  }
+
+  // ------------------------------------------------------------------ step plumbing
+
+  private usable(what: string): void {
+    if (this.deleted) throw new Error(`stream ${this.id}: ${what} after on_delete`);
+  }
+
+  /** The result when the filter must not be called: failed VM, earlier local reply, reset. */
+  private early(): StepResult | undefined {
+    if (this.wasReset) return RESET;
+    if (this.vm.failed) return this.failResult();
+    if (this.localResponse) return { action: 'local-response', localResponse: this.localResponse };
+    return undefined;
+  }
+
+  private failResult(): StepResult {
+    if (this.vm.host.failPolicy === 'open') return FAILED_OPEN;
+    if (!this.failReplySent && !this.localResponse) {
+      this.failReplySent = true;
+      this.paused = false;
+      // Envoy Context::failStream: 503, empty body, gRPC UNAVAILABLE, details wasm_fail_stream;
+      // it does not pass through the failed filter.
+      this.localResponse = {
+        status: 503,
+        body: EMPTY,
+        bodyText: '',
+        headers: [[':status', '503']],
+        additionalHeaders: [],
+        details: 'wasm_fail_stream',
+        grpcStatus: 14,
+      };
+      this.onLocalResponse?.(this.localResponse);
+    }
+    return { action: 'failed-closed', localResponse: this.localResponse! };
+  }
+
+  private begin(): void {
+    this.inStep = true;
+    this.localInStep = false;
+  }
+
+  private end(r: number, dir: 'request' | 'response', kind: Kind): StepResult {
+    const vm = this.vm;
+    if (vm.failed) {
+      this.inStep = false;
+      this.clearLive();
+      return this.failResult();
+    }
+    const stopped = vm.stopNext || !continues(r >>> 0, kind);
+    let body: Uint8Array | undefined;
+    if (kind === Kind.Data) {
+      // Envoy decodeData/encodeData: StopIterationAndBuffer (1) keeps accumulating.
+      if (dir === 'request') this.bufferingReq = !stopped ? false : r >>> 0 === 1;
+      else this.bufferingResp = !stopped ? false : r >>> 0 === 1;
+    }
+    if (stopped) {
+      this.paused = true;
+      this.pausedDirection = dir;
+    } else {
+      if (kind === Kind.Data) body = (dir === 'request' ? this.reqBody : this.respBody) ?? EMPTY;
+      this.dropPhase(dir, kind);
+      if (this.pausedDirection === dir) this.paused = false;
+      if (dir === 'response' && kind === Kind.Headers) this.responseSent = true;
+    }
+    vm.afterCall();
+    this.inStep = false;
+    if (vm.failed) return this.failResult();
+    if (this.wasReset) return RESET;
+    if (this.localInStep) return { action: 'local-response', localResponse: this.localResponse! };
+    if (this.paused) return PAUSE;
+    if (stopped && kind === Kind.Data) body = (dir === 'request' ? this.reqBody : this.respBody) ?? EMPTY;
+    return body ? { action: 'continue', body } : CONTINUE;
+  }
+
+  /** Envoy forgets the phase's map/buffer when the callback continues. */
+  private dropPhase(dir: 'request' | 'response', kind: Kind): void {
+    if (dir === 'request') {
+      if (kind === Kind.Headers) this.reqHeadersLive = false;
+      else if (kind === Kind.Trailers) this.reqTrailersLive = false;
+      else this.reqBody = null;
+    } else {
+      if (kind === Kind.Headers) this.respHeadersLive = false;
+      else if (kind === Kind.Trailers) this.respTrailersLive = false;
+      else this.respBody = null;
+    }
+  }
+
+  private clearLive(): void {
+    this.reqHeadersLive = this.respHeadersLive = this.reqTrailersLive = this.respTrailersLive = false;
+  }
+
+  // ------------------------------------------------------------------ deferred actions
+
+  /** @internal proxy_continue_stream(type) was called with this stream effective. */
+  continueRequested(dir: 'request' | 'response'): void {
+    // Envoy drops the request-side pointers immediately, whichever direction is continued.
+    this.reqHeadersLive = false;
+    this.reqTrailersLive = false;
+    this.reqBody = null;
+    this.vm.defer({ kind: 'continue', stream: this, dir });
+  }
+
+  /** @internal */
+  deliverContinue(dir: 'request' | 'response'): void {
+    if (this.deleted || this.wasReset || this.localResponse) return;
+    if (this.paused && this.pausedDirection === dir) {
+      this.paused = false;
+      if (dir === 'response') {
+        this.responseSent = true;
+        this.respHeadersLive = false;
+        this.respBody = null;
+      }
+      // A continue requested by the stream's own callback just undoes its pause (the step
+      // then reports 'continue'); later ones are resumes.
+      if (!this.inStep) {
+        this.resumeCount++;
+        this.onResume?.();
+      }
+    } else {
+      this.spuriousResumes++;
+      this.vm.spuriousResumes++;
+    }
+  }
+
+  /** @internal proxy_send_local_response with this stream effective. */
+  localRequested(reply: LocalResponse): void {
+    this.vm.defer({ kind: 'local', stream: this, reply });
+  }
+
+  /** @internal */
+  deliverLocalResponse(reply: LocalResponse): void {
+    if (this.deleted || this.wasReset) return;
+    if (this.localResponse) {
+      this.extraLocalResponses++;
+      this.vm.host.hostLog(this.vm.index, 'warn', `stream ${this.id}: second local response (${reply.status}) ignored`);
+      return;
+    }
+    const vm = this.vm;
+    if (this.responseSent) {
+      // Envoy cannot replace a response whose headers went downstream: it resets the stream.
+      vm.host.hostLog(vm.index, 'warn', `stream ${this.id}: local response after the response started: stream reset`);
+      this.deliverClose();
+      return;
+    }
+    const throughFilter = !this.responseStarted && vm.host.localReplyThroughFilter;
+    this.localResponse = reply;
+    this.paused = false;
+    if (this.inStep) this.localInStep = true;
+    this.responseStarted = true;
+    this.responseSent = true;
+    if (throughFilter) {
+      const map = this.responseHeaderMap;
+      map.length = 0;
+      for (const h of reply.headers) map.push([h[0], h[1]]);
+      const fnH = vm.fns.onResponseHeaders;
+      if (fnH) {
+        this.respHeadersLive = true;
+        vm.call3(fnH, this, 'proxy_on_response_headers', this.id, map.length, reply.body.length === 0 ? 1 : 0);
+        this.respHeadersLive = false;
+        vm.afterCall();
+      }
+      const fnB = vm.fns.onResponseBody;
+      if (!vm.failed && fnB && reply.body.length !== 0) {
+        this.respBody = reply.body;
+        vm.call3(fnB, this, 'proxy_on_response_body', this.id, reply.body.length, 1);
+        reply.body = this.respBody ?? reply.body;
+        reply.bodyText = utf8Decode(reply.body);
+        this.respBody = null;
+        vm.afterCall();
+      }
+      reply.headers = map.map((h) => [h[0], h[1]]);
+    } else {
+      this.responseHeaderMap.length = 0;
+      for (const h of reply.headers) this.responseHeaderMap.push([h[0], h[1]]);
+    }
+    this.onLocalResponse?.(reply);
+  }
+
+  /** @internal proxy_close_stream(HTTP_REQUEST|HTTP_RESPONSE) with this stream effective. */
+  closeRequested(): void {
+    this.vm.defer({ kind: 'close', stream: this });
+  }
+
+  /** @internal Envoy resets the stream: access log, then filter destruction. */
+  deliverClose(): void {
+    if (this.deleted || this.wasReset) return;
+    this.closed = true;
+    this.wasReset = true;
+    this.paused = false;
+    if (!this.inStep) this.onClose?.();
+    this.finish();
+  }
+
+  // ------------------------------------------------------------------ what host functions see
+
+  /** @internal get_header_map_value / get_header_map_pairs */
+  constMap(type: number): HeaderMap | null {
+    switch (type) {
+      case MapType.HTTP_REQUEST_HEADERS:
+        return (this.accessLog ? this.requestStarted : this.reqHeadersLive) ? this.requestHeaderMap : null;
+      case MapType.HTTP_REQUEST_TRAILERS:
+        return !this.accessLog && this.reqTrailersLive ? this.requestTrailerMap : null;
+      case MapType.HTTP_RESPONSE_HEADERS:
+        return (this.accessLog ? this.responseStarted : this.respHeadersLive) ? this.responseHeaderMap : null;
+      case MapType.HTTP_RESPONSE_TRAILERS:
+        return (this.accessLog ? this.responseTrailerMap.length > 0 : this.respTrailersLive) ? this.responseTrailerMap : null;
+      default:
+        return this.root.constMap(type);
+    }
+  }
+
+  /** @internal add/replace/remove/set_header_map_pairs/get_header_map_size */
+  mutMap(type: number): HeaderMap | null {
+    switch (type) {
+      case MapType.HTTP_REQUEST_HEADERS:
+        return this.reqHeadersLive ? this.requestHeaderMap : null;
+      case MapType.HTTP_REQUEST_TRAILERS:
+        return this.reqTrailersLive ? this.requestTrailerMap : null;
+      case MapType.HTTP_RESPONSE_HEADERS:
+        return this.respHeadersLive ? this.responseHeaderMap : null;
+      case MapType.HTTP_RESPONSE_TRAILERS:
+        return this.respTrailersLive ? this.responseTrailerMap : null;
+      default:
+        return null;
+    }
+  }
+
+  /** @internal null = NOT_FOUND */
+  getBuffer(type: number): Uint8Array | null {
+    if (type === 0) return this.reqBody ?? EMPTY;
+    if (type === 1) return this.respBody ?? EMPTY;
+    if (type === 7) return null; // only the root context is configured
+    return this.root.getBuffer(type);
+  }
+
+  /** @internal proxy_set_buffer_bytes, Envoy Buffer::copyFrom: prepend, replace all, or append. */
+  setBuffer(type: number, start: number, len: number, data: Uint8Array): number {
+    const cur = type === 0 ? this.reqBody : type === 1 ? this.respBody : null;
+    if (!cur) return Status.BAD_ARGUMENT;
+    let next: Uint8Array;
+    if (start === 0) {
+      if (len === 0) next = concat(data, cur);
+      else if (len >= cur.length) next = data.slice();
+      else return Status.BAD_ARGUMENT;
+    } else if (start >= cur.length) {
+      next = concat(cur, data);
+    } else {
+      return Status.BAD_ARGUMENT;
+    }
+    if (type === 0) this.reqBody = next;
+    else this.respBody = next;
+    return Status.OK;
+  }
+
+  // StreamInfoView (properties)
+  /** @internal */
+  requestHeaderView(): HeaderMap | null {
+    return this.requestStarted ? this.requestHeaderMap : null;
+  }
+  /** @internal */
+  responseCode(): number | null {
+    if (this.localResponse) return this.localResponse.status;
+    if (!this.responseStarted) return null;
+    for (const h of this.responseHeaderMap) if (h[0] === ':status') return Number.parseInt(h[1], 10) || 0;
+    return null;
+  }
+  /** @internal */
+  responseCodeDetails(): string | null {
+    return this.localResponse ? this.localResponse.details : this.responseStarted ? 'via_upstream' : null;
+  }
+  /** @internal */
+  responseHeaderView(): HeaderMap | null {
+    return this.responseStarted ? this.responseHeaderMap : null;
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

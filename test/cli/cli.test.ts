@@ -1,0 +1,177 @@
+// The real CLI (`node bin/sergo.js`, run from the repository root): output, messages, exit codes.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderFilterConfig } from '../../src/emit/filter.ts';
+import { translateFiles } from '../../src/translate.ts';
+import { lines, runSergo } from '../support/cli.ts';
+import { join as joinDocs, rateLimit, rule } from '../support/documents.ts';
+import { example, exampleArg } from '../support/paths.ts';
+import { schemaErrors } from '../support/schema.ts';
+import { writeFiles } from '../support/workspace.ts';
+
+const NEW_SAMPLE = 'control-plane-samples/opensergo_new_sample.yaml';
+const TRAFFIC_ROUTER = 'control-plane-samples/opensergo_traffic_router_samples.yaml';
+const DIAGNOSTIC_LINE = /^(sergo|[^:]+(:\d+:\d+)?): (warning: )?.+$/;
+
+describe('sergo translate', () => {
+  it('prints a valid configuration for the control-plane sample (exit 0)', async () => {
+    const run = await runSergo(['translate', exampleArg(NEW_SAMPLE)]);
+    expect(run.code).toBe(0);
+    const config = JSON.parse(run.stdout) as unknown;
+    expect(schemaErrors(config)).toEqual([]);
+    const api = await translateFiles([example(NEW_SAMPLE)]);
+    expect(run.stdout).toBe(renderFilterConfig(api.config!));
+    for (const line of lines(run.stderr)) expect(line).toMatch(/: warning: /);
+  });
+
+  it('works as `npx sergo translate …`', async () => {
+    const run = await runSergo(['translate', exampleArg(NEW_SAMPLE)], { command: ['npx', '--no-install', 'sergo'] });
+    expect(run.code).toBe(0);
+    expect(schemaErrors(JSON.parse(run.stdout))).toEqual([]);
+    expect((JSON.parse(run.stdout) as { rules: unknown[] }).rules).toHaveLength(2);
+  });
+
+  it('rejects limitMode Global with a positioned error and no output (exit 2)', async () => {
+    const run = await runSergo(['translate', exampleArg('fault-tolerance/zh-rate-limit-strategy.yaml')]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(lines(run.stderr)[0]).toMatch(
+      /^\.\.\/shared\/opensergo-examples\/fault-tolerance\/zh-rate-limit-strategy\.yaml:7:14: RateLimitStrategy\/rate-limit-foo: spec\.limitMode: limitMode Global is a cluster-wide limit, which needs a rate-limit service; sergo-wasm does not provide one yet/,
+    );
+  });
+
+  it('reports invalid YAML at the parser position (exit 2)', async () => {
+    const run = await runSergo(['translate', exampleArg('fault-tolerance/zh-adaptive-overload-protection-strategy.yaml')]);
+    expect(run.code).toBe(2);
+    expect(lines(run.stderr)).toEqual([
+      `${exampleArg('fault-tolerance/zh-adaptive-overload-protection-strategy.yaml')}:9:1: AdaptiveOverloadProtectionStrategy/system-overload-foo: invalid YAML: Missing closing 'quote`,
+    ]);
+  });
+
+  it('skips a TrafficRouter with a warning and prints an empty rule list (exit 0)', async () => {
+    const run = await runSergo(['translate', exampleArg(TRAFFIC_ROUTER)]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('{\n  "version": 1,\n  "rules": []\n}\n');
+    expect(lines(run.stderr)).toEqual([
+      `${exampleArg(TRAFFIC_ROUTER)}:2:7: warning: TrafficRouter/service-provider: kind: traffic.opensergo.io/v1alpha1 TrafficRouter is not a fault-tolerance object; sergo-wasm does not handle it; skipped`,
+    ]);
+  });
+
+  it('needs --app when the files hold several apps', async () => {
+    const paths = writeFiles({ 'apps.yaml': joinDocs(rateLimit('rl'), rule('ra', 'app-a', ['/a'], ['rl']), rule('rb', 'app-b', ['/b'], ['rl'])) });
+    const several = await runSergo(['translate', paths['apps.yaml']!]);
+    expect(several.code).toBe(2);
+    expect(several.stdout).toBe('');
+    expect(lines(several.stderr)).toEqual(['sergo: the files hold rules for several apps (app-a, app-b); choose one with --app']);
+    const chosen = await runSergo(['translate', '--app', 'app-b', paths['apps.yaml']!]);
+    expect(chosen.code).toBe(0);
+    expect((JSON.parse(chosen.stdout) as { rules: Array<{ id: string }> }).rules.map((r) => r.id)).toEqual(['default/app-b/rb/RateLimitStrategy/rl@/b']);
+  });
+
+  it('applies --namespace to objects without metadata.namespace', async () => {
+    const paths = writeFiles({ 'ns.yaml': joinDocs(rateLimit('rl'), rule('r', 'app-a', ['/a'], ['rl'], { namespace: 'prod' })) });
+    expect((await runSergo(['translate', paths['ns.yaml']!])).code).toBe(2);
+    const run = await runSergo(['translate', '--namespace', 'prod', paths['ns.yaml']!]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('"id": "prod/app-a/r/RateLimitStrategy/rl@/a"');
+  });
+
+  it('every line on stderr is one diagnostic', async () => {
+    const paths = writeFiles({ 'bad.yaml': joinDocs(rateLimit('rl', 'metricType: X\nlimitMode: Global\nthreshold: -1\nstatDuration: 1m30s\nextra: 1'), rule('r', 'app-a', ['nope'], ['missing'])) });
+    const run = await runSergo(['translate', paths['bad.yaml']!]);
+    expect(run.code).toBe(2);
+    const stderr = lines(run.stderr);
+    expect(stderr.filter((l) => !l.includes(': warning: '))).toHaveLength(6);
+    for (const line of stderr) expect(line).toMatch(DIAGNOSTIC_LINE);
+  });
+});
+
+describe('sergo translate -o', () => {
+  it('writes the configuration to the file and nothing to stdout', async () => {
+    const { dir } = writeFiles({});
+    const out = join(dir, 'config.json');
+    const run = await runSergo(['translate', exampleArg(NEW_SAMPLE), '-o', out]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('');
+    expect(schemaErrors(JSON.parse(readFileSync(out, 'utf8')))).toEqual([]);
+    expect(readdirSync(dir)).toEqual(['config.json']); // no temporary file left behind
+  });
+
+  it('writes nothing on error: a missing file stays missing, an existing one unchanged', async () => {
+    const { dir } = writeFiles({});
+    const fresh = join(dir, 'fresh.json');
+    const existing = join(dir, 'existing.json');
+    writeFileSync(existing, 'previous\n');
+    const invalid = exampleArg('fault-tolerance/zh-rate-limit-strategy.yaml');
+    expect((await runSergo(['translate', invalid, '-o', fresh])).code).toBe(2);
+    expect((await runSergo(['translate', invalid, '-o', existing])).code).toBe(2);
+    expect(existsSync(fresh)).toBe(false);
+    expect(readFileSync(existing, 'utf8')).toBe('previous\n');
+    expect(readdirSync(dir)).toEqual(['existing.json']);
+  });
+
+  it('reports an unwritable output path (exit 2)', async () => {
+    const { dir } = writeFiles({});
+    const run = await runSergo(['translate', exampleArg(NEW_SAMPLE), '-o', join(dir, 'no-such-dir', 'config.json')]);
+    expect(run.code).toBe(2);
+    expect(lines(run.stderr).at(-1)).toMatch(/no-such-dir\/config\.json: cannot write: ENOENT/);
+  });
+});
+
+describe('sergo validate', () => {
+  it('prints a one-line summary and no configuration (exit 0)', async () => {
+    const run = await runSergo(['validate', exampleArg(NEW_SAMPLE), exampleArg(TRAFFIC_ROUTER)]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('');
+    expect(lines(run.stderr).at(-1)).toBe('ok: 2 rules for app foo-app (2 files)');
+  });
+
+  it('accepts several apps at once', async () => {
+    const paths = writeFiles({ 'apps.yaml': joinDocs(rateLimit('rl'), rule('ra', 'app-a', ['/a'], ['rl']), rule('rb', 'app-b', ['/b', '/c'], ['rl'])) });
+    const run = await runSergo(['validate', paths['apps.yaml']!]);
+    expect(run.code).toBe(0);
+    expect(lines(run.stderr)).toEqual(['ok: 3 rules for apps app-a, app-b (1 file)']);
+  });
+
+  it('fails on invalid input with the errors and no summary (exit 2)', async () => {
+    const run = await runSergo(['validate', exampleArg('fault-tolerance/zh-combined-rule-ratelimit-fallback.yaml')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).not.toContain('ok:');
+    expect(lines(run.stderr).filter((l) => !l.includes(': warning: '))).toHaveLength(3);
+  });
+});
+
+describe('exit codes', () => {
+  it('2 for an unreadable file, named in the message', async () => {
+    const run = await runSergo(['validate', 'does-not-exist.yaml']);
+    expect(run.code).toBe(2);
+    expect(lines(run.stderr)).toEqual(["does-not-exist.yaml: cannot read: ENOENT: no such file or directory, open 'does-not-exist.yaml'"]);
+  });
+
+  it('2 for a usage error', async () => {
+    expect((await runSergo(['translate'])).code).toBe(2);
+    expect((await runSergo(['translate', '--bogus', 'x.yaml'])).code).toBe(2);
+    expect((await runSergo(['frobnicate'])).code).toBe(2);
+  });
+
+  it('0 for --help and --version', async () => {
+    const help = await runSergo(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('translate');
+    const version = await runSergo(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+  });
+
+  it('1 for an internal error, with the stack only under --debug', async () => {
+    // The preload makes reading this file throw a plain TypeError, i.e. a bug rather than bad input.
+    const nodeArgs = ['--import', './test/cli/fixtures/simulate-internal-error.mjs'];
+    const plain = await runSergo(['translate', 'simulate-internal-error.yaml'], { nodeArgs });
+    expect(plain.code).toBe(1);
+    expect(lines(plain.stderr)).toEqual(['sergo: internal error: simulated bug (run with --debug for the stack trace)']);
+    const debug = await runSergo(['translate', '--debug', 'simulate-internal-error.yaml'], { nodeArgs });
+    expect(debug.code).toBe(1);
+    expect(debug.stderr).toMatch(/^sergo: internal error: TypeError: simulated bug\n\s+at /);
+  });
+});
