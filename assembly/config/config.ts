@@ -112,7 +112,7 @@ export class ConfigDecoder {
     const at = "rules[" + index.toString() + "]";
     if (v.kind != JsonKind.Object) { this.bad(at, "must be an object"); return null; }
     if (!this.knownKeys(v, at, ["id", "resource", "strategy", "fallback"])) return null;
-    const id = this.str(v, at, "id", 512);
+    const id = this.str(v, at, "id", 2048);
     if (id === null) return null;
     if (!isPrintableAscii(id)) { this.bad(at + ".id", "must be printable ASCII without spaces"); return null; }
     const resource = this.str(v, at, "resource", 1024);

@@ -12,7 +12,7 @@ export interface RuleIdentity {
 }
 
 /** The schema's limit on `id`. */
-export const MAX_RULE_ID_LENGTH = 512;
+export const MAX_RULE_ID_LENGTH = 2048;
 
 export function ruleId(r: RuleIdentity): string {
   return `${r.namespace}/${r.app}/${r.ruleName}/${r.strategyKind}/${r.strategyName}@${r.resource}`;

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { startSergo, send, exchange } from './harness.ts';
-import { metricName } from './ratelimit.test.ts';
+import { metricName } from './harness.ts';
 import type { ProxyWasmHost } from '../../src/host/index.ts';
 
 const errorBreaker = (extra: Record<string, unknown> = {}) => ({

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { startSergo, send, sharedI64 } from './harness.ts';
+import { startSergo, send, sharedI64, metricName } from './harness.ts';
 import type { HttpStream } from '../../src/host/index.ts';
 
 const KEY = 'sergo:ConcurrencyLimitStrategy:cl#c=8';
@@ -22,11 +22,17 @@ describe('ConcurrencyLimitStrategy (Local) across worker VMs', () => {
     const rules = [
       concurrency,
       { id: 'rl', resource: '/c/{id}', strategy: { kind: 'RateLimit', threshold: 400, windowMs: 1000 } },
-      { id: 'cb', resource: '/c/{id}', strategy: { kind: 'CircuitBreaker', mode: 'ErrorRequestRatio', triggerRatio: 0.5, statDurationMs: 2000, recoveryTimeoutMs: 300, minRequestAmount: 10 } },
+      { id: 'cb', resource: '/c/{id}', strategy: { kind: 'CircuitBreaker', mode: 'ErrorRequestRatio', triggerRatio: 0.3, statDurationMs: 2000, recoveryTimeoutMs: 300, minRequestAmount: 10 } },
     ];
     const { host, clock } = startSergo({ version: 1, rules }, { vms: 4 });
+    // mulberry32: an LCG's low bits are too regular for `% n` choices.
     let seed = 7;
-    const rand = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+    const rand = (n: number) => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
+      return (((t ^ (t >>> 14)) >>> 0) / 4294967296 * n) | 0;
+    };
     const live: { stream: HttpStream; forwarded: boolean }[] = [];
     let maxSeen = 0n;
     let blocked = 0;
@@ -34,7 +40,7 @@ describe('ConcurrencyLimitStrategy (Local) across worker VMs', () => {
       if (i === 5000) expect(host.configure(JSON.stringify({ version: 1, rules: [...rules, { id: 'extra', resource: '/other', strategy: { kind: 'RateLimit', threshold: 1, windowMs: 1000 } }] }))).toBe(true);
       clock.advance(rand(3));
       const op = rand(10);
-      if (op < 5 || live.length === 0) {
+      if (op < 6 || live.length === 0) {
         if (rand(20) === 0) {
           // A context that only ever sees create + log (an earlier filter replied).
           const s = host.stream(rand(4));
@@ -46,7 +52,7 @@ describe('ConcurrencyLimitStrategy (Local) across worker VMs', () => {
         else { blocked++; stream.finish(); }
       } else {
         const [entry] = live.splice(rand(live.length), 1);
-        const end = rand(4);
+        const end = rand(8);
         if (end === 0) entry.stream.reset();                          // reset before response headers
         else if (end === 1) { entry.stream.responseHeaders([[':status', '503']]); entry.stream.finish(); }
         else { entry.stream.responseHeaders([[':status', '200']]); entry.stream.finish(); }
@@ -58,6 +64,8 @@ describe('ConcurrencyLimitStrategy (Local) across worker VMs', () => {
     for (const e of live) e.stream.reset();
     expect(maxSeen).toBe(8n);
     expect(blocked).toBeGreaterThan(0);
+    expect(host.metric(metricName('cl', '/c/{id}', 'ConcurrencyLimit', 'requests_blocked'))).toBeGreaterThan(0n);
+    expect(host.metric(metricName('cb', '/c/{id}', 'CircuitBreaker', 'requests_blocked'))).toBeGreaterThan(0n);
     expect(sharedI64(host, KEY)).toBe(0n);
     expect(host.vms.every((vm) => !vm.failed)).toBe(true);
   });

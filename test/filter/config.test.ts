@@ -73,7 +73,7 @@ describe('configuration reload', () => {
     expect(exchange(host, 'GET', '/k').action).toBe('local-response');   // 5 in total, across the reload
   });
 
-  it('starts afresh when a rule's parameters change', () => {
+  it("starts afresh when a rule's parameters change", () => {
     const { host } = startSergo({ version: 1, rules: [rateLimitRule('p', '/p', 2, 60_000)] });
     exchange(host, 'GET', '/p');
     exchange(host, 'GET', '/p');

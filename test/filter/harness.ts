@@ -54,3 +54,8 @@ export function sharedI64(host: ProxyWasmHost, key: string): bigint | undefined 
 }
 
 export const text = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : '');
+
+/** The name a rule metric is defined under (tags encoded Istio-style, see README "Metrics"). */
+export function metricName(rule: string, resource: string, kind: string, name: string): string {
+  return `sergo.sergo_rule=.=${rule};.;sergo_resource=.=${resource};.;sergo_strategy=.=${kind};.;${name}`;
+}

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { startSergo, send, exchange, rateLimitRule, text } from './harness.ts';
+import { startSergo, send, exchange, rateLimitRule, text, metricName } from './harness.ts';
 
 const FALLBACK = { status: 429, body: 'Blocked by Sentinel', headers: [['X-Sentinel-Limit', 'foo'], ['retry-after', '1']] };
 
@@ -17,7 +17,7 @@ describe('RateLimitStrategy (Local) across worker VMs', () => {
         expect(s.result.action).toBe('local-response');
         expect(s.result.localResponse!.status).toBe(429);
         expect(text(s.result.localResponse!.body)).toBe('Blocked by Sentinel');
-        expect(s.result.localResponse!.headers).toEqual([['x-sentinel-limit', 'foo'], ['retry-after', '1']]);
+        expect(s.result.localResponse!.additionalHeaders).toEqual([['x-sentinel-limit', 'foo'], ['retry-after', '1']]);
       }
       if (i % 7 === 0) clock.advance(1); // 1,000 requests spread over ~143 ms
       if (open.length > 16) { const o = open.shift()!; if (o.result.action === 'continue') o.stream.responseHeaders([[':status', '200']]); o.stream.finish(); }
@@ -66,7 +66,7 @@ describe('RateLimitStrategy (Local) across worker VMs', () => {
     expect(r.action).toBe('local-response');
     expect(r.localResponse!.status).toBe(429);
     expect(text(r.localResponse!.body)).toBe('Blocked by sergo: RateLimitStrategy (zero)\n');
-    expect(r.localResponse!.headers).toEqual([['content-type', 'text/plain; charset=utf-8']]);
+    expect(r.localResponse!.additionalHeaders).toEqual([['content-type', 'text/plain; charset=utf-8']]);
   });
 
   it('a request blocked by a later rule gives back the count it took', () => {
@@ -82,7 +82,3 @@ describe('RateLimitStrategy (Local) across worker VMs', () => {
     expect(total).toBe(1);
   });
 });
-
-export function metricName(rule: string, resource: string, kind: string, name: string): string {
-  return `sergo.sergo_rule=.=${rule};.;sergo_resource=.=${resource};.;sergo_strategy=.=${kind};.;${name}`;
-}

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { startSergo, send, sharedI64, EPOCH_MS } from './harness.ts';
-import { metricName } from './ratelimit.test.ts';
+import { metricName } from './harness.ts';
 import type { HttpStream } from '../../src/host/index.ts';
 
 const rule = { id: 'th', resource: '/pace', strategy: { kind: 'Throttling', intervalMs: 20, queueTimeoutMs: 500 } };
