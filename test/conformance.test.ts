@@ -60,7 +60,7 @@ describe('module conformance with Envoy (ABI 0.2.1)', () => {
       (import "wasi_snapshot_preview1" "proc_exit" (func (param i32)))
       (import "env" "proxy_log" (func (param i32 i32 i32) (result i32))))`;
     const bytes = wabt.parseWat('bad.wat', wat).toBinary({}).buffer;
-    expect(importsEnvoyRefuses(new WebAssembly.Module(bytes))).toEqual([
+    expect(importsEnvoyRefuses(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>))).toEqual([
       'env.abort', 'env.proxy_get_configuration', 'wasi_snapshot_preview1.proc_exit',
     ]);
   });

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT_INTERNAL_ERROR, EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
 import { processIO, type CliIO } from './io.ts';
+import { registerRlsCommand } from './rls.ts';
+import { registerPackageCommand } from './package.ts';
 import { registerTranslateCommand } from './translate.ts';
 import { registerValidateCommand } from './validate.ts';
 
@@ -20,6 +22,8 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerTranslateCommand(program, io, done);
   registerValidateCommand(program, io, done);
+  registerPackageCommand(program, io, done);
+  registerRlsCommand(program, io, done);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,41 +1,46 @@
-// `sergo translate FILE… [-o FILE]`: print (or write) the filter configuration for one app.
+// `sergo translate FILE… [--format filter|envoy|istio|envoyfilter] [-o FILE]`: print (or write) the
+// configuration for one app — the filter JSON, or a deployment manifest around it (src/cli/formats.ts).
 import type { Command } from 'commander';
-import { renderFilterConfig } from '../emit/filter.ts';
 import { translateFiles } from '../translate.ts';
 import { EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
+import { addFormatOptions, planFormat, renderFormat, type FormatFlags } from './formats.ts';
 import type { CliIO } from './io.ts';
 import { appOption, namespaceOption, type InputOptions } from './options.ts';
 import { printDiagnostics } from './report.ts';
 import { writeFileAtomic } from './write-atomic.ts';
 
-interface TranslateCommandOptions extends InputOptions {
+export interface TranslateCommandOptions extends InputOptions, Partial<FormatFlags> {
   output?: string;
 }
 
 export function registerTranslateCommand(program: Command, io: CliIO, done: (code: number) => void): void {
-  program
+  const command = program
     .command('translate')
-    .description('translate OpenSergo fault-tolerance rules into the filter configuration (JSON)')
+    .description('translate OpenSergo fault-tolerance rules into the filter configuration (JSON) or a deployment manifest (YAML)')
     .argument('<files...>', 'YAML or JSON files (several documents per file allowed)')
-    .option('-o, --output <file>', 'write the configuration to FILE (atomically) instead of stdout')
+    .option('-o, --output <file>', 'write the output to FILE (atomically) instead of stdout')
     .addOption(appOption())
-    .addOption(namespaceOption())
-    .action(async (files: string[], options: TranslateCommandOptions) => {
-      done(await runTranslate(files, options, io));
-    });
+    .addOption(namespaceOption());
+  addFormatOptions(command).action(async (files: string[], options: TranslateCommandOptions) => {
+    done(await runTranslate(files, options, io));
+  });
 }
 
 export async function runTranslate(files: string[], options: TranslateCommandOptions, io: CliIO): Promise<number> {
+  // Flags first: a bad flag is reported before (and without) reading any file.
+  const plan = planFormat({ ...options, format: options.format ?? 'filter' });
+  if (!plan.ok) return fail(io, plan.errors);
   const result = await translateFiles(files, { app: options.app, namespace: options.namespace });
   printDiagnostics(io, result.diagnostics);
   if (result.config === undefined) return EXIT_INVALID_INPUT;
-  const json = renderFilterConfig(result.config);
+  const rendered = renderFormat(plan.value, { config: result.config, app: result.app, namespace: options.namespace });
+  if (!rendered.ok) return fail(io, rendered.errors);
   if (options.output === undefined) {
-    io.stdout(json);
+    io.stdout(rendered.value);
     return EXIT_OK;
   }
   try {
-    await writeFileAtomic(options.output, json);
+    await writeFileAtomic(options.output, rendered.value);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (typeof code !== 'string') throw err;
@@ -43,4 +48,9 @@ export async function runTranslate(files: string[], options: TranslateCommandOpt
     return EXIT_INVALID_INPUT;
   }
   return EXIT_OK;
+}
+
+function fail(io: CliIO, errors: readonly string[]): number {
+  for (const message of errors) io.stderr(`sergo: ${message}\n`);
+  return EXIT_INVALID_INPUT;
 }

@@ -1,0 +1,291 @@
+// `sergo translate --format filter|envoy|istio|envoyfilter` and the flags of each format: definition,
+// checking (before any file is read), and rendering of the translated configuration.
+// Each flag belongs to the formats listed in FLAG_FORMATS; giving it with another format is an error,
+// so that a typo'd or misplaced flag never silently does nothing.
+import { Option, type Command } from 'commander';
+import {
+  DEFAULT_ADMIN,
+  DEFAULT_LISTEN,
+  DEFAULT_MODULE_PATH,
+  emitEnvoyBootstrap,
+  parseBindAddress,
+  parseUpstreamUrl,
+  renderEnvoyBootstrap,
+  type EnvoyBootstrapOptions,
+  type FailPolicy,
+  type WasmCode,
+} from '../emit/envoy.ts';
+import { emitEnvoyFilter, localCode, remoteCode, renderEnvoyFilter } from '../emit/envoyfilter.ts';
+import { renderFilterConfig, type FilterConfig } from '../emit/filter.ts';
+import {
+  defaultPluginUrl,
+  defaultResourceName,
+  emitWasmPlugin,
+  isDnsSubdomain,
+  parseModuleUrl,
+  parseSha256,
+  PHASES,
+  renderWasmPlugin,
+  ruleNamespaces,
+  TRAFFIC,
+  type Phase,
+  type Traffic,
+} from '../emit/istio.ts';
+import { packageVersion } from './version.ts';
+
+export const FORMATS = ['filter', 'envoy', 'istio', 'envoyfilter'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** The format flags as commander hands them over (undefined when not given). */
+export interface FormatFlags {
+  format: Format;
+  listen?: string;
+  admin?: string;
+  upstream?: string;
+  module?: string;
+  failPolicy?: FailPolicy;
+  name?: string;
+  url?: string;
+  sha256?: string;
+  phase?: Phase;
+  priority?: string;
+  traffic?: Traffic;
+}
+
+type FlagKey = Exclude<keyof FormatFlags, 'format'>;
+
+const FLAG_FORMATS: Record<FlagKey, readonly Format[]> = {
+  listen: ['envoy'],
+  admin: ['envoy'],
+  upstream: ['envoy'],
+  module: ['envoy', 'envoyfilter'],
+  failPolicy: ['envoy', 'istio', 'envoyfilter'],
+  name: ['istio', 'envoyfilter'],
+  url: ['istio', 'envoyfilter'],
+  sha256: ['istio', 'envoyfilter'],
+  phase: ['istio'],
+  priority: ['istio'],
+  traffic: ['istio', 'envoyfilter'],
+};
+
+const FLAG_NAMES: Record<FlagKey, string> = {
+  listen: '--listen',
+  admin: '--admin',
+  upstream: '--upstream',
+  module: '--module',
+  failPolicy: '--fail-policy',
+  name: '--name',
+  url: '--url',
+  sha256: '--sha256',
+  phase: '--phase',
+  priority: '--priority',
+  traffic: '--traffic',
+};
+
+export function addFormatOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--format <format>', 'output: filter JSON, Envoy bootstrap, Istio WasmPlugin or EnvoyFilter (YAML)').choices(FORMATS).default('filter'))
+    .addOption(new Option('--upstream <url>', 'envoy: where requests go, http://HOST:PORT (required)'))
+    .addOption(new Option('--listen <host:port>', `envoy: listener address (default ${DEFAULT_LISTEN})`))
+    .addOption(new Option('--admin <host:port>', `envoy: admin address (default ${DEFAULT_ADMIN})`))
+    .addOption(new Option('--module <path>', `envoy, envoyfilter: the module's path inside the proxy (envoy default ${DEFAULT_MODULE_PATH})`))
+    .addOption(new Option('--fail-policy <policy>', 'envoy, istio, envoyfilter: what happens to requests when the module fails (default closed)').choices(['closed', 'open']))
+    .addOption(new Option('--name <name>', 'istio, envoyfilter: metadata.name (default sergo-<app>)'))
+    .addOption(new Option('--url <url>', `istio, envoyfilter: module location, oci://…, file:///…, http(s)://… (istio default ${defaultPluginUrl(packageVersion())})`))
+    .addOption(new Option('--sha256 <digest>', 'istio, envoyfilter: SHA-256 of the module (http/https) or of the image manifest (oci)'))
+    .addOption(new Option('--phase <phase>', 'istio: filter chain phase (default: Istio\'s, just before the router)').choices(PHASES))
+    .addOption(new Option('--priority <n>', 'istio: order within the phase, higher first'))
+    .addOption(new Option('--traffic <traffic>', 'istio, envoyfilter: inbound (sidecar, default) or gateway').choices(TRAFFIC));
+}
+
+/** What to produce, with every flag checked and defaulted. */
+export type FormatPlan =
+  | { format: 'filter' }
+  | { format: 'envoy'; options: EnvoyBootstrapOptions }
+  | {
+      format: 'istio';
+      name?: string;
+      url: string;
+      sha256?: string;
+      phase?: Phase;
+      priority?: number;
+      failPolicy: FailPolicy;
+      traffic: Traffic;
+    }
+  | { format: 'envoyfilter'; name?: string; code: WasmCode; failPolicy: FailPolicy; traffic: Traffic };
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+/** Checks the flags of the chosen format; errors are complete messages (without the `sergo: ` prefix). */
+export function planFormat(flags: FormatFlags): Checked<FormatPlan> {
+  const errors: string[] = [];
+  for (const key of Object.keys(FLAG_FORMATS) as FlagKey[]) {
+    if (flags[key] !== undefined && !FLAG_FORMATS[key].includes(flags.format)) {
+      errors.push(`${FLAG_NAMES[key]} does not apply to --format ${flags.format} (only to ${FLAG_FORMATS[key].join(', ')})`);
+    }
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  const failPolicy = flags.failPolicy ?? 'closed';
+  const traffic = flags.traffic ?? 'inbound';
+  switch (flags.format) {
+    case 'filter':
+      return { ok: true, value: { format: 'filter' } };
+    case 'envoy':
+      return planEnvoy(flags, failPolicy);
+    case 'istio': {
+      const url = flags.url ?? defaultPluginUrl(packageVersion());
+      const source = parseModuleUrl(url);
+      if (!source.ok) errors.push(`--url: ${source.error}`);
+      const sha256 = checkSha256(flags.sha256, source.ok ? source.value.pinned : undefined, errors);
+      const priority = flags.priority === undefined ? undefined : parseInt32(flags.priority);
+      if (priority === null) errors.push(`--priority: "${flags.priority}" is not an integer in -2147483648..2147483647`);
+      if (errors.length > 0) return { ok: false, errors };
+      return {
+        ok: true,
+        value: { format: 'istio', name: flags.name, url, sha256, phase: flags.phase, priority: priority ?? undefined, failPolicy, traffic },
+      };
+    }
+    case 'envoyfilter': {
+      const code = envoyFilterCode(flags, errors);
+      if (code === undefined || errors.length > 0) return { ok: false, errors };
+      return { ok: true, value: { format: 'envoyfilter', name: flags.name, code, failPolicy, traffic } };
+    }
+  }
+}
+
+function planEnvoy(flags: FormatFlags, failPolicy: FailPolicy): Checked<FormatPlan> {
+  const errors: string[] = [];
+  const listen = parseBindAddress(flags.listen ?? DEFAULT_LISTEN);
+  if (!listen.ok) errors.push(`--listen: ${listen.error}`);
+  const admin = parseBindAddress(flags.admin ?? DEFAULT_ADMIN);
+  if (!admin.ok) errors.push(`--admin: ${admin.error}`);
+  const upstream = flags.upstream === undefined ? undefined : parseUpstreamUrl(flags.upstream);
+  if (upstream === undefined) errors.push('--format envoy needs --upstream http://HOST:PORT (where Envoy sends the requests)');
+  else if (!upstream.ok) errors.push(`--upstream: ${upstream.error}`);
+  const modulePath = flags.module ?? DEFAULT_MODULE_PATH;
+  if (modulePath.trim() === '') errors.push('--module: the path is empty');
+  if (!listen.ok || !admin.ok || upstream === undefined || !upstream.ok || errors.length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    value: { format: 'envoy', options: { listen: listen.value, admin: admin.value, upstream: upstream.value, modulePath, failPolicy } },
+  };
+}
+
+function envoyFilterCode(flags: FormatFlags, errors: string[]): WasmCode | undefined {
+  if (flags.url !== undefined && flags.module !== undefined) {
+    errors.push('--url and --module are alternatives: give one');
+    return undefined;
+  }
+  if (flags.module !== undefined) {
+    if (flags.sha256 !== undefined) errors.push('--sha256 applies to a remote --url, not to --module');
+    if (!flags.module.startsWith('/')) errors.push(`--module: "${flags.module}" must be an absolute path inside the proxy container`);
+    return localCode(flags.module);
+  }
+  if (flags.url === undefined) {
+    errors.push('--format envoyfilter needs the module: --url (oci://, http:// or https:// with --sha256, or file:///path) or --module /path/in/the/proxy');
+    return undefined;
+  }
+  const source = parseModuleUrl(flags.url);
+  if (!source.ok) {
+    errors.push(`--url: ${source.error}`);
+    return undefined;
+  }
+  if (source.value.scheme === 'file') {
+    if (flags.sha256 !== undefined) errors.push('--sha256 applies to a remote --url, not to file://');
+    return localCode(source.value.path!);
+  }
+  const sha256 = checkSha256(flags.sha256, source.value.pinned, errors);
+  if (sha256 === undefined) {
+    if (errors.length === 0) {
+      errors.push(`--url ${source.value.scheme}://… needs --sha256 (Envoy verifies remote modules; \`sergo package\` prints the digests)`);
+    }
+    return undefined;
+  }
+  return remoteCode(flags.url, sha256);
+}
+
+/** --sha256 (normalized), or the digest pinned in the URL; both must agree. */
+function checkSha256(flag: string | undefined, pinned: string | undefined, errors: string[]): string | undefined {
+  if (flag === undefined) return pinned;
+  const parsed = parseSha256(flag);
+  if (!parsed.ok) {
+    errors.push(`--sha256: ${parsed.error}`);
+    return undefined;
+  }
+  if (pinned !== undefined && pinned !== parsed.value) {
+    errors.push(`--sha256 ${parsed.value} differs from the digest in --url (@sha256:${pinned})`);
+    return undefined;
+  }
+  return parsed.value;
+}
+
+function parseInt32(text: string): number | null {
+  if (!/^[-+]?\d{1,10}$/.test(text)) return null;
+  const n = Number(text);
+  return n >= -2147483648 && n <= 2147483647 ? n : null;
+}
+
+export interface Translated {
+  config: FilterConfig;
+  /** The selected app (undefined when the files hold no rule and --app was not given). */
+  app?: string;
+  /** --namespace: the namespace when the rules give none. */
+  namespace: string;
+}
+
+/** Renders the translated configuration in the planned format; errors concern the input as a whole. */
+export function renderFormat(plan: FormatPlan, input: Translated): Checked<string> {
+  switch (plan.format) {
+    case 'filter':
+      return { ok: true, value: renderFilterConfig(input.config) };
+    case 'envoy':
+      return { ok: true, value: renderEnvoyBootstrap(emitEnvoyBootstrap(input.config, plan.options), plan.options) };
+    case 'istio': {
+      const target = kubernetesTarget('istio', plan.name, input);
+      if (!target.ok) return target;
+      const { name, namespace, app } = target.value;
+      const manifest = emitWasmPlugin(input.config, {
+        name,
+        namespace,
+        app,
+        url: plan.url,
+        sha256: plan.sha256,
+        phase: plan.phase,
+        priority: plan.priority,
+        failPolicy: plan.failPolicy,
+        traffic: plan.traffic,
+      });
+      return { ok: true, value: renderWasmPlugin(manifest) };
+    }
+    case 'envoyfilter': {
+      const target = kubernetesTarget('envoyfilter', plan.name, input);
+      if (!target.ok) return target;
+      const manifest = emitEnvoyFilter(input.config, { ...target.value, code: plan.code, failPolicy: plan.failPolicy, traffic: plan.traffic });
+      return { ok: true, value: renderEnvoyFilter(manifest) };
+    }
+  }
+}
+
+/** Name, namespace and app of a Kubernetes manifest that selects the app's pods. */
+function kubernetesTarget(format: Format, nameFlag: string | undefined, input: Translated): Checked<{ name: string; namespace: string; app: string }> {
+  const errors: string[] = [];
+  if (input.app === undefined) {
+    return { ok: false, errors: [`--format ${format} selects the pods of one app, but the files hold no FaultToleranceRule; name the app with --app`] };
+  }
+  const namespaces = ruleNamespaces(input.config);
+  if (namespaces.length > 1) {
+    errors.push(
+      `the rules of app ${input.app} are in several namespaces (${namespaces.join(', ')}); a ${format === 'istio' ? 'WasmPlugin' : 'EnvoyFilter'} applies in one namespace: translate each namespace's files separately`,
+    );
+  }
+  const name = nameFlag ?? defaultResourceName(input.app);
+  if (!isDnsSubdomain(name)) {
+    errors.push(
+      nameFlag === undefined
+        ? `the default name "${name}" is not a valid Kubernetes name (lower-case RFC 1123 subdomain); choose one with --name`
+        : `--name: "${name}" is not a valid Kubernetes name (lower-case RFC 1123 subdomain)`,
+    );
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, value: { name, namespace: namespaces[0] ?? input.namespace, app: input.app } };
+}

@@ -1,0 +1,261 @@
+// Filter configuration → a complete, runnable Envoy v3 bootstrap (static resources):
+//   admin · one listener → http_connection_manager → [envoy.filters.http.wasm (sergo), router] →
+//   one upstream cluster · stats_tags that turn the filter's Istio-style metric tags into labels.
+// Consumes only the filter configuration (never OpenSergo YAML). The Wasm PluginConfig builder and the
+// names below are shared with the EnvoyFilter emitter. docs/translator.md describes the flags.
+//
+// Extending: every piece is built by a small function (listener, cluster, filters) and the bootstrap
+// lists clusters and HTTP filters as arrays, so e.g. a rate-limit service cluster is one more
+// `staticCluster(...)` in `clusters` and one more filter before the router.
+import { isIP } from 'node:net';
+import { renderFilterConfig, type FilterConfig } from './filter.ts';
+import { renderYaml } from './yaml.ts';
+
+// Names Envoy and the module agree on (DESIGN §2: root_id `sergo`).
+export const PLUGIN_NAME = 'sergo';
+export const ROOT_ID = 'sergo';
+export const VM_ID = 'sergo';
+export const V8_RUNTIME = 'envoy.wasm.runtime.v8';
+export const DEFAULT_MODULE_PATH = '/etc/envoy/sergo.wasm';
+
+export const WASM_FILTER_NAME = 'envoy.filters.http.wasm';
+export const WASM_FILTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm';
+export const ROUTER_FILTER_NAME = 'envoy.filters.http.router';
+export const ROUTER_FILTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+export const HCM_FILTER_NAME = 'envoy.filters.network.http_connection_manager';
+export const HCM_FILTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+export const STRING_VALUE_TYPE = 'type.googleapis.com/google.protobuf.StringValue';
+export const STDOUT_ACCESS_LOG_NAME = 'envoy.access_loggers.stdout';
+export const STDOUT_ACCESS_LOG_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog';
+
+/** The tags the filter encodes in its metric names (README "Metrics"), `tag=.=value;.;`. */
+export const METRIC_TAGS = ['sergo_rule', 'sergo_resource', 'sergo_strategy', 'sergo_from', 'sergo_to'] as const;
+
+export const UPSTREAM_CLUSTER = 'upstream';
+export const DEFAULT_LISTEN = '0.0.0.0:10000';
+export const DEFAULT_ADMIN = '127.0.0.1:9901';
+export const CONNECT_TIMEOUT = '5s';
+
+export type FailPolicy = 'closed' | 'open';
+
+// ---- the Envoy objects we emit (exactly the fields used; schema/envoy-bootstrap.schema.json) ----
+
+export interface SocketAddress {
+  socket_address: { address: string; port_value: number };
+}
+
+export type WasmCode =
+  | { local: { filename: string } }
+  | { remote: { http_uri: { uri: string; cluster: string; timeout: string }; sha256: string } };
+
+/** envoy.extensions.wasm.v3.PluginConfig. */
+export interface WasmPluginConfig {
+  name: string;
+  root_id: string;
+  vm_config: { vm_id: string; runtime: string; code: WasmCode };
+  configuration: { '@type': typeof STRING_VALUE_TYPE; value: string };
+  /** Envoy ≥ 1.33. */
+  failure_policy?: 'FAIL_CLOSED' | 'FAIL_OPEN';
+  /** Deprecated in Envoy 1.33, the only field older proxies know. */
+  fail_open?: boolean;
+}
+
+export interface WasmFilter {
+  '@type': typeof WASM_FILTER_TYPE;
+  config: WasmPluginConfig;
+}
+
+export interface HttpFilter {
+  name: string;
+  typed_config: { '@type': string } & Record<string, unknown>;
+}
+
+export interface Cluster {
+  name: string;
+  type: 'STATIC' | 'STRICT_DNS';
+  connect_timeout: string;
+  dns_lookup_family?: 'V4_PREFERRED';
+  load_assignment: {
+    cluster_name: string;
+    endpoints: Array<{ lb_endpoints: Array<{ endpoint: { address: SocketAddress } }> }>;
+  };
+}
+
+export interface HttpConnectionManager {
+  '@type': typeof HCM_FILTER_TYPE;
+  stat_prefix: string;
+  access_log: Array<{ name: string; typed_config: { '@type': string } }>;
+  route_config: {
+    name: string;
+    virtual_hosts: Array<{
+      name: string;
+      domains: string[];
+      routes: Array<{ match: { prefix: string }; route: { cluster: string } }>;
+    }>;
+  };
+  http_filters: HttpFilter[];
+}
+
+export interface Listener {
+  name: string;
+  address: SocketAddress;
+  filter_chains: Array<{ filters: Array<{ name: string; typed_config: HttpConnectionManager }> }>;
+}
+
+export interface StatsTag {
+  tag_name: string;
+  regex: string;
+}
+
+export interface EnvoyBootstrap {
+  admin: { address: SocketAddress };
+  stats_config: { stats_tags: StatsTag[] };
+  static_resources: { listeners: Listener[]; clusters: Cluster[] };
+}
+
+// ---- inputs ----
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface EnvoyBootstrapOptions {
+  /** Listener address (an IP literal). */
+  listen: HostPort;
+  /** Admin address (an IP literal). */
+  admin: HostPort;
+  /** Where requests go: an IP literal (STATIC cluster) or a DNS name (STRICT_DNS). */
+  upstream: HostPort;
+  /** Path of the module as Envoy sees it. */
+  modulePath: string;
+  failPolicy: FailPolicy;
+}
+
+export function emitEnvoyBootstrap(config: FilterConfig, options: EnvoyBootstrapOptions): EnvoyBootstrap {
+  const code: WasmCode = { local: { filename: options.modulePath } };
+  const httpFilters = [sergoHttpFilter(config, code, options.failPolicy), routerHttpFilter()];
+  return {
+    admin: { address: socketAddress(options.admin) },
+    stats_config: { stats_tags: metricStatsTags() },
+    static_resources: {
+      listeners: [httpListener('sergo_http', options.listen, UPSTREAM_CLUSTER, httpFilters)],
+      clusters: [staticCluster(UPSTREAM_CLUSTER, options.upstream)],
+    },
+  };
+}
+
+export function renderEnvoyBootstrap(bootstrap: EnvoyBootstrap, options: Pick<EnvoyBootstrapOptions, 'modulePath'>): string {
+  return renderYaml(bootstrap, [
+    'Envoy bootstrap generated by `sergo translate --format envoy`. Do not edit: change the rules and translate again.',
+    `Needs Envoy 1.33 or newer (failure_policy) and the module at ${options.modulePath}: envoy -c <this file>`,
+  ]);
+}
+
+/**
+ * The Wasm PluginConfig carrying the filter configuration as a StringValue (the filter reads it raw in
+ * on_configure). `failField` picks `failure_policy` (Envoy ≥ 1.33) or the deprecated `fail_open`
+ * (what older proxies understand).
+ */
+export function wasmPluginConfig(
+  config: FilterConfig,
+  code: WasmCode,
+  failPolicy: FailPolicy,
+  failField: 'failure_policy' | 'fail_open' = 'failure_policy',
+): WasmPluginConfig {
+  const plugin: WasmPluginConfig = {
+    name: PLUGIN_NAME,
+    root_id: ROOT_ID,
+    vm_config: { vm_id: VM_ID, runtime: V8_RUNTIME, code },
+    configuration: { '@type': STRING_VALUE_TYPE, value: renderFilterConfig(config) },
+  };
+  if (failField === 'failure_policy') plugin.failure_policy = failPolicy === 'open' ? 'FAIL_OPEN' : 'FAIL_CLOSED';
+  else plugin.fail_open = failPolicy === 'open';
+  return plugin;
+}
+
+export function sergoHttpFilter(config: FilterConfig, code: WasmCode, failPolicy: FailPolicy): HttpFilter {
+  const typed: WasmFilter = { '@type': WASM_FILTER_TYPE, config: wasmPluginConfig(config, code, failPolicy) };
+  return { name: WASM_FILTER_NAME, typed_config: { ...typed } };
+}
+
+export function routerHttpFilter(): HttpFilter {
+  return { name: ROUTER_FILTER_NAME, typed_config: { '@type': ROUTER_FILTER_TYPE } };
+}
+
+/** One regex per tag: the outer group is cut from the name, the inner one is the label value. */
+export function metricStatsTags(): StatsTag[] {
+  return METRIC_TAGS.map((tag) => ({ tag_name: tag, regex: `(${tag}=\\.=(.*?);\\.;)` }));
+}
+
+export function httpListener(name: string, address: HostPort, cluster: string, httpFilters: HttpFilter[]): Listener {
+  const hcm: HttpConnectionManager = {
+    '@type': HCM_FILTER_TYPE,
+    stat_prefix: 'ingress_http',
+    access_log: [{ name: STDOUT_ACCESS_LOG_NAME, typed_config: { '@type': STDOUT_ACCESS_LOG_TYPE } }],
+    route_config: {
+      name: 'local_route',
+      virtual_hosts: [{ name: cluster, domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster } }] }],
+    },
+    http_filters: httpFilters,
+  };
+  return { name, address: socketAddress(address), filter_chains: [{ filters: [{ name: HCM_FILTER_NAME, typed_config: hcm }] }] };
+}
+
+/** A cluster of one endpoint: STATIC for an IP literal, STRICT_DNS (IPv4 preferred) for a name. */
+export function staticCluster(name: string, endpoint: HostPort): Cluster {
+  const dns = isIP(endpoint.host) === 0;
+  const loadAssignment: Cluster['load_assignment'] = {
+    cluster_name: name,
+    endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(endpoint) } }] }],
+  };
+  return dns
+    ? { name, type: 'STRICT_DNS', connect_timeout: CONNECT_TIMEOUT, dns_lookup_family: 'V4_PREFERRED', load_assignment: loadAssignment }
+    : { name, type: 'STATIC', connect_timeout: CONNECT_TIMEOUT, load_assignment: loadAssignment };
+}
+
+function socketAddress(a: HostPort): SocketAddress {
+  return { socket_address: { address: a.host, port_value: a.port } };
+}
+
+// ---- parsing the CLI's address arguments ----
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** `HOST:PORT` with HOST an IPv4 literal or a bracketed IPv6 literal (Envoy binds, it does not resolve). */
+export function parseBindAddress(text: string): Parsed<HostPort> {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(text);
+  const host = match?.[1] ?? match?.[2];
+  if (match === null || host === undefined) return { ok: false, error: `"${text}" is not HOST:PORT (e.g. 0.0.0.0:10000 or [::]:10000)` };
+  if (isIP(host) === 0) return { ok: false, error: `"${host}" is not an IP address (Envoy binds to an address, it does not resolve names)` };
+  if (match[1] !== undefined && isIP(host) !== 6) return { ok: false, error: `"[${host}]" is not an IPv6 address` };
+  const port = parsePort(match[3]!);
+  if (port === undefined) return { ok: false, error: `port ${match[3]} is not in 1..65535` };
+  return { ok: true, value: { host, port } };
+}
+
+/** `http://HOST[:PORT]` (no path, query or credentials); the port defaults to 80. */
+export function parseUpstreamUrl(text: string): Parsed<HostPort> {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return { ok: false, error: `"${text}" is not a URL (expected http://HOST:PORT)` };
+  }
+  if (url.protocol !== 'http:') return { ok: false, error: `"${text}": only http:// upstreams are supported` };
+  if (url.username !== '' || url.password !== '') return { ok: false, error: `"${text}": credentials in the URL are not supported` };
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '' || /^http:\/\/[^/]+\/./.test(text)) {
+    return { ok: false, error: `"${text}": the URL must not have a path, query or fragment (requests keep their own path)` };
+  }
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  if (host === '') return { ok: false, error: `"${text}" has no host` };
+  const port = url.port === '' ? 80 : parsePort(url.port);
+  if (port === undefined) return { ok: false, error: `"${text}": port ${url.port} is not in 1..65535` };
+  return { ok: true, value: { host, port } };
+}
+
+function parsePort(text: string): number | undefined {
+  if (!/^\d{1,5}$/.test(text)) return undefined;
+  const port = Number(text);
+  return port >= 1 && port <= 65535 ? port : undefined;
+}
