@@ -1,10 +1,11 @@
 // The sergo filter: root context (configuration, pacing queue, ticks) and stream context (the
 // check chain of one request and the bookkeeping that gives every reservation back exactly once).
 //
-// A stream moves IDLE → (blocked: ENDED) | QUEUED (waiting for a pacing slot) | FORWARDED → ENDED.
-// Whatever a stream took is returned in `end()`, which runs on the first of on_log, on_done and
-// on_delete: QUEUED streams roll everything back (they never reached the upstream), FORWARDED ones
-// record their outcome (breakers) and release what they hold (concurrency).
+// A stream moves IDLE → (blocked: ENDED) | CALLING (asking the rate-limit service, Global rules) →
+// QUEUED (waiting for a pacing slot) → FORWARDED → ENDED; CALLING and QUEUED are skipped when not
+// needed. Whatever a stream took is returned in `end()`, which runs on the first of on_log, on_done
+// and on_delete: CALLING and QUEUED streams roll everything back (they never reached the upstream),
+// FORWARDED ones record their outcome (breakers) and release what they hold (concurrency).
 import {
   RootContext, StreamContext, Action, LogLevel, MapType, BufferType, Status, Bytes,
   log, refreshLogLevel, nowMs, readBuffer, hostPtr, hostSize, getHeader, releaseHostBuffer,
@@ -15,6 +16,8 @@ import { Resource } from "./match/resource";
 import { Matcher } from "./match/matcher";
 import { Kind, KIND_COUNT, BLOCKED, casExhaustedCount, setAllowOnCasExhausted } from "./strategies/strategy";
 import { Throttling } from "./strategies/throttling";
+import { GlobalRateLimit, NEEDS_CALL, GRANTED } from "./strategies/global-ratelimit";
+import { IdTable } from "./abi";
 import { ensureRecord, setCasRetries } from "./state/shared";
 import { RuleMetrics, FilterMetrics } from "./metrics";
 import { incrementMetric } from "./abi";
@@ -27,6 +30,12 @@ const IDLE: u8 = 0;
 const QUEUED: u8 = 1;
 const FORWARDED: u8 = 2;
 const ENDED: u8 = 3;
+const CALLING: u8 = 4;
+
+/** Answers of the rate-limit service. */
+const RLS_OK: u8 = 0;
+const RLS_OVER_LIMIT: u8 = 1;
+const RLS_ERROR: u8 = 2;
 
 /** A decoded configuration with everything the request path needs, built once per configure. */
 class ActiveConfig {
@@ -59,10 +68,11 @@ function buildActive(config: Config): ActiveConfig {
     }
     resource.add(rule);
     const kind = rule.strategy.kind;
-    const metrics = new RuleMetrics(rule.id, rule.resource, kindNameShort(kind), kind == Kind.Throttling, kind == Kind.CircuitBreaker);
+    const metrics = new RuleMetrics(rule.id, rule.resource, kindNameShort(kind), kind == Kind.Throttling,
+                                    kind == Kind.CircuitBreaker, rule.strategy.remote);
     rule.strategy.metrics = metrics;
     active.metrics.push(metrics);
-    ensureRecord(rule.strategy.key, rule.strategy.recordSize());
+    if (rule.strategy.recordSize() > 0) ensureRecord(rule.strategy.key, rule.strategy.recordSize());
     if (kind == Kind.Throttling) {
       const interval = (rule.strategy as Throttling).intervalMs;
       // Ticks every gcd(100 ms, intervals): resumes land on the slot grid, so paced requests keep
@@ -91,6 +101,9 @@ export class SergoRoot extends RootContext {
   queue: SergoStream[] = [];
   /** Resources matched by the current request (reused: no allocation per request). */
   matched: Resource[] = [];
+  /** Rate-limit service calls in flight: token → stream and rule. */
+  callStreams: IdTable<SergoStream> = new IdTable<SergoStream>(64);
+  callRules: IdTable<Rule> = new IdTable<Rule>(64);
   private pool: SergoStream[] = [];
   reportedCasExhausted: i64 = 0;
 
@@ -144,6 +157,21 @@ export class SergoRoot extends RootContext {
     this.queue.length = remaining;
   }
 
+  onHttpCallResponse(token: u32, headerCount: u32, bodySize: usize, trailerCount: u32): void {
+    const stream = this.callStreams.get(token);
+    const rule = this.callRules.get(token);
+    if (stream === null || rule === null) return;   // the stream ended meanwhile
+    this.callStreams.delete(token);
+    this.callRules.delete(token);
+    let answer = RLS_ERROR;
+    if (headerCount > 0 && getHeader(MapType.HTTP_CALL_RESPONSE_HEADERS, STATUS) == Status.OK) {
+      const status = parseStatus(hostPtr(), hostSize());
+      if (status == 200) answer = RLS_OK;
+      else if (status == 429) answer = RLS_OVER_LIMIT;
+    }
+    stream.answered(rule, answer, nowMs());
+  }
+
   enqueue(stream: SergoStream): void {
     const q = this.queue;
     q.push(stream);
@@ -191,6 +219,10 @@ export class SergoStream extends StreamContext {
   /** Reservations taken: rules[i] admitted this request with tickets[i]. */
   rules: Rule[] = [];
   tickets: i64[] = [];
+  /** Rate-limit service calls: rules still to call / tokens in flight, and the first refusal. */
+  toCall: Rule[] = [];
+  callTokens: u32[] = [];
+  refusedBy: Rule | null = null;
 
   constructor(public root: SergoRoot) { super(); }
 
@@ -200,6 +232,8 @@ export class SergoStream extends StreamContext {
     this.hasBreaker = false;
     this.rules.length = 0;
     this.tickets.length = 0;
+    this.toCall.length = 0;
+    this.refusedBy = null;
     const active = this.root.active;
     if (active === null || active.resources.length == 0) return Action.CONTINUE;
     if (getHeader(MapType.HTTP_REQUEST_HEADERS, PATH) != Status.OK) return Action.CONTINUE;
@@ -221,6 +255,7 @@ export class SergoStream extends StreamContext {
 
     const now = nowMs();
     let wake = now;
+    this.wakeAt = now;
     for (let kind = 0; kind < KIND_COUNT; kind++) {
       for (let r = 0; r < matched.length; r++) {
         const rules = unchecked(unchecked(matched[r]).rulesByKind[kind]);
@@ -229,6 +264,10 @@ export class SergoStream extends StreamContext {
           const ticket = rule.strategy.check(now);
           if (casExhaustedCount != this.root.reportedCasExhausted) this.root.reportCasExhausted();
           if (ticket == BLOCKED) return this.block(rule, now);
+          if (ticket == NEEDS_CALL) {
+            this.toCall.push(rule);
+            continue;
+          }
           this.rules.push(rule);
           this.tickets.push(ticket);
           if (kind == Kind.CircuitBreaker) this.hasBreaker = true;
@@ -243,12 +282,18 @@ export class SergoStream extends StreamContext {
         }
       }
     }
+    this.wakeAt = wake;
+    if (this.toCall.length > 0) return this.callService(now);
+    return this.admit(now);
+  }
+
+  /** Every check passed: wait for the pacing slot if there is one, else go upstream. */
+  private admit(now: i64): u32 {
     for (let i = 0; i < this.rules.length; i++) {
       incrementMetric(unchecked(this.rules[i]).strategy.metrics!.passed, 1);
     }
-    if (wake > now) {
+    if (this.wakeAt > now) {
       this.phase = QUEUED;
-      this.wakeAt = wake;
       this.root.enqueue(this);
       this.countThrottling(true);
       return Action.PAUSE;
@@ -256,6 +301,79 @@ export class SergoStream extends StreamContext {
     this.phase = FORWARDED;
     this.forwardedAt = now;
     return Action.CONTINUE;
+  }
+
+  /** The local checks passed; ask the rate-limit service for each Global rule, in parallel. */
+  private callService(now: i64): u32 {
+    this.phase = CALLING;
+    this.callTokens.length = 0;
+    const toCall = this.toCall;
+    for (let i = 0; i < toCall.length; i++) {
+      const rule = unchecked(toCall[i]);
+      const token = (rule.strategy as GlobalRateLimit).call();
+      if (token == 0) {
+        this.note(rule, RLS_ERROR, now);   // refused by the host (e.g. no such cluster)
+        continue;
+      }
+      this.callTokens.push(token);
+      this.root.callStreams.set(token, this);
+      this.root.callRules.set(token, rule);
+    }
+    if (this.callTokens.length > 0) return Action.PAUSE;
+    return this.decide(now);
+  }
+
+  /** Records one answer of the service; the first refusal decides the fallback. */
+  private note(rule: Rule, answer: u8, now: i64): void {
+    const strategy = rule.strategy as GlobalRateLimit;
+    const m = strategy.metrics!;
+    if (answer == RLS_OK) {
+      incrementMetric(m.rlsOk, 1);
+      strategy.deposit(now);
+      this.rules.push(rule);
+      this.tickets.push(GRANTED);
+      return;
+    }
+    if (answer == RLS_OVER_LIMIT) incrementMetric(m.rlsOverLimit, 1);
+    else {
+      incrementMetric(m.rlsErrors, 1);
+      if (strategy.failOpen) {
+        incrementMetric(m.rlsFailedOpen, 1);
+        this.rules.push(rule);
+        this.tickets.push(GRANTED);
+        return;
+      }
+    }
+    if (this.refusedBy === null) this.refusedBy = rule;
+  }
+
+  /** An answer from the service arrived (from the root's on_http_call_response). */
+  answered(rule: Rule, answer: u8, now: i64): void {
+    if (this.phase != CALLING) return;
+    this.note(rule, answer, now);
+    let pending = false;
+    for (let i = 0; i < this.callTokens.length; i++) {
+      if (this.root.callStreams.get(unchecked(this.callTokens[i])) !== null) { pending = true; break; }
+    }
+    if (pending) return;
+    setEffectiveContext(this.id);
+    if (this.decide(now) == Action.CONTINUE) continueRequest();
+  }
+
+  /** All answers are in: block with the refusing rule's fallback, or admit. */
+  private decide(now: i64): u32 {
+    const refusedBy = this.refusedBy;
+    if (refusedBy !== null) return this.block(refusedBy, now);
+    return this.admit(now);
+  }
+
+  private forgetCalls(): void {
+    for (let i = 0; i < this.callTokens.length; i++) {
+      const token = unchecked(this.callTokens[i]);
+      this.root.callStreams.delete(token);
+      this.root.callRules.delete(token);
+    }
+    this.callTokens.length = 0;
   }
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): u32 {
@@ -317,12 +435,17 @@ export class SergoStream extends StreamContext {
   private end(): void {
     const phase = this.phase;
     this.phase = ENDED;
-    if (phase == ENDED || phase == IDLE || this.rules.length == 0) {
+    if (phase == ENDED || phase == IDLE || (this.rules.length == 0 && phase != CALLING)) {
       this.rules.length = 0;
       this.tickets.length = 0;
       return;
     }
     const now = nowMs();
+    if (phase == CALLING) {
+      this.forgetCalls();
+      this.rollbackAll(now);
+      return;
+    }
     if (phase == QUEUED) {
       this.root.dequeue(this);
       this.rollbackAll(now);

@@ -12,16 +12,26 @@ export class RuleMetrics {
   queued: u32 = u32.MAX_VALUE;
   dequeued: u32 = u32.MAX_VALUE;
   breakerState: u32 = u32.MAX_VALUE;
+  rlsOk: u32 = u32.MAX_VALUE;
+  rlsOverLimit: u32 = u32.MAX_VALUE;
+  rlsErrors: u32 = u32.MAX_VALUE;
+  rlsFailedOpen: u32 = u32.MAX_VALUE;
   /** Transition counters indexed from * 3 + to (closed 0, open 1, half-open 2). */
   transitions: StaticArray<u32> = new StaticArray<u32>(9);
 
-  constructor(ruleId: string, resource: string, strategyKind: string, throttling: bool, breaker: bool) {
+  constructor(ruleId: string, resource: string, strategyKind: string, throttling: bool, breaker: bool, remote: bool) {
     const tags = "sergo." + tag("sergo_rule", ruleId) + tag("sergo_resource", resource) + tag("sergo_strategy", strategyKind);
     this.passed = defineMetric(MetricType.COUNTER, tags + "requests_passed");
     this.blocked = defineMetric(MetricType.COUNTER, tags + "requests_blocked");
     if (throttling) {
       this.queued = defineMetric(MetricType.COUNTER, tags + "requests_queued");
       this.dequeued = defineMetric(MetricType.COUNTER, tags + "requests_dequeued");
+    }
+    if (remote) {
+      this.rlsOk = defineMetric(MetricType.COUNTER, tags + "rls_ok");
+      this.rlsOverLimit = defineMetric(MetricType.COUNTER, tags + "rls_over_limit");
+      this.rlsErrors = defineMetric(MetricType.COUNTER, tags + "rls_errors");
+      this.rlsFailedOpen = defineMetric(MetricType.COUNTER, tags + "rls_failed_open");
     }
     for (let i = 0; i < 9; i++) this.transitions[i] = u32.MAX_VALUE;
     if (breaker) {

@@ -19,6 +19,8 @@ export class RootContext {
   onVmStart(vmConfigurationSize: usize): bool { return true; }
   onConfigure(configurationSize: usize): bool { return true; }
   onTick(): void {}
+  /** The answer to an httpCall made from this VM (headerCount 0: the call failed or timed out). */
+  onHttpCallResponse(token: u32, headerCount: u32, bodySize: usize, trailerCount: u32): void {}
   /** Returns the context for a new stream (may come from a pool). */
   newStream(id: u32): StreamContext { return new StreamContext(); }
   /** The stream was deleted; it may be reused for a later stream. */

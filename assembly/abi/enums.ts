@@ -32,6 +32,7 @@ export namespace BufferType {
 export namespace MapType {
   export const HTTP_REQUEST_HEADERS: u32 = 0;
   export const HTTP_RESPONSE_HEADERS: u32 = 2;
+  export const HTTP_CALL_RESPONSE_HEADERS: u32 = 6;
 }
 
 export namespace StreamType {

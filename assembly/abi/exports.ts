@@ -46,6 +46,12 @@ export function proxy_on_tick(rootId: u32): void {
   if (root !== null) root.onTick();
 }
 
+export function proxy_on_http_call_response(rootId: u32, token: u32, headerCount: u32, bodySize: usize, trailerCount: u32): void {
+  resetArena();
+  const root = roots.get(rootId);
+  if (root !== null) root.onHttpCallResponse(token, headerCount, bodySize, trailerCount);
+}
+
 export function proxy_on_request_headers(contextId: u32, headerCount: u32, endOfStream: bool): u32 {
   resetArena();
   const stream = streams.get(contextId);

@@ -76,3 +76,13 @@ export function recordMetric(id: u32, value: u64): void {
 }
 
 export function setTickPeriod(ms: u32): void { imp.proxy_set_tick_period_milliseconds(ms); }
+
+// ---- callouts ----
+/** Starts an HTTP call to an Envoy cluster; returns the call token, or 0 when the host refused it.
+ *  The answer arrives as RootContext.onHttpCallResponse on this VM's root context. */
+export function httpCall(cluster: ArrayBuffer, headers: ArrayBuffer, body: ArrayBuffer, timeoutMs: u32): u32 {
+  const status = imp.proxy_http_call(changetype<usize>(cluster), <usize>cluster.byteLength,
+    changetype<usize>(headers), <usize>headers.byteLength, changetype<usize>(body), <usize>body.byteLength,
+    0, 0, timeoutMs, RET);
+  return status == Status.OK ? load<u32>(RET) : 0;
+}

@@ -46,3 +46,8 @@ export declare function proxy_define_metric(metricType: u32, namePtr: usize, nam
 export declare function proxy_increment_metric(metricId: u32, delta: i64): u32;
 @external("env", "proxy_record_metric")
 export declare function proxy_record_metric(metricId: u32, value: u64): u32;
+
+@external("env", "proxy_http_call")
+export declare function proxy_http_call(
+  upstreamPtr: usize, upstreamSize: usize, headersPtr: usize, headersSize: usize, bodyPtr: usize, bodySize: usize,
+  trailersPtr: usize, trailersSize: usize, timeoutMs: u32, retToken: usize): u32;

@@ -3,3 +3,4 @@ export * from "./enums";
 export * from "./context";
 export * from "./host";
 export { Bytes, bytesEqual, releaseHostBuffer } from "./memory";
+export { serializePairs } from "./pairs";

@@ -8,6 +8,7 @@ import { RateLimit } from "../strategies/ratelimit";
 import { Throttling } from "../strategies/throttling";
 import { ConcurrencyLimit } from "../strategies/concurrency";
 import { CircuitBreaker } from "../strategies/breaker";
+import { GlobalRateLimit, RateLimitService } from "../strategies/global-ratelimit";
 import { Fallback } from "../fallback/fallback";
 
 export class Rule {
@@ -24,6 +25,7 @@ export class Options {
 export class Config {
   rules: Rule[] = [];
   options: Options = new Options();
+  rateLimitService: RateLimitService | null = null;
 }
 
 const MAX_INT: f64 = 2147483647;
@@ -31,6 +33,7 @@ const MAX_INT: f64 = 2147483647;
 /** Decodes with error reporting; `error` names the rule index and field of the first problem. */
 export class ConfigDecoder {
   error: string = "";
+  private service: RateLimitService | null = null;
 
   decode(ptr: usize, len: usize): Config | null {
     if (len == 0) return this.fail("", "the configuration is empty (expected {\"version\": 1, ...})");
@@ -43,9 +46,15 @@ export class ConfigDecoder {
       return this.fail("version", "must be 1 (this filter understands configuration version 1)");
     }
     const config = new Config();
-    if (!this.knownKeys(root, "", ["version", "options", "rules"])) return null;
+    if (!this.knownKeys(root, "", ["version", "options", "rateLimitService", "rules"])) return null;
     const options = root.get("options");
     if (options !== null && !this.decodeOptions(options, config.options)) return null;
+    const service = root.get("rateLimitService");
+    if (service !== null) {
+      this.service = this.decodeService(service);
+      if (this.service === null) return null;
+      config.rateLimitService = this.service;
+    }
     const rules = root.get("rules");
     if (rules === null || rules.kind != JsonKind.Array) return this.fail("rules", "must be an array");
     if (rules.items.length > 100000) return this.fail("rules", "more than 100000 rules");
@@ -122,7 +131,7 @@ export class ConfigDecoder {
     }
     const s = v.get("strategy");
     if (s === null || s.kind != JsonKind.Object) { this.bad(at + ".strategy", "must be an object"); return null; }
-    const strategy = this.decodeStrategy(s, at + ".strategy");
+    const strategy = this.decodeStrategy(s, at + ".strategy", id);
     if (strategy === null) return null;
     let fallback: Fallback;
     const f = v.get("fallback");
@@ -137,15 +146,59 @@ export class ConfigDecoder {
     return new Rule(index, id, resource, strategy, fallback);
   }
 
-  private decodeStrategy(s: JsonValue, at: string): Strategy | null {
+  private decodeService(v: JsonValue): RateLimitService | null {
+    const at = "rateLimitService";
+    if (v.kind != JsonKind.Object) { this.bad(at, "must be an object"); return null; }
+    if (!this.knownKeys(v, at, ["cluster", "authority", "path", "domain", "timeoutMs"])) return null;
+    const cluster = this.str(v, at, "cluster", 256);
+    if (cluster === null) return null;
+    const authority = v.get("authority") === null ? cluster : this.str(v, at, "authority", 256);
+    const path = v.get("path") === null ? "/json" : this.str(v, at, "path", 256);
+    const domain = v.get("domain") === null ? "sergo" : this.str(v, at, "domain", 256);
+    const timeoutMs = this.int(v, at, "timeoutMs", 1, 60000, false, 20);
+    if (authority === null || path === null || domain === null || this.error.length > 0) return null;
+    if (!isPrintableAscii(cluster) || !isPrintableAscii(authority) || !path.startsWith("/") || !isPrintableAscii(path)) {
+      this.bad(at, "cluster, authority and path must be printable ASCII; path starts with /");
+      return null;
+    }
+    return new RateLimitService(cluster, authority, path, domain, <u32>timeoutMs);
+  }
+
+  private decodeStrategy(s: JsonValue, at: string, ruleId: string): Strategy | null {
     const kind = s.get("kind");
     if (kind === null || kind.kind != JsonKind.String) { this.bad(at + ".kind", "is required"); return null; }
     const k = kind.str;
     if (k == "RateLimit") {
-      if (!this.knownKeys(s, at, ["kind", "threshold", "windowMs"])) return null;
+      if (!this.knownKeys(s, at, ["kind", "threshold", "windowMs", "mode", "failOpen", "batch"])) return null;
       const threshold = this.int(s, at, "threshold", 0, MAX_INT, true, 0);
       const windowMs = this.int(s, at, "windowMs", 1, MAX_INT, true, 1);
-      return this.error.length > 0 ? null : new RateLimit(threshold, windowMs);
+      const mode = s.get("mode");
+      let global = false;
+      if (mode !== null) {
+        if (mode.kind != JsonKind.String || (mode.str != "Local" && mode.str != "Global")) {
+          this.bad(at + ".mode", "must be Local or Global");
+          return null;
+        }
+        global = mode.str == "Global";
+      }
+      const batch = this.int(s, at, "batch", 1, 1_000_000, false, 1);
+      let failOpen = false;
+      const fo = s.get("failOpen");
+      if (fo !== null) {
+        if (fo.kind != JsonKind.Bool) { this.bad(at + ".failOpen", "must be true or false"); return null; }
+        failOpen = fo.bool;
+      }
+      if (this.error.length > 0) return null;
+      if (!global) {
+        if (s.get("batch") !== null || fo !== null) { this.bad(at, "batch and failOpen apply to mode Global only"); return null; }
+        return new RateLimit(threshold, windowMs);
+      }
+      const service = this.service;
+      if (service === null) {
+        this.bad(at + ".mode", "Global needs a top-level rateLimitService (the Envoy cluster of the rate-limit service)");
+        return null;
+      }
+      return new GlobalRateLimit(ruleId, threshold, windowMs, batch, failOpen, service);
     }
     if (k == "Throttling") {
       if (!this.knownKeys(s, at, ["kind", "intervalMs", "queueTimeoutMs"])) return null;

@@ -40,6 +40,8 @@ export function exhaustedDecision(): i64 {
 export abstract class Strategy extends RecordEdit {
   /** Shared-data key: "sergo:" + kind + ":" + rule id + "#" + parameters. Set by the rule. */
   key: ArrayBuffer = new ArrayBuffer(0);
+  /** Decided by a remote service (GlobalRateLimit): `check` may answer NEEDS_CALL. */
+  remote: bool = false;
   /** The rule's metrics (set by the rule at configure time). */
   metrics: RuleMetrics | null = null;
 

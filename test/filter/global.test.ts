@@ -1,0 +1,157 @@
+// limitMode Global through the rate-limit service callout (proxy_http_call), against an in-process
+// fake of the service: the filter's side of the protocol, fail policies, timeouts and batching.
+// test/rls/ covers the real service with Redis.
+import { describe, it, expect } from 'vitest';
+import { startSergo, send, metricName, text } from './harness.ts';
+import type { HttpCallRequest, HttpCallResponse, HttpStream } from '../../src/host/index.ts';
+
+const SERVICE = { cluster: 'sergo_rls', authority: 'rls.local', timeoutMs: 20 };
+const globalRule = (extra: Record<string, unknown> = {}) => ({
+  id: 'prod/app/r/RateLimitStrategy/g@/g', resource: '/g',
+  strategy: { kind: 'RateLimit', mode: 'Global', threshold: 100, windowMs: 1000, ...extra },
+  fallback: { status: 429, body: 'global limit', headers: [['x-limited', 'global']] },
+});
+const m = (name: string) => metricName('prod/app/r/RateLimitStrategy/g@/g', '/g', 'RateLimit', name);
+
+/** A fake rate-limit service: one budget per (rule, window), shared by every host that calls it. */
+class FakeService {
+  used = new Map<string, number>();
+  calls: HttpCallRequest[] = [];
+  mode: 'ok' | 'error' | 'hang' = 'ok';
+  handler = (_vm: number, call: HttpCallRequest): Promise<HttpCallResponse | null> => {
+    this.calls.push(call);
+    if (this.mode === 'hang') return new Promise(() => {});
+    if (this.mode === 'error') return Promise.resolve({ headers: [[':status', '503']], body: 'redis down' });
+    const req = JSON.parse(text(call.body as Uint8Array));
+    const d = req.descriptors[0];
+    const key = d.entries.map((e: { value: string }) => e.value).join('|');
+    const hits = req.hits_addend ?? 1;
+    const used = this.used.get(key) ?? 0;
+    if (used + hits > d.limit.requests_per_unit) return Promise.resolve({ headers: [[':status', '429']], body: '{"overallCode":"OVER_LIMIT"}' });
+    this.used.set(key, used + hits);
+    return Promise.resolve({ headers: [[':status', '200']], body: '{"overallCode":"OK"}' });
+  };
+}
+
+function proxy(service: FakeService, rules: unknown[], vms = 2) {
+  return startSergo({ version: 1, rateLimitService: SERVICE, rules }, { vms, httpCallHandler: service.handler });
+}
+
+/** Sends a request and waits for the service's answer; returns what happened to the stream. */
+async function request(host: ReturnType<typeof proxy>['host'], vm?: number): Promise<{ stream: HttpStream; outcome: string }> {
+  const { stream, result } = send(host, 'GET', '/g', vm);
+  if (result.action !== 'pause') return { stream, outcome: result.action };
+  await host.whenIdle();
+  if (stream.localResponse) return { stream, outcome: 'local-response' };
+  return { stream, outcome: stream.resumeCount === 1 ? 'continue' : 'paused' };
+}
+
+describe('RateLimitStrategy limitMode Global (rate-limit service callout)', () => {
+  it('sends the reference service HTTP/JSON request to the configured cluster', async () => {
+    const service = new FakeService();
+    const { host } = proxy(service, [globalRule()]);
+    expect((await request(host)).outcome).toBe('continue');
+    const call = service.calls[0];
+    expect(call.cluster).toBe('sergo_rls');
+    expect(call.timeoutMs).toBe(20);
+    expect(Object.fromEntries(call.headers)).toMatchObject({ ':method': 'POST', ':path': '/json', ':authority': 'rls.local', 'content-type': 'application/json' });
+    expect(JSON.parse(text(call.body as Uint8Array))).toEqual({
+      domain: 'sergo',
+      descriptors: [{ entries: [{ key: 'sergo_rule', value: 'prod/app/r/RateLimitStrategy/g@/g' }], limit: { requests_per_unit: 100, unit: 'SECOND' } }],
+      hits_addend: 1,
+    });
+  });
+
+  it('windows that are not 1 s/1 min/1 h/1 d carry sergo_window_ms', async () => {
+    const service = new FakeService();
+    const { host } = proxy(service, [globalRule({ windowMs: 5000 })]);
+    await request(host);
+    const body = JSON.parse(text(service.calls[0].body as Uint8Array));
+    expect(body.descriptors[0].entries).toContainEqual({ key: 'sergo_window_ms', value: '5000' });
+  });
+
+  it('3 proxies sharing one service, threshold 100 → exactly 100 admitted in total', async () => {
+    const service = new FakeService();
+    const proxies = [proxy(service, [globalRule()]), proxy(service, [globalRule()]), proxy(service, [globalRule()])];
+    let admitted = 0;
+    let blocked = 0;
+    for (let i = 0; i < 300; i++) {
+      const { stream, outcome } = await request(proxies[i % 3].host);
+      if (outcome === 'continue') admitted++;
+      else {
+        blocked++;
+        expect(stream.localResponse!.status).toBe(429);
+        expect(stream.localResponse!.bodyText).toBe('global limit');
+      }
+      stream.finish();
+    }
+    expect(admitted).toBe(100);
+    expect(blocked).toBe(200);
+    const overLimit = proxies.reduce((n, p) => n + Number(p.host.metric(m('rls_over_limit'))), 0);
+    expect(overLimit).toBe(200);
+  });
+
+  it('service errors apply the rule\'s fail policy and are counted: closed by default', async () => {
+    const service = new FakeService();
+    service.mode = 'error';
+    const closed = proxy(service, [globalRule()]).host;
+    const r = await request(closed);
+    expect(r.outcome).toBe('local-response');
+    expect(closed.metric(m('rls_errors'))).toBe(1n);
+    expect(closed.metric(m('rls_failed_open'))).toBe(0n);
+    const open = proxy(service, [globalRule({ failOpen: true })]).host;
+    expect((await request(open)).outcome).toBe('continue');
+    expect(open.metric(m('rls_errors'))).toBe(1n);
+    expect(open.metric(m('rls_failed_open'))).toBe(1n);
+  });
+
+  it('a slow service times out after timeoutMs and the fail policy applies', async () => {
+    const service = new FakeService();
+    service.mode = 'hang';
+    const { host } = proxy(service, [globalRule()]);
+    const { stream, result } = send(host, 'GET', '/g');
+    expect(result.action).toBe('pause');
+    host.advance(19);
+    expect(stream.localResponse).toBeUndefined();
+    host.advance(1);
+    expect(stream.localResponse?.status).toBe(429);
+    expect(host.metric(m('rls_errors'))).toBe(1n);
+  });
+
+  it('no such cluster (the host refuses the call) counts as an error, never a silent pass', () => {
+    const { host } = startSergo({ version: 1, rateLimitService: SERVICE, rules: [globalRule()] });   // no handler
+    const { result } = send(host, 'GET', '/g');
+    expect(result.action).toBe('local-response');
+    expect(host.metric(m('rls_errors'))).toBe(1n);
+  });
+
+  it('local checks run first; a stream that ends while waiting gives back its local reservations', async () => {
+    const service = new FakeService();
+    service.mode = 'hang';
+    const concurrency = { id: 'cl', resource: '/g', strategy: { kind: 'ConcurrencyLimit', maxConcurrency: 1 } };
+    const { host } = proxy(service, [globalRule(), concurrency]);
+    const first = send(host, 'GET', '/g');
+    expect(first.result.action).toBe('pause');
+    expect(send(host, 'GET', '/g').result.action).toBe('local-response');   // the slot is held while waiting
+    await new Promise((resolve) => setImmediate(resolve));                  // the host calls handlers on a microtask
+    expect(service.calls.length).toBe(1);                                   // blocked locally: no call made
+    first.stream.reset();
+    service.mode = 'ok';
+    expect((await request(host)).outcome).toBe('continue');                 // the slot came back
+  });
+
+  it('batching: one call reserves N hits spent locally by every worker; never more than the threshold', async () => {
+    const service = new FakeService();
+    const proxies = [proxy(service, [globalRule({ batch: 10 })], 4), proxy(service, [globalRule({ batch: 10 })], 4)];
+    let admitted = 0;
+    for (let i = 0; i < 300; i++) {
+      const { stream, outcome } = await request(proxies[i % 2].host, i % 4);
+      if (outcome === 'continue') admitted++;
+      stream.finish();
+    }
+    expect(admitted).toBe(100);
+    expect(service.calls.length).toBeLessThanOrEqual(10 + 200);   // 10 granted batches; refusals cost a call each
+    const granted = service.calls.length - proxies.reduce((n, p) => n + Number(p.host.metric(m('rls_over_limit'))), 0);
+    expect(granted).toBe(10);
+  });
+});
