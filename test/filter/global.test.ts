@@ -136,6 +136,8 @@ describe('RateLimitStrategy limitMode Global (rate-limit service callout)', () =
     await new Promise((resolve) => setImmediate(resolve));                  // the host calls handlers on a microtask
     expect(service.calls.length).toBe(1);                                   // blocked locally: no call made
     first.stream.reset();
+    host.advance(20);                                                       // the late answer (a timeout) is ignored
+    expect(host.vms.every((vm) => !vm.failed)).toBe(true);
     service.mode = 'ok';
     expect((await request(host)).outcome).toBe('continue');                 // the slot came back
   });
