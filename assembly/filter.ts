@@ -440,7 +440,8 @@ export class SergoStream extends StreamContext {
       this.tickets.length = 0;
       return;
     }
-    const now = nowMs();
+    // Only breakers use the time when giving back or recording: spare the host call otherwise.
+    const now: i64 = this.hasBreaker ? nowMs() : 0;
     if (phase == CALLING) {
       this.forgetCalls();
       this.rollbackAll(now);

@@ -82,6 +82,7 @@ export class CircuitBreaker extends Strategy {
   rollback(ticket: i64, now: i64): void {
     if (ticket != PROBE) return;
     this.op = Op.Revert;
+    this.editNow = now;
     this.report(updateRecord(this.key, RECORD_BYTES, this, true));
   }
 

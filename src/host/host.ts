@@ -41,6 +41,7 @@ export class ProxyWasmHost {
   readonly environ: Uint8Array[];
   /** @internal */ readonly httpCallHandler: HttpCallHandler | undefined;
   /** @internal */ readonly recordCalls: boolean;
+  /** @internal */ readonly checkHeaders: boolean;
 
   private readonly module: WebAssembly.Module;
   private readonly realTimers: boolean;
@@ -76,6 +77,7 @@ export class ProxyWasmHost {
     this.environ = Object.entries(opts.environment ?? {}).map(([k, v]) => utf8Encode(`${k}=${v}\u0000`));
     this.httpCallHandler = opts.httpCallHandler;
     this.recordCalls = opts.recordCalls ?? false;
+    this.checkHeaders = opts.checkHeaders ?? true;
     this.onLog = opts.onLog;
     this.maxLogs = opts.maxLogs ?? 100_000;
     const n = opts.vms ?? 1;
@@ -216,7 +218,16 @@ export class ProxyWasmHost {
   private push(entry: LogEntry): void {
     this.logs.push(entry);
     if (this.logs.length > this.maxLogs + (this.maxLogs >> 3) + 1) this.logs.splice(0, this.logs.length - this.maxLogs);
-    this.onLog?.(entry.vm, entry.level, entry.source === 'host' ? `[host] ${entry.message}` : entry.message);
+    if (this.onLog) {
+      try {
+        this.onLog(entry.vm, entry.level, entry.source === 'host' ? `[host] ${entry.message}` : entry.message);
+      } catch (e) {
+        // Not the guest's fault: surface it outside the guest call instead of trapping the VM.
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
   }
 
   /** @internal proxy_log / fd_write */

@@ -146,19 +146,17 @@ export function createImports(vm: Vm): WebAssembly.Imports {
       if (vm.restrict !== 0) vm.restricted('env.proxy_get_header_map_value');
       type >>>= 0;
       if (type > MapType.MAX) return Status.BAD_ARGUMENT;
+      kp >>>= 0;
+      ks >>>= 0;
       gm.sync();
-      const raw = gm.byteString(kp >>> 0, ks >>> 0);
-      if (raw === null) return Status.INVALID_MEMORY_ACCESS;
+      if (!gm.ok(kp, ks)) return Status.INVALID_MEMORY_ACCESS;
       const c = ctx();
       const map = c.constMap(type);
       // Envoy: no map now → BAD_ARGUMENT, except in the access-log phase (NOT_FOUND).
       if (!map) return c.accessLog ? Status.NOT_FOUND : Status.BAD_ARGUMENT;
-      const key = asciiLower(raw);
-      for (let i = 0; i < map.length; i++) {
-        const h = map[i]!;
-        if (h[0] === key) return gm.copyOutByteString(h[1], retPtr >>> 0, retSize >>> 0);
-      }
-      return Status.NOT_FOUND;
+      const i = findHeader(map, gm.u8, kp, ks);
+      if (i < 0) return Status.NOT_FOUND;
+      return gm.copyOutByteString(map[i]![1], retPtr >>> 0, retSize >>> 0);
     },
     proxy_add_header_map_value(type: number, kp: number, ks: number, vp: number, vs: number): number {
       if (vm.restrict !== 0) vm.restricted('env.proxy_add_header_map_value');
@@ -269,7 +267,7 @@ export function createImports(vm: Vm): WebAssembly.Imports {
       if (path === null) return Status.INVALID_MEMORY_ACCESS;
       const v = resolveProperty(path, host.plugin, stream() ?? null);
       if (v === null) return Status.NOT_FOUND;
-      return gm.copyOut(v, retPtr >>> 0, retSize >>> 0);
+      return typeof v === 'string' ? gm.copyOutByteString(v, retPtr >>> 0, retSize >>> 0) : gm.copyOut(v, retPtr >>> 0, retSize >>> 0);
     },
     proxy_set_property(pp: number, ps: number, vp: number, vs: number): number {
       if (vm.restrict !== 0) vm.restricted('env.proxy_set_property');
@@ -300,9 +298,9 @@ export function createImports(vm: Vm): WebAssembly.Imports {
       if (vm.restrict !== 0) vm.restricted('env.proxy_set_shared_data');
       gm.sync();
       const key = gm.byteString(kp >>> 0, ks >>> 0);
-      const value = gm.view(vp >>> 0, vs >>> 0);
+      const value = gm.copy(vp >>> 0, vs >>> 0);
       if (key === null || value === null) return Status.INVALID_MEMORY_ACCESS;
-      return store.set(vmId, key, value, cas >>> 0);
+      return store.set(vmId, key, value, cas >>> 0, true);
     },
     proxy_register_shared_queue(np: number, ns: number, retPtr: number): number {
       if (vm.restrict !== 0) vm.restricted('env.proxy_register_shared_queue');
@@ -577,6 +575,21 @@ export function createImports(vm: Vm): WebAssembly.Imports {
     wasiOut = wrap(wasi, '');
   }
   return { env: envOut, wasi_snapshot_preview1: wasiOut, wasi_unstable: wasiOut };
+}
+
+/** Index of the first entry whose name equals the guest's key bytes, ASCII-lower-cased; -1 if none. */
+function findHeader(map: HeaderMap, u8: Uint8Array, ptr: number, len: number): number {
+  outer: for (let i = 0; i < map.length; i++) {
+    const k = map[i]![0];
+    if (k.length !== len) continue;
+    for (let j = 0; j < len; j++) {
+      let b = u8[ptr + j]!;
+      if (b >= 65 && b <= 90) b += 32;
+      if (k.charCodeAt(j) !== b) continue outer;
+    }
+    return i;
+  }
+  return -1;
 }
 
 function removeAll(map: HeaderMap, key: string): void {

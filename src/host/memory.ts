@@ -13,6 +13,12 @@ import { utf8Decode } from './text.ts';
 
 const EMPTY = new ArrayBuffer(0);
 
+/** Node's Buffer has a native latin1Slice (what toString('latin1') ends in) without the dispatch. */
+interface Latin1Buffer extends Buffer {
+  latin1Slice(start: number, end: number): string;
+}
+const hasLatin1Slice = typeof (Buffer.prototype as Partial<Latin1Buffer>).latin1Slice === 'function';
+
 export class GuestMemory {
   memory: WebAssembly.Memory | undefined;
   /** The buffer the views below were made for. */
@@ -29,11 +35,22 @@ export class GuestMemory {
     this.sync();
   }
 
-  /** Re-reads memory.buffer; cheap when it has not changed. */
+  /**
+   * Makes the views current. memory.grow detaches the old ArrayBuffer (byteLength becomes 0), so
+   * a non-zero byteLength means the views are still those of the live buffer; reading the
+   * memory.buffer getter on every host call would cost more than this check.
+   */
   sync(): void {
-    const b = this.memory!.buffer as ArrayBuffer;
+    if (this.ab.byteLength === 0 || this.shared) this.refresh();
+  }
+
+  private shared = false;
+  private refresh(): void {
+    if (!this.memory) return; // a start function runs before the exports exist: no memory yet
+    const b = this.memory.buffer as ArrayBuffer;
     if (b !== this.ab) {
       this.ab = b;
+      this.shared = typeof SharedArrayBuffer !== 'undefined' && (b as unknown) instanceof SharedArrayBuffer;
       this.u8 = new Uint8Array(b);
       this.buf = Buffer.from(b);
       this.dv = new DataView(b);
@@ -57,7 +74,8 @@ export class GuestMemory {
 
   byteString(ptr: number, len: number): string | null {
     if (ptr + len > this.ab.byteLength) return null;
-    return len === 0 ? '' : this.buf.toString('latin1', ptr, ptr + len);
+    if (len === 0) return '';
+    return hasLatin1Slice ? (this.buf as Latin1Buffer).latin1Slice(ptr, ptr + len) : this.buf.toString('latin1', ptr, ptr + len);
   }
 
   utf8(ptr: number, len: number): string | null {
@@ -117,7 +135,12 @@ export class GuestMemory {
     if (len === 0) return this.zero(retPtr, retSize);
     const p = this.alloc(len);
     if (p === 0) return Status.INVALID_MEMORY_ACCESS;
-    this.buf.write(s, p, len, 'latin1');
+    if (len <= 48) {
+      const u8 = this.u8; // short strings: a loop beats Buffer.write's dispatch
+      for (let i = 0; i < len; i++) u8[p + i] = s.charCodeAt(i);
+    } else {
+      this.buf.write(s, p, len, 'latin1');
+    }
     return this.done(p, len, retPtr, retSize);
   }
 

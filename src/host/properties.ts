@@ -1,11 +1,12 @@
 // proxy_get_property: the path is tokens joined by NUL ("request\0path"). Values are raw bytes:
 // text as is, ints/timestamps as 8-byte little-endian int64, bools as one byte, maps as pairs.
 // Served here: plugin_name, plugin_root_id, plugin_vm_id; for stream contexts request.* from the
-// (live) request headers and response.* after the response started; anything given in
+// (live) request headers (path, url_path, query, host, scheme, method, referer, useragent, id,
+// headers, time, protocol) and response.* after the response started; anything given in
 // HostOptions.properties or per stream; values stored with proxy_set_property. Anything else is
 // NOT_FOUND, as in Envoy.
 import { encodePairs } from './pairs.ts';
-import { byteStringToBytes, utf8Encode } from './text.ts';
+import { utf8Encode } from './text.ts';
 import type { PropertyValue } from './types.ts';
 
 export function encodeInt64(v: bigint): Uint8Array {
@@ -36,7 +37,7 @@ export interface StreamInfoView {
   responseHeaderView(): ReadonlyArray<readonly [string, string]> | null;
   responseCode(): number | null;
   responseCodeDetails(): string | null;
-  startTimeNs: bigint;
+  readonly startTimeNs: bigint;
   properties: Map<string, Uint8Array> | null;
   filterState: Map<string, Uint8Array> | null;
 }
@@ -48,90 +49,91 @@ export interface PluginInfo {
   properties: Map<string, Uint8Array>;
 }
 
-const header = (h: ReadonlyArray<readonly [string, string]>, name: string): string | undefined => {
+const header = (h: ReadonlyArray<readonly [string, string]>, name: string): string | null => {
   for (let i = 0; i < h.length; i++) if (h[i]![0] === name) return h[i]![1];
-  return undefined;
+  return null;
 };
-const bs = (s: string | undefined): Uint8Array | null => (s === undefined ? null : byteStringToBytes(s));
 
-function requestProperty(tokens: string[], h: ReadonlyArray<readonly [string, string]>, info: StreamInfoView): Uint8Array | null {
-  if (tokens.length === 1) return null; // the whole request map is not serialized here
-  const path = header(h, ':path');
-  switch (tokens[1]) {
+/** A resolved value: bytes, or a byte string (one char per byte) to copy out as is. */
+export type PropertyBytes = Uint8Array | string;
+
+function requestProperty(sub: string, h: ReadonlyArray<readonly [string, string]>, info: StreamInfoView): PropertyBytes | null {
+  switch (sub) {
     case 'path':
-      return tokens.length === 2 ? bs(path) : null;
+      return header(h, ':path');
     case 'url_path': {
-      if (tokens.length !== 2 || path === undefined) return null;
+      const path = header(h, ':path');
+      if (path === null) return null;
       const q = path.indexOf('?');
-      return byteStringToBytes(q < 0 ? path : path.slice(0, q));
+      return q < 0 ? path : path.slice(0, q);
     }
     case 'query': {
-      if (tokens.length !== 2 || path === undefined) return null;
+      const path = header(h, ':path');
+      if (path === null) return null;
       const q = path.indexOf('?');
-      return byteStringToBytes(q < 0 ? '' : path.slice(q + 1));
+      return q < 0 ? '' : path.slice(q + 1);
     }
     case 'host':
-      return tokens.length === 2 ? bs(header(h, ':authority')) : null;
+      return header(h, ':authority');
     case 'scheme':
-      return tokens.length === 2 ? bs(header(h, ':scheme')) : null;
+      return header(h, ':scheme');
     case 'method':
-      return tokens.length === 2 ? bs(header(h, ':method')) : null;
+      return header(h, ':method');
     case 'referer':
-      return tokens.length === 2 ? bs(header(h, 'referer')) : null;
+      return header(h, 'referer');
     case 'useragent':
-      return tokens.length === 2 ? bs(header(h, 'user-agent')) : null;
+      return header(h, 'user-agent');
     case 'id':
-      return tokens.length === 2 ? bs(header(h, 'x-request-id')) : null;
+      return header(h, 'x-request-id');
     case 'time':
-      return tokens.length === 2 ? encodeInt64(info.startTimeNs) : null;
+      return encodeInt64(info.startTimeNs);
+    case 'protocol':
+      return 'HTTP/1.1'; // override per stream with the property 'request.protocol'
     case 'headers':
-      if (tokens.length === 2) return encodePairs(h);
-      return tokens.length === 3 ? bs(header(h, tokens[2]!)) : null;
+      return encodePairs(h);
     default:
-      return null;
+      return sub.startsWith('headers\u0000') && sub.indexOf('\u0000', 8) < 0 ? header(h, sub.slice(8)) : null;
   }
 }
 
-function responseProperty(tokens: string[], info: StreamInfoView): Uint8Array | null {
+function responseProperty(sub: string, info: StreamInfoView): PropertyBytes | null {
   const code = info.responseCode();
-  if (code === null || tokens.length === 1) return null;
-  switch (tokens[1]) {
+  if (code === null) return null;
+  switch (sub) {
     case 'code':
-      return tokens.length === 2 ? encodeInt64(BigInt(code)) : null;
+      return encodeInt64(BigInt(code));
     case 'code_details': {
       const d = info.responseCodeDetails();
-      return tokens.length === 2 && d !== null ? utf8Encode(d) : null;
+      return d !== null ? utf8Encode(d) : null;
     }
     case 'headers': {
       const h = info.responseHeaderView();
-      if (!h) return null;
-      if (tokens.length === 2) return encodePairs(h);
-      return tokens.length === 3 ? bs(header(h, tokens[2]!)) : null;
+      return h ? encodePairs(h) : null;
     }
-    default:
-      return null;
+    default: {
+      const h = info.responseHeaderView();
+      return h && sub.startsWith('headers\u0000') && sub.indexOf('\u0000', 8) < 0 ? header(h, sub.slice(8)) : null;
+    }
   }
 }
 
 /** Resolves a NUL-joined path (byte string); null = NOT_FOUND. */
-export function resolveProperty(path: string, plugin: PluginInfo, stream: StreamInfoView | null): Uint8Array | null {
-  const own = stream?.properties?.get(path) ?? plugin.properties.get(path);
-  if (own) return own;
-  const tokens = path.split('\u0000');
-  if (tokens.length > 1 && tokens[tokens.length - 1] === '') tokens.pop();
-  switch (tokens[0]) {
+export function resolveProperty(path: string, plugin: PluginInfo, stream: StreamInfoView | null): PropertyBytes | null {
+  const own = (stream !== null && stream.properties !== null ? stream.properties.get(path) : undefined) ?? plugin.properties.get(path);
+  if (own !== undefined) return own;
+  if (path.charCodeAt(path.length - 1) === 0) path = path.slice(0, -1); // a trailing separator adds no token
+  if (path.startsWith('request\u0000')) {
+    const h = stream !== null ? stream.requestHeaderView() : null;
+    return h !== null ? requestProperty(path.slice(8), h, stream!) : null;
+  }
+  if (path.startsWith('response\u0000')) return stream !== null ? responseProperty(path.slice(9), stream) : null;
+  switch (path) {
     case 'plugin_root_id':
-      return tokens.length === 1 ? utf8Encode(plugin.rootId) : null;
+      return utf8Encode(plugin.rootId);
     case 'plugin_name':
-      return tokens.length === 1 ? utf8Encode(plugin.pluginName) : null;
+      return utf8Encode(plugin.pluginName);
     case 'plugin_vm_id':
-      return tokens.length === 1 ? utf8Encode(plugin.vmId) : null;
-    case 'request': {
-      const h = stream?.requestHeaderView();
-      return h ? requestProperty(tokens, h, stream!) : null;
-    }
-    case 'response':
-      return stream ? responseProperty(tokens, stream) : null;
+      return utf8Encode(plugin.vmId);
     default:
       // Envoy looks unknown top-level names up in the filter state under "wasm.<name>".
       return stream?.filterState?.get(path) ?? null;

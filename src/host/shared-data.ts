@@ -35,16 +35,16 @@ export class SharedDataStore {
     return this.spaces.get(vmId)?.get(key);
   }
 
-  /** Returns Status.OK or Status.CAS_MISMATCH. `value` is copied. */
-  set(vmId: string, key: string, value: Uint8Array, cas: number): number {
+  /** Returns Status.OK or Status.CAS_MISMATCH. `value` is copied unless `owned`. */
+  set(vmId: string, key: string, value: Uint8Array, cas: number, owned = false): number {
     const space = this.space(vmId);
     const entry = space.get(key);
     if (entry) {
       if (cas !== 0 && cas !== entry.cas) return Status.CAS_MISMATCH;
-      entry.value = value.slice();
+      entry.value = owned ? value : value.slice();
       entry.cas = this.nextCas();
     } else {
-      space.set(key, { value: value.slice(), cas: this.nextCas() });
+      space.set(key, { value: owned ? value : value.slice(), cas: this.nextCas() });
     }
     return Status.OK;
   }

@@ -35,11 +35,33 @@ const enum Kind {
 /** cpp-host: headers 0 Continue and 2 ContinueAndEndStream continue; data/trailers only 0. */
 const continues = (r: number, kind: Kind): boolean => r === 0 || (kind === Kind.Headers && r === 2);
 
-function normalize(into: HeaderMap, headers: HeaderList, what: string): void {
-  into.length = 0;
+/**
+ * Copies the embedder's headers into a live map, lower-casing names (ASCII, as Envoy) and
+ * refusing text that is not a byte string. With HostOptions.checkHeaders false the names are
+ * trusted to be lower-case byte strings (what Node's http module delivers) and only copied.
+ */
+function normalize(into: HeaderMap, headers: HeaderList, what: string, check: boolean): void {
+  if (into.length !== 0) into.length = 0;
   for (let i = 0; i < headers.length; i++) {
     const h = headers[i]!;
-    into.push([asciiLower(checkByteString(h[0], `${what} name`)), checkByteString(h[1], `${what} value`)]);
+    let k = h[0];
+    const v = h[1];
+    if (check) {
+      let high = 0;
+      let upper = false;
+      for (let j = 0; j < k.length; j++) {
+        const c = k.charCodeAt(j);
+        high |= c;
+        if (c >= 65 && c <= 90) upper = true;
+      }
+      for (let j = 0; j < v.length; j++) high |= v.charCodeAt(j);
+      if (high > 0xff) {
+        checkByteString(k, `${what} name`);
+        checkByteString(v, `${what} value`);
+      }
+      if (upper) k = asciiLower(k);
+    }
+    into.push([k, v]);
   }
 }
 
@@ -61,6 +83,10 @@ export class HttpStream implements StreamInfoView {
   spuriousResumes = 0;
   /** local replies requested after one was already sent (ignored, as the first one wins) */
   extraLocalResponses = 0;
+  /**
+   * Called when continue_stream resumed the stream (after body data held during the pause, if
+   * any, went through the filter: check `paused` and `localResponse` again).
+   */
   onResume?: () => void;
   onLocalResponse?: (r: LocalResponse) => void;
   /** called when the stream is reset by proxy_close_stream outside a step */
@@ -69,7 +95,8 @@ export class HttpStream implements StreamInfoView {
   closed = false;
   /** reset (proxy_close_stream, or reset()) */
   wasReset = false;
-  readonly startTimeNs: bigint;
+  /** @internal clock reading (ms) when the stream was created */
+  readonly startMs: number;
   /** @internal */ readonly properties: Map<string, Uint8Array> | null;
   /** @internal proxy_set_property values */
   filterState: Map<string, Uint8Array> | null = null;
@@ -95,6 +122,11 @@ export class HttpStream implements StreamInfoView {
   private bufferingResp = false;
   // the step currently running
   private inStep = false;
+  // body data that arrived while the filter was paused at headers (Envoy StopAllIteration*: the
+  // filter's own body callback runs only once it continues)
+  private pausedAtHeaders = false;
+  private heldBody: Uint8Array | null = null;
+  private heldEos = false;
   private localInStep = false;
 
   /** @internal use ProxyWasmHost.stream() */
@@ -102,8 +134,14 @@ export class HttpStream implements StreamInfoView {
     this.vm = vm;
     this.id = id;
     this.root = vm.root;
-    this.startTimeNs = vm.host.clock.nowNs();
+    this.startMs = vm.host.clock.nowMs();
     this.properties = props ? encodeProperties(props) : null;
+  }
+
+  /** when the stream started (property request.time), in ns since the epoch */
+  get startTimeNs(): bigint {
+    const whole = Math.floor(this.startMs);
+    return BigInt(whole) * 1_000_000n + BigInt(Math.round((this.startMs - whole) * 1e6));
   }
 
   /** the current request/response body buffers (as the filter may have changed them) */
@@ -132,7 +170,7 @@ export class HttpStream implements StreamInfoView {
   requestHeaders(headers: HeaderList, endOfStream = true): StepResult {
     this.usable('requestHeaders');
     if (this.requestStarted) throw new Error(`stream ${this.id}: requestHeaders called twice`);
-    normalize(this.requestHeaderMap, headers, 'request header');
+    normalize(this.requestHeaderMap, headers, 'request header', this.vm.host.checkHeaders);
     this.requestStarted = true;
     const early = this.early();
     if (early) return early;
@@ -148,21 +186,12 @@ export class HttpStream implements StreamInfoView {
   requestBody(body: Uint8Array | string, endOfStream: boolean): StepResult {
     this.usable('requestBody');
     if (!this.requestStarted) throw new Error(`stream ${this.id}: requestBody before requestHeaders`);
-    const chunk = toBytes(body);
-    const early = this.early();
-    if (early) return early;
-    const vm = this.vm;
-    const fn = vm.fns.onRequestBody;
-    if (!fn) return { action: 'continue', body: chunk };
-    this.reqBody = this.bufferingReq && this.reqBody ? concat(this.reqBody, chunk) : chunk;
-    this.begin();
-    const r = vm.call3(fn, this, 'proxy_on_request_body', this.id, this.reqBody.length, endOfStream ? 1 : 0);
-    return this.end(r, 'request', Kind.Data);
+    return this.bodyStep('request', toBytes(body), endOfStream);
   }
 
   requestTrailers(trailers: HeaderList): StepResult {
     this.usable('requestTrailers');
-    normalize(this.requestTrailerMap, trailers, 'request trailer');
+    normalize(this.requestTrailerMap, trailers, 'request trailer', this.vm.host.checkHeaders);
     const early = this.early();
     if (early) return early;
     const vm = this.vm;
@@ -182,7 +211,7 @@ export class HttpStream implements StreamInfoView {
     }
     const early = this.early();
     if (early) return early;
-    normalize(this.responseHeaderMap, headers, 'response header');
+    normalize(this.responseHeaderMap, headers, 'response header', this.vm.host.checkHeaders);
     this.responseStarted = true;
     const vm = this.vm;
     const fn = vm.fns.onResponseHeaders;
@@ -198,22 +227,15 @@ export class HttpStream implements StreamInfoView {
 
   responseBody(body: Uint8Array | string, endOfStream: boolean): StepResult {
     this.usable('responseBody');
-    const chunk = toBytes(body);
-    const early = this.early();
-    if (early) return early;
-    if (!this.responseStarted) throw new Error(`stream ${this.id}: responseBody before responseHeaders`);
-    const vm = this.vm;
-    const fn = vm.fns.onResponseBody;
-    if (!fn) return { action: 'continue', body: chunk };
-    this.respBody = this.bufferingResp && this.respBody ? concat(this.respBody, chunk) : chunk;
-    this.begin();
-    const r = vm.call3(fn, this, 'proxy_on_response_body', this.id, this.respBody.length, endOfStream ? 1 : 0);
-    return this.end(r, 'response', Kind.Data);
+    if (!this.responseStarted && !this.localResponse && !this.vm.failed) {
+      throw new Error(`stream ${this.id}: responseBody before responseHeaders`);
+    }
+    return this.bodyStep('response', toBytes(body), endOfStream);
   }
 
   responseTrailers(trailers: HeaderList): StepResult {
     this.usable('responseTrailers');
-    normalize(this.responseTrailerMap, trailers, 'response trailer');
+    normalize(this.responseTrailerMap, trailers, 'response trailer', this.vm.host.checkHeaders);
     const early = this.early();
     if (early) return early;
     const vm = this.vm;
@@ -288,6 +310,26 @@ export class HttpStream implements StreamInfoView {
 
   // ------------------------------------------------------------------ step plumbing
 
+  private bodyStep(dir: 'request' | 'response', chunk: Uint8Array, endOfStream: boolean): StepResult {
+    const early = this.early();
+    if (early) return early;
+    if (this.paused && this.pausedAtHeaders && this.pausedDirection === dir) {
+      this.heldBody = this.heldBody ? concat(this.heldBody, chunk) : chunk;
+      this.heldEos = endOfStream;
+      return PAUSE;
+    }
+    const vm = this.vm;
+    const req = dir === 'request';
+    const fn = req ? vm.fns.onRequestBody : vm.fns.onResponseBody;
+    if (!fn) return { action: 'continue', body: chunk };
+    let buffered: Uint8Array;
+    if (req) buffered = this.reqBody = this.bufferingReq && this.reqBody ? concat(this.reqBody, chunk) : chunk;
+    else buffered = this.respBody = this.bufferingResp && this.respBody ? concat(this.respBody, chunk) : chunk;
+    this.begin();
+    const r = vm.call3(fn, this, req ? 'proxy_on_request_body' : 'proxy_on_response_body', this.id, buffered.length, endOfStream ? 1 : 0);
+    return this.end(r, dir, Kind.Data);
+  }
+
   private usable(what: string): void {
     if (this.deleted) throw new Error(`stream ${this.id}: ${what} after on_delete`);
   }
@@ -343,6 +385,7 @@ export class HttpStream implements StreamInfoView {
     if (stopped) {
       this.paused = true;
       this.pausedDirection = dir;
+      this.pausedAtHeaders = kind === Kind.Headers;
     } else {
       if (kind === Kind.Data) body = (dir === 'request' ? this.reqBody : this.respBody) ?? EMPTY;
       this.dropPhase(dir, kind);
@@ -390,7 +433,7 @@ export class HttpStream implements StreamInfoView {
   /** @internal */
   deliverContinue(dir: 'request' | 'response'): void {
     if (this.deleted || this.wasReset || this.localResponse) return;
-    if (this.paused && this.pausedDirection === dir) {
+    if (this.paused && this.pausedDirection === dir && !this.logged) {
       this.paused = false;
       if (dir === 'response') {
         this.responseSent = true;
@@ -400,6 +443,12 @@ export class HttpStream implements StreamInfoView {
       // A continue requested by the stream's own callback just undoes its pause (the step
       // then reports 'continue'); later ones are resumes.
       if (!this.inStep) {
+        // Envoy now dispatches body data that arrived during the pause to this filter.
+        const held = this.heldBody;
+        if (held) {
+          this.heldBody = null;
+          this.bodyStep(dir, held, this.heldEos);
+        }
         this.resumeCount++;
         this.onResume?.();
       }
@@ -417,6 +466,10 @@ export class HttpStream implements StreamInfoView {
   /** @internal */
   deliverLocalResponse(reply: LocalResponse): void {
     if (this.deleted || this.wasReset) return;
+    if (this.logged) {
+      this.vm.host.hostLog(this.vm.index, 'warn', `stream ${this.id}: local response after the stream completed: ignored`);
+      return;
+    }
     if (this.localResponse) {
       this.extraLocalResponses++;
       this.vm.host.hostLog(this.vm.index, 'warn', `stream ${this.id}: second local response (${reply.status}) ignored`);
@@ -470,7 +523,7 @@ export class HttpStream implements StreamInfoView {
 
   /** @internal Envoy resets the stream: access log, then filter destruction. */
   deliverClose(): void {
-    if (this.deleted || this.wasReset) return;
+    if (this.deleted || this.wasReset || this.logged) return;
     this.closed = true;
     this.wasReset = true;
     this.paused = false;

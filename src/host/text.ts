@@ -1,23 +1,13 @@
 // Text <-> bytes. Header names and values, shared-data keys and property paths are *byte strings*
 // here: one JS char per byte (0x00–0xFF), the convention of Node's http module, so arbitrary bytes
 // round-trip exactly. Log messages, local-response details and configuration text are UTF-8.
-import { Buffer } from 'node:buffer';
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
 export const utf8Encode = (s: string): Uint8Array => encoder.encode(s);
 export const utf8Decode = (b: Uint8Array): string => decoder.decode(b);
 
-/** Bytes → byte string (ISO-8859-1, exact for every byte value). */
-export const bytesToByteString = (b: Uint8Array): string =>
-  Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-
-/** Byte string → bytes. Callers must have checked isByteString(). */
-export const byteStringToBytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
-
 const NON_BYTE = /[^\u0000-\u00ff]/;
-export const isByteString = (s: string): boolean => !NON_BYTE.test(s);
 
 /** Like Node's http module: header text must be byte strings. */
 export function checkByteString(s: string, what: string): string {
@@ -30,16 +20,22 @@ export function checkByteString(s: string, what: string): string {
   return s;
 }
 
-const UPPER = /[A-Z]/;
-/** Lower-cases ASCII letters only, as Envoy's LowerCaseString does (bytes ≥ 0x80 are left alone). */
-export function asciiLower(s: string): string {
-  if (!UPPER.test(s)) return s;
+function lowerSlow(s: string): string {
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     out += c >= 65 && c <= 90 ? String.fromCharCode(c + 32) : s[i];
   }
   return out;
+}
+
+/** Lower-cases ASCII letters only, as Envoy's LowerCaseString does (bytes ≥ 0x80 are left alone). */
+export function asciiLower(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) return lowerSlow(s);
+  }
+  return s;
 }
 
 /** Bytes for a value given as text (UTF-8) or bytes. */

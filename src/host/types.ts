@@ -118,6 +118,12 @@ export interface HostOptions {
   metricsStore?: MetricsStore;
   /** WASI environment variables (Envoy: vm_config.environment_variables) */
   environment?: Record<string, string>;
+  /**
+   * true (default): header names given to stream steps are ASCII lower-cased and all header text is
+   * checked to be byte strings. false: trust the caller (e.g. names from Node's http module, which
+   * are already lower-case byte strings) and skip the per-character work.
+   */
+  checkHeaders?: boolean;
   /** record every host call in host.calls (slower) */
   recordCalls?: boolean;
   /** keep at most this many log entries (oldest dropped), default 100000 */
