@@ -156,4 +156,25 @@ describe('RateLimitStrategy limitMode Global (rate-limit service callout)', () =
     const granted = service.calls.length - proxies.reduce((n, p) => n + Number(p.host.metric(m('rls_over_limit'))), 0);
     expect(granted).toBe(10);
   });
+
+  it('a half-open probe refused by the service reverts the breaker to open; the next request probes', async () => {
+    const service = new FakeService();
+    const breaker = { id: 'cb', resource: '/g', strategy: { kind: 'CircuitBreaker', mode: 'ErrorRequestRatio', triggerRatio: 0.5, statDurationMs: 60_000, recoveryTimeoutMs: 1000, minRequestAmount: 1 } };
+    const { host, clock } = proxy(service, [globalRule(), breaker]);
+    const first = await request(host);
+    first.stream.responseHeaders([[':status', '500']]);
+    first.stream.finish();                                              // 1/1 errors → open
+    expect((await request(host)).outcome).toBe('local-response');
+    clock.advance(1000);
+    service.mode = 'error';                                             // the probe passes the breaker, then the service refuses
+    expect((await request(host)).outcome).toBe('local-response');
+    const state = host.metric(metricName('cb', '/g', 'CircuitBreaker', 'breaker_state'));
+    expect(state).toBe(1n);                                             // back to open, not stuck half-open
+    service.mode = 'ok';
+    const probe = await request(host);
+    expect(probe.outcome).toBe('continue');                             // the deadline had passed: a new probe
+    probe.stream.responseHeaders([[':status', '200']]);
+    probe.stream.finish();
+    expect(host.metric(metricName('cb', '/g', 'CircuitBreaker', 'breaker_state'))).toBe(0n);
+  });
 });
