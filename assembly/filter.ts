@@ -242,16 +242,11 @@ export class SergoStream extends StreamContext {
     for (let i: usize = 0; i < pathLen; i++) {
       if (load<u8>(pathPtr + i) == 0x3f) { pathLen = i; break; }   // strip "?query"
     }
-    let methodPtr: usize = 0;
-    let methodLen: usize = 0;
-    if (active.matcher.needsMethod && getHeader(MapType.HTTP_REQUEST_HEADERS, METHOD) == Status.OK) {
-      methodPtr = hostPtr();
-      methodLen = hostSize();
-    }
     const matched = this.root.matched;
     matched.length = 0;
-    active.matcher.match(methodPtr, methodLen, pathPtr, pathLen, matched);
+    active.matcher.match(pathPtr, pathLen, matched);
     if (matched.length == 0) return Action.CONTINUE;
+    if (!filterByMethod(matched)) return Action.CONTINUE;
 
     const now = nowMs();
     let wake = now;
@@ -459,6 +454,27 @@ export class SergoStream extends StreamContext {
     this.rules.length = 0;
     this.tickets.length = 0;
   }
+}
+
+/** Drops candidates whose METHOD differs from the request's; reads :method only if one names a
+ *  method. Returns whether any candidate is left. */
+function filterByMethod(matched: Resource[]): bool {
+  let named = false;
+  for (let i = 0; i < matched.length; i++) if (unchecked(matched[i]).method.length > 0) { named = true; break; }
+  if (!named) return true;
+  let methodPtr: usize = 0;
+  let methodLen: usize = 0;
+  if (getHeader(MapType.HTTP_REQUEST_HEADERS, METHOD) == Status.OK) {
+    methodPtr = hostPtr();
+    methodLen = hostSize();
+  }
+  let kept = 0;
+  for (let i = 0; i < matched.length; i++) {
+    const r = unchecked(matched[i]);
+    if (r.acceptsMethod(methodPtr, methodLen)) unchecked(matched[kept++] = r);
+  }
+  matched.length = kept;
+  return kept > 0;
 }
 
 function parseStatus(ptr: usize, len: usize): u32 {

@@ -1,9 +1,10 @@
-// Request → matching resources. Exact keys (`/path`, `METHOD:/path`) are found by one hash lookup
-// each on the raw bytes of :path (query stripped) and :method. Templates (`{name}` segments, a
-// trailing `/**`) live in segment tries, one for keys without a method and one per method. Every
+// Request → matching resources, on the raw bytes of :path (query stripped). Exact keys (`/path`,
+// `METHOD:/path`) are found by one hash lookup of the path; templates (`{name}` segments, a trailing
+// `/**`) by a walk of one segment trie. Both give candidates by path only: a key's METHOD is checked
+// afterwards (`Resource.acceptsMethod`), so :method is read only when a candidate names one. Every
 // matching resource is returned (each applies).
 import { Resource } from "./resource";
-import { FNV_OFFSET, fnv, fnvByte } from "./hash";
+import { FNV_OFFSET, fnv } from "./hash";
 import { bytesEqual } from "../abi";
 
 class ExactEntry {
@@ -50,30 +51,23 @@ class TrieNode {
   }
 }
 
-class MethodTrie {
-  constructor(public method: ArrayBuffer, public root: TrieNode) {}
-}
-
 export class Matcher {
   private exact: Map<u32, ExactEntry> = new Map<u32, ExactEntry>();
-  private anyMethod: TrieNode | null = null;
-  private methodTries: MethodTrie[] = [];
-  /** Whether any key names a method: otherwise :method is never read. */
-  needsMethod: bool = false;
+  private templates: TrieNode | null = null;
   hasExact: bool = false;
 
   add(resource: Resource): void {
-    if (resource.method.length > 0) this.needsMethod = true;
     if (!resource.isTemplate) {
       this.hasExact = true;
-      const bytes = String.UTF8.encode(resource.key);
+      const bytes = String.UTF8.encode(resource.path);
       const h = fnv(FNV_OFFSET, changetype<usize>(bytes), <usize>bytes.byteLength);
       const entry = new ExactEntry(bytes, resource);
       if (this.exact.has(h)) entry.next = this.exact.get(h);
       this.exact.set(h, entry);
       return;
     }
-    let node = this.trieFor(resource.method);
+    let node = this.templates;
+    if (node === null) { node = new TrieNode(); this.templates = node; }
     const segments = resource.path.substring(1).split("/");
     const last = segments.length - 1;
     for (let i = 0; i < segments.length; i++) {
@@ -90,61 +84,22 @@ export class Matcher {
     node.terminal.push(resource);
   }
 
-  private trieFor(method: string): TrieNode {
-    if (method.length == 0) {
-      let root = this.anyMethod;
-      if (root === null) { root = new TrieNode(); this.anyMethod = root; }
-      return root;
-    }
-    const bytes = String.UTF8.encode(method);
-    for (let i = 0; i < this.methodTries.length; i++) {
-      const t = this.methodTries[i];
-      if (bytesEqual(changetype<usize>(t.method), <usize>t.method.byteLength, changetype<usize>(bytes), <usize>bytes.byteLength)) return t.root;
-    }
-    const root = new TrieNode();
-    this.methodTries.push(new MethodTrie(bytes, root));
-    return root;
-  }
-
-  /** Appends every resource matching the request to `out`. `path` must exclude the query. */
-  match(methodPtr: usize, methodLen: usize, pathPtr: usize, pathLen: usize, out: Resource[]): void {
+  /** Appends every resource whose path matches to `out`. `path` must exclude the query. */
+  match(pathPtr: usize, pathLen: usize, out: Resource[]): void {
     if (pathLen == 0 || load<u8>(pathPtr) != 0x2f) return;
     if (this.hasExact) {
       const h = fnv(FNV_OFFSET, pathPtr, pathLen);
-      this.collectExact(h, 0, 0, pathPtr, pathLen, out);
-      if (methodLen > 0) {
-        const hm = fnv(fnvByte(fnv(FNV_OFFSET, methodPtr, methodLen), 0x3a), pathPtr, pathLen);
-        this.collectExact(hm, methodPtr, methodLen, pathPtr, pathLen, out);
+      if (this.exact.has(h)) {
+        let entry: ExactEntry | null = this.exact.get(h);
+        while (entry !== null) {
+          if (bytesEqual(changetype<usize>(entry.bytes), <usize>entry.bytes.byteLength, pathPtr, pathLen)) out.push(entry.resource);
+          entry = entry.next;
+        }
       }
     }
-    const any = this.anyMethod;
-    if (any !== null) walk(any, pathPtr + 1, pathPtr + pathLen, false, out);
-    for (let i = 0; i < this.methodTries.length; i++) {
-      const t = unchecked(this.methodTries[i]);
-      if (bytesEqual(changetype<usize>(t.method), <usize>t.method.byteLength, methodPtr, methodLen)) {
-        walk(t.root, pathPtr + 1, pathPtr + pathLen, false, out);
-      }
-    }
+    const templates = this.templates;
+    if (templates !== null) walk(templates, pathPtr + 1, pathPtr + pathLen, false, out);
   }
-
-  private collectExact(h: u32, methodPtr: usize, methodLen: usize, pathPtr: usize, pathLen: usize, out: Resource[]): void {
-    if (!this.exact.has(h)) return;
-    let entry: ExactEntry | null = this.exact.get(h);
-    while (entry !== null) {
-      if (keyEquals(entry.bytes, methodPtr, methodLen, pathPtr, pathLen)) out.push(entry.resource);
-      entry = entry.next;
-    }
-  }
-}
-
-/** Compares a stored key with `METHOD:path` (or `path` when methodLen is 0) without building it. */
-function keyEquals(key: ArrayBuffer, methodPtr: usize, methodLen: usize, pathPtr: usize, pathLen: usize): bool {
-  const k = changetype<usize>(key);
-  const kLen = <usize>key.byteLength;
-  if (methodLen == 0) return bytesEqual(k, kLen, pathPtr, pathLen);
-  if (kLen != methodLen + 1 + pathLen) return false;
-  return memory.compare(k, methodPtr, methodLen) == 0 && load<u8>(k + methodLen) == 0x3a &&
-    memory.compare(k + methodLen + 1, pathPtr, pathLen) == 0;
 }
 
 /** Walks the trie over the path segments in [pos, end). `done` marks that no segment is left. */

@@ -2,23 +2,33 @@
 // the request path runs the checks in the fixed order without sorting.
 import { Rule } from "../config/config";
 import { KIND_COUNT } from "../strategies/strategy";
+import { bytesEqual } from "../abi";
 
 export class Resource {
   /** Rules by strategy kind (RateLimit, Throttling, ConcurrencyLimit, CircuitBreaker). */
   readonly rulesByKind: StaticArray<Rule[]> = new StaticArray<Rule[]>(KIND_COUNT);
   /** "" when the key has no METHOD: prefix. */
   readonly method: string;
+  readonly methodBytes: ArrayBuffer;
   readonly path: string;
 
   constructor(public key: string) {
     const slash = key.indexOf("/");
-    this.method = slash > 0 ? key.substring(0, slash - 1) : "";
+    const method = slash > 0 ? key.substring(0, slash - 1) : "";
+    this.method = method;
+    this.methodBytes = String.UTF8.encode(method);
     this.path = key.substring(slash);
     for (let k = 0; k < KIND_COUNT; k++) this.rulesByKind[k] = [];
   }
 
   /** Templates use `{name}` segments or end in `/**`; everything else is an exact key. */
   get isTemplate(): bool { return this.path.includes("{") || this.path.endsWith("/**"); }
+
+  /** Whether a request with this :method (raw bytes) is covered by the key's METHOD, if any. */
+  acceptsMethod(ptr: usize, len: usize): bool {
+    return this.method.length == 0 ||
+      bytesEqual(changetype<usize>(this.methodBytes), <usize>this.methodBytes.byteLength, ptr, len);
+  }
 
   add(rule: Rule): void { this.rulesByKind[<i32>rule.strategy.kind].push(rule); }
 }
