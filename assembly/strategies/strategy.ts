@@ -17,13 +17,16 @@ export const BLOCKED: i64 = -1;
 /** Admitted without a reservation (CAS retries exhausted under the "allow" policy). */
 export const UNRESERVED: i64 = -2;
 
-export function kindName(kind: Kind): string {
+/** "RateLimitStrategy" (the OpenSergo kind), or "RateLimit" without the suffix (metric tags). */
+export function kindName(kind: Kind, withSuffix: bool = true): string {
+  let name: string;
   switch (kind) {
-    case Kind.RateLimit: return "RateLimitStrategy";
-    case Kind.Throttling: return "ThrottlingStrategy";
-    case Kind.ConcurrencyLimit: return "ConcurrencyLimitStrategy";
-    default: return "CircuitBreakerStrategy";
+    case Kind.RateLimit: name = "RateLimit"; break;
+    case Kind.Throttling: name = "Throttling"; break;
+    case Kind.ConcurrencyLimit: name = "ConcurrencyLimit"; break;
+    default: name = "CircuitBreaker";
   }
+  return withSuffix ? name + "Strategy" : name;
 }
 
 /** What to do when every CAS attempt lost the race (counted in sergo.cas_exhausted). */

@@ -1,5 +1,5 @@
-// The sergo filter: root context (configuration, pacing queue, ticks) and stream context (the
-// check chain of one request and the bookkeeping that gives every reservation back exactly once).
+// The stream context of the sergo filter: the check chain of one request and the bookkeeping that
+// gives every reservation back exactly once.
 //
 // A stream moves IDLE → (blocked: ENDED) | CALLING (asking the rate-limit service, Global rules) →
 // QUEUED (waiting for a pacing slot) → FORWARDED → ENDED; CALLING and QUEUED are skipped when not
@@ -7,24 +7,18 @@
 // and on_delete: CALLING and QUEUED streams roll everything back (they never reached the upstream),
 // FORWARDED ones record their outcome (breakers) and release what they hold (concurrency).
 import {
-  RootContext, StreamContext, Action, LogLevel, MapType, BufferType, Status, Bytes,
-  log, refreshLogLevel, nowMs, readBuffer, hostPtr, hostSize, getHeader, releaseHostBuffer,
-  setEffectiveContext, continueRequest, setTickPeriod,
+  StreamContext, Action, MapType, Status, Bytes,
+  nowMs, hostPtr, hostSize, getHeader, setEffectiveContext, continueRequest, incrementMetric,
 } from "./abi";
-import { Config, ConfigDecoder, Rule } from "./config/config";
+import { Rule } from "./config/config";
 import { Resource } from "./match/resource";
-import { Matcher } from "./match/matcher";
-import { Kind, KIND_COUNT, BLOCKED, casExhaustedCount, setAllowOnCasExhausted } from "./strategies/strategy";
-import { Throttling } from "./strategies/throttling";
+import { Kind, KIND_COUNT, BLOCKED, casExhaustedCount } from "./strategies/strategy";
 import { GlobalRateLimit, NEEDS_CALL, GRANTED } from "./strategies/global-ratelimit";
-import { IdTable } from "./abi";
-import { ensureRecord, setCasRetries } from "./state/shared";
-import { RuleMetrics, FilterMetrics } from "./metrics";
-import { incrementMetric } from "./abi";
+import { SergoRoot } from "./root";
 
 const PATH = new Bytes(":path");
 const METHOD = new Bytes(":method");
-const STATUS = new Bytes(":status");
+export const STATUS = new Bytes(":status");
 
 const IDLE: u8 = 0;
 const QUEUED: u8 = 1;
@@ -33,182 +27,9 @@ const ENDED: u8 = 3;
 const CALLING: u8 = 4;
 
 /** Answers of the rate-limit service. */
-const RLS_OK: u8 = 0;
-const RLS_OVER_LIMIT: u8 = 1;
-const RLS_ERROR: u8 = 2;
-
-/** A decoded configuration with everything the request path needs, built once per configure. */
-class ActiveConfig {
-  matcher: Matcher = new Matcher();
-  resources: Resource[] = [];
-  metrics: RuleMetrics[] = [];
-  maxQueued: i32 = 1000;
-  tickPeriodMs: u32 = 0;
-  constructor(public config: Config) {}
-}
-
-function gcd(a: i64, b: i64): i64 {
-  while (b != 0) { const t = a % b; a = b; b = t; }
-  return a;
-}
-
-function buildActive(config: Config): ActiveConfig {
-  const active = new ActiveConfig(config);
-  active.maxQueued = config.options.maxQueuedPerVm;
-  const byKey = new Map<string, Resource>();
-  let tick: i64 = 0;
-  for (let i = 0; i < config.rules.length; i++) {
-    const rule = config.rules[i];
-    let resource: Resource;
-    if (byKey.has(rule.resource)) resource = byKey.get(rule.resource);
-    else {
-      resource = new Resource(rule.resource);
-      byKey.set(rule.resource, resource);
-      active.resources.push(resource);
-    }
-    resource.add(rule);
-    const kind = rule.strategy.kind;
-    const metrics = new RuleMetrics(rule.id, rule.resource, kindNameShort(kind), kind == Kind.Throttling,
-                                    kind == Kind.CircuitBreaker, rule.strategy.remote);
-    rule.strategy.metrics = metrics;
-    active.metrics.push(metrics);
-    if (rule.strategy.recordSize() > 0) ensureRecord(rule.strategy.key, rule.strategy.recordSize());
-    if (kind == Kind.Throttling) {
-      const interval = (rule.strategy as Throttling).intervalMs;
-      // Ticks every gcd(100 ms, intervals): resumes land on the slot grid, so paced requests keep
-      // their spacing, and an idle VM wakes at most every 100 ms.
-      if (interval > 0) tick = gcd(tick == 0 ? 100 : tick, interval);
-    }
-  }
-  for (let i = 0; i < active.resources.length; i++) active.matcher.add(active.resources[i]);
-  active.tickPeriodMs = <u32>tick;
-  return active;
-}
-
-function kindNameShort(kind: Kind): string {
-  switch (kind) {
-    case Kind.RateLimit: return "RateLimit";
-    case Kind.Throttling: return "Throttling";
-    case Kind.ConcurrencyLimit: return "ConcurrencyLimit";
-    default: return "CircuitBreaker";
-  }
-}
-
-export class SergoRoot extends RootContext {
-  active: ActiveConfig | null = null;
-  filterMetrics: FilterMetrics | null = null;
-  /** Streams waiting for their pacing slot, ordered by wake time. */
-  queue: SergoStream[] = [];
-  /** Resources matched by the current request (reused: no allocation per request). */
-  matched: Resource[] = [];
-  /** Rate-limit service calls in flight: token → stream and rule. */
-  callStreams: IdTable<SergoStream> = new IdTable<SergoStream>(64);
-  callRules: IdTable<Rule> = new IdTable<Rule>(64);
-  private pool: SergoStream[] = [];
-  reportedCasExhausted: i64 = 0;
-
-  onConfigure(size: usize): bool {
-    refreshLogLevel();
-    if (this.filterMetrics === null) this.filterMetrics = new FilterMetrics();
-    const metrics = this.filterMetrics!;
-    let config: Config | null = null;
-    const decoder = new ConfigDecoder();
-    if (size == 0) {
-      decoder.error = "the plugin configuration is empty (expected {\"version\": 1, \"rules\": [...]})";
-    } else if (readBuffer(BufferType.PLUGIN_CONFIGURATION, size) != Status.OK) {
-      decoder.error = "the plugin configuration could not be read";
-    } else {
-      const ptr = hostPtr();
-      config = decoder.decode(ptr, hostSize());
-      releaseHostBuffer(ptr);
-    }
-    if (config === null) {
-      metrics.inc(metrics.configRejected);
-      log(LogLevel.CRITICAL, "sergo: configuration rejected: " + decoder.error +
-        (this.active !== null ? " (the previous configuration keeps serving)" : ""));
-      return false;
-    }
-    setCasRetries(config.options.casRetries);
-    setAllowOnCasExhausted(config.options.allowOnCasExhausted);
-    const active = buildActive(config);
-    this.active = active;
-    setTickPeriod(active.tickPeriodMs);
-    metrics.inc(metrics.configAccepted);
-    log(LogLevel.INFO, "sergo: configuration accepted: " + config.rules.length.toString() + " rules on " +
-      active.resources.length.toString() + " resources");
-    return true;
-  }
-
-  onTick(): void {
-    if (this.queue.length == 0) return;
-    const now = nowMs();
-    let due = 0;
-    while (due < this.queue.length && unchecked(this.queue[due]).wakeAt <= now) due++;
-    if (due == 0) return;
-    for (let i = 0; i < due; i++) {
-      const stream = unchecked(this.queue[i]);
-      stream.resume(now);
-      setEffectiveContext(stream.id);
-      continueRequest();
-    }
-    // Drop the resumed prefix in place.
-    const remaining = this.queue.length - due;
-    for (let i = 0; i < remaining; i++) unchecked(this.queue[i] = this.queue[i + due]);
-    this.queue.length = remaining;
-  }
-
-  onHttpCallResponse(token: u32, headerCount: u32, bodySize: usize, trailerCount: u32): void {
-    const stream = this.callStreams.get(token);
-    const rule = this.callRules.get(token);
-    if (stream === null || rule === null) return;   // the stream ended meanwhile
-    this.callStreams.delete(token);
-    this.callRules.delete(token);
-    let answer = RLS_ERROR;
-    if (headerCount > 0 && getHeader(MapType.HTTP_CALL_RESPONSE_HEADERS, STATUS) == Status.OK) {
-      const status = parseStatus(hostPtr(), hostSize());
-      if (status == 200) answer = RLS_OK;
-      else if (status == 429) answer = RLS_OVER_LIMIT;
-    }
-    stream.answered(rule, answer, nowMs());
-  }
-
-  enqueue(stream: SergoStream): void {
-    const q = this.queue;
-    q.push(stream);
-    let i = q.length - 1;
-    while (i > 0 && unchecked(q[i - 1]).wakeAt > stream.wakeAt) {
-      unchecked(q[i] = q[i - 1]);
-      i--;
-    }
-    unchecked(q[i] = stream);
-  }
-
-  dequeue(stream: SergoStream): void {
-    const q = this.queue;
-    const i = q.indexOf(stream);
-    if (i < 0) return;
-    for (let j = i; j < q.length - 1; j++) unchecked(q[j] = q[j + 1]);
-    q.length = q.length - 1;
-  }
-
-  /** CAS exhaustion is counted in a global (strategies have no metrics handle); flush it as a metric. */
-  reportCasExhausted(): void {
-    const pending = casExhaustedCount - this.reportedCasExhausted;
-    if (pending > 0 && this.filterMetrics !== null) {
-      incrementMetric(this.filterMetrics!.casExhausted, pending);
-      this.reportedCasExhausted = casExhaustedCount;
-    }
-  }
-
-  newStream(id: u32): StreamContext {
-    const stream = this.pool.length > 0 ? this.pool.pop() : new SergoStream(this);
-    return stream;
-  }
-
-  releaseStream(stream: StreamContext): void {
-    if (this.pool.length < 1024) this.pool.push(changetype<SergoStream>(stream));
-  }
-}
+export const RLS_OK: u8 = 0;
+export const RLS_OVER_LIMIT: u8 = 1;
+export const RLS_ERROR: u8 = 2;
 
 export class SergoStream extends StreamContext {
   phase: u8 = IDLE;
@@ -477,7 +298,7 @@ function filterByMethod(matched: Resource[]): bool {
   return kept > 0;
 }
 
-function parseStatus(ptr: usize, len: usize): u32 {
+export function parseStatus(ptr: usize, len: usize): u32 {
   if (len != 3) return 0;
   let v: u32 = 0;
   for (let i: usize = 0; i < 3; i++) {

@@ -1,0 +1,131 @@
+// The root context of the sergo filter (one per plugin configuration per worker VM): loads the
+// configuration, keeps the pacing queue and resumes it from ticks, routes rate-limit service answers
+// to their streams, and pools stream contexts.
+import {
+  RootContext, StreamContext, LogLevel, MapType, BufferType, Status, IdTable,
+  log, refreshLogLevel, nowMs, readBuffer, hostPtr, hostSize, getHeader, releaseHostBuffer,
+  setEffectiveContext, continueRequest, setTickPeriod, incrementMetric,
+} from "./abi";
+import { Config, ConfigDecoder, Rule } from "./config/config";
+import { Resource } from "./match/resource";
+import { casExhaustedCount, setAllowOnCasExhausted } from "./strategies/strategy";
+import { setCasRetries } from "./state/shared";
+import { FilterMetrics } from "./metrics";
+import { ActiveConfig, buildActive } from "./active";
+import { SergoStream, STATUS, parseStatus, RLS_OK, RLS_OVER_LIMIT, RLS_ERROR } from "./stream";
+
+export class SergoRoot extends RootContext {
+  active: ActiveConfig | null = null;
+  filterMetrics: FilterMetrics | null = null;
+  /** Streams waiting for their pacing slot, ordered by wake time. */
+  queue: SergoStream[] = [];
+  /** Resources matched by the current request (reused: no allocation per request). */
+  matched: Resource[] = [];
+  /** Rate-limit service calls in flight: token → stream and rule. */
+  callStreams: IdTable<SergoStream> = new IdTable<SergoStream>(64);
+  callRules: IdTable<Rule> = new IdTable<Rule>(64);
+  private pool: SergoStream[] = [];
+  reportedCasExhausted: i64 = 0;
+
+  onConfigure(size: usize): bool {
+    refreshLogLevel();
+    if (this.filterMetrics === null) this.filterMetrics = new FilterMetrics();
+    const metrics = this.filterMetrics!;
+    let config: Config | null = null;
+    const decoder = new ConfigDecoder();
+    if (size == 0) {
+      decoder.error = "the plugin configuration is empty (expected {\"version\": 1, \"rules\": [...]})";
+    } else if (readBuffer(BufferType.PLUGIN_CONFIGURATION, size) != Status.OK) {
+      decoder.error = "the plugin configuration could not be read";
+    } else {
+      const ptr = hostPtr();
+      config = decoder.decode(ptr, hostSize());
+      releaseHostBuffer(ptr);
+    }
+    if (config === null) {
+      metrics.inc(metrics.configRejected);
+      log(LogLevel.CRITICAL, "sergo: configuration rejected: " + decoder.error +
+        (this.active !== null ? " (the previous configuration keeps serving)" : ""));
+      return false;
+    }
+    setCasRetries(config.options.casRetries);
+    setAllowOnCasExhausted(config.options.allowOnCasExhausted);
+    const active = buildActive(config);
+    this.active = active;
+    setTickPeriod(active.tickPeriodMs);
+    metrics.inc(metrics.configAccepted);
+    log(LogLevel.INFO, "sergo: configuration accepted: " + config.rules.length.toString() + " rules on " +
+      active.resources.length.toString() + " resources");
+    return true;
+  }
+
+  onTick(): void {
+    if (this.queue.length == 0) return;
+    const now = nowMs();
+    let due = 0;
+    while (due < this.queue.length && unchecked(this.queue[due]).wakeAt <= now) due++;
+    if (due == 0) return;
+    for (let i = 0; i < due; i++) {
+      const stream = unchecked(this.queue[i]);
+      stream.resume(now);
+      setEffectiveContext(stream.id);
+      continueRequest();
+    }
+    // Drop the resumed prefix in place.
+    const remaining = this.queue.length - due;
+    for (let i = 0; i < remaining; i++) unchecked(this.queue[i] = this.queue[i + due]);
+    this.queue.length = remaining;
+  }
+
+  onHttpCallResponse(token: u32, headerCount: u32, bodySize: usize, trailerCount: u32): void {
+    const stream = this.callStreams.get(token);
+    const rule = this.callRules.get(token);
+    if (stream === null || rule === null) return;   // the stream ended meanwhile
+    this.callStreams.delete(token);
+    this.callRules.delete(token);
+    let answer = RLS_ERROR;
+    if (headerCount > 0 && getHeader(MapType.HTTP_CALL_RESPONSE_HEADERS, STATUS) == Status.OK) {
+      const status = parseStatus(hostPtr(), hostSize());
+      if (status == 200) answer = RLS_OK;
+      else if (status == 429) answer = RLS_OVER_LIMIT;
+    }
+    stream.answered(rule, answer, nowMs());
+  }
+
+  enqueue(stream: SergoStream): void {
+    const q = this.queue;
+    q.push(stream);
+    let i = q.length - 1;
+    while (i > 0 && unchecked(q[i - 1]).wakeAt > stream.wakeAt) {
+      unchecked(q[i] = q[i - 1]);
+      i--;
+    }
+    unchecked(q[i] = stream);
+  }
+
+  dequeue(stream: SergoStream): void {
+    const q = this.queue;
+    const i = q.indexOf(stream);
+    if (i < 0) return;
+    for (let j = i; j < q.length - 1; j++) unchecked(q[j] = q[j + 1]);
+    q.length = q.length - 1;
+  }
+
+  /** CAS exhaustion is counted in a global (strategies have no metrics handle); flush it as a metric. */
+  reportCasExhausted(): void {
+    const pending = casExhaustedCount - this.reportedCasExhausted;
+    if (pending > 0 && this.filterMetrics !== null) {
+      incrementMetric(this.filterMetrics!.casExhausted, pending);
+      this.reportedCasExhausted = casExhaustedCount;
+    }
+  }
+
+  newStream(id: u32): StreamContext {
+    const stream = this.pool.length > 0 ? this.pool.pop() : new SergoStream(this);
+    return stream;
+  }
+
+  releaseStream(stream: StreamContext): void {
+    if (this.pool.length < 1024) this.pool.push(changetype<SergoStream>(stream));
+  }
+}
