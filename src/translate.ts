@@ -2,13 +2,13 @@
 // Used by the CLI and the tests; later commands (serve, package, rls) build on it.
 import { readFile } from 'node:fs/promises';
 import { Diagnostics, type Diagnostic } from './diagnostics.ts';
-import { emitFilterConfig, type FilterConfig } from './emit/filter.ts';
+import { emitFilterConfig, type FilterConfig, type RateLimitServiceOptions } from './emit/filter.ts';
 import type { Model } from './ir/model.ts';
 import { appsOf, selectApp } from './ir/select-app.ts';
 import { loadModel, type SourceFile } from './spec/load.ts';
 
 export type { Diagnostic } from './diagnostics.ts';
-export { renderFilterConfig, type FilterConfig } from './emit/filter.ts';
+export { renderFilterConfig, type FilterConfig, type RateLimitServiceOptions } from './emit/filter.ts';
 export type { SourceFile } from './spec/load.ts';
 
 export interface TranslateOptions {
@@ -16,6 +16,11 @@ export interface TranslateOptions {
   app?: string;
   /** Namespace of objects without `metadata.namespace`. Default `default`. */
   namespace?: string;
+  /**
+   * The rate-limit service of `limitMode: Global` rules (cluster `sergo_rls`, authority = cluster,
+   * domain `sergo`, timeout 20 ms unless given). Emitted only when some rule is Global.
+   */
+  rateLimitService?: RateLimitServiceOptions;
 }
 
 export interface TranslateResult {
@@ -62,7 +67,7 @@ export function translateSources(
   else if (selection.warning !== undefined) diagnostics.warning(undefined, undefined, undefined, selection.warning);
   const result = { apps, files, warnings: diagnostics.warnings, errors: diagnostics.errors, diagnostics: diagnostics.items };
   if (!selection.ok || diagnostics.hasErrors) return result;
-  return { ...result, app: selection.app, config: emitFilterConfig(selection.rules) };
+  return { ...result, app: selection.app, config: emitFilterConfig(selection.rules, options.rateLimitService) };
 }
 
 /** Checks files for every app (or only `options.app`'s rules, if given) without choosing one. */

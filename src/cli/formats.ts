@@ -9,19 +9,32 @@ import {
   DEFAULT_MODULE_PATH,
   emitEnvoyBootstrap,
   parseBindAddress,
+  parseRlsUrl,
   parseUpstreamUrl,
   renderEnvoyBootstrap,
+  UPSTREAM_CLUSTER,
   type EnvoyBootstrapOptions,
   type FailPolicy,
+  type HostPort,
   type WasmCode,
 } from '../emit/envoy.ts';
 import { emitEnvoyFilter, localCode, remoteCode, renderEnvoyFilter } from '../emit/envoyfilter.ts';
-import { renderFilterConfig, type FilterConfig } from '../emit/filter.ts';
+import {
+  DEFAULT_RLS_CLUSTER,
+  DEFAULT_RLS_DOMAIN,
+  DEFAULT_RLS_TIMEOUT_MS,
+  hasGlobalRules,
+  renderFilterConfig,
+  type FilterConfig,
+  type RateLimitServiceOptions,
+} from '../emit/filter.ts';
 import {
   defaultPluginUrl,
   defaultResourceName,
   emitWasmPlugin,
   isDnsSubdomain,
+  istioClusterHostProblem,
+  istioServiceCluster,
   parseModuleUrl,
   parseSha256,
   PHASES,
@@ -50,6 +63,11 @@ export interface FormatFlags {
   phase?: Phase;
   priority?: string;
   traffic?: Traffic;
+  rls?: string;
+  rlsCluster?: string;
+  rlsAuthority?: string;
+  rlsTimeoutMs?: string;
+  rlsDomain?: string;
 }
 
 type FlagKey = Exclude<keyof FormatFlags, 'format'>;
@@ -66,6 +84,11 @@ const FLAG_FORMATS: Record<FlagKey, readonly Format[]> = {
   phase: ['istio'],
   priority: ['istio'],
   traffic: ['istio', 'envoyfilter'],
+  rls: ['envoy', 'istio', 'envoyfilter'],
+  rlsCluster: FORMATS,
+  rlsAuthority: FORMATS,
+  rlsTimeoutMs: FORMATS,
+  rlsDomain: FORMATS,
 };
 
 const FLAG_NAMES: Record<FlagKey, string> = {
@@ -80,7 +103,18 @@ const FLAG_NAMES: Record<FlagKey, string> = {
   phase: '--phase',
   priority: '--priority',
   traffic: '--traffic',
+  rls: '--rls',
+  rlsCluster: '--rls-cluster',
+  rlsAuthority: '--rls-authority',
+  rlsTimeoutMs: '--rls-timeout-ms',
+  rlsDomain: '--rls-domain',
 };
+
+const RLS_FLAGS = ['rls', 'rlsCluster', 'rlsAuthority', 'rlsTimeoutMs', 'rlsDomain'] as const satisfies readonly FlagKey[];
+/** The filter's limit on rateLimitService.timeoutMs (schema/filter-config.v1.schema.json). */
+const MAX_RLS_TIMEOUT_MS = 60_000;
+/** Cluster, authority and domain: printable ASCII without spaces, as the filter sends them. */
+const PRINTABLE = /^[\x21-\x7e]{1,256}$/;
 
 export function addFormatOptions(command: Command): Command {
   return command
@@ -95,11 +129,30 @@ export function addFormatOptions(command: Command): Command {
     .addOption(new Option('--sha256 <digest>', 'istio, envoyfilter: SHA-256 of the module (http/https) or of the image manifest (oci)'))
     .addOption(new Option('--phase <phase>', 'istio: filter chain phase (default: Istio\'s, just before the router)').choices(PHASES))
     .addOption(new Option('--priority <n>', 'istio: order within the phase, higher first'))
-    .addOption(new Option('--traffic <traffic>', 'istio, envoyfilter: inbound (sidecar, default) or gateway').choices(TRAFFIC));
+    .addOption(new Option('--traffic <traffic>', 'istio, envoyfilter: inbound (sidecar, default) or gateway').choices(TRAFFIC))
+    .addOption(new Option('--rls <url>', 'envoy, istio, envoyfilter: the rate-limit service of limitMode Global rules, http://HOST:PORT of its HTTP/JSON endpoint (required with Global rules)'))
+    .addOption(new Option('--rls-cluster <name>', `Global rules: the rate-limit service's Envoy cluster (default ${DEFAULT_RLS_CLUSTER}; istio, envoyfilter: outbound|PORT||HOST of --rls)`))
+    .addOption(new Option('--rls-authority <host>', 'Global rules: :authority of the calls (default: the cluster name; istio, envoyfilter: the host of --rls)'))
+    .addOption(new Option('--rls-timeout-ms <ms>', `Global rules: timeout of one call to the service, 1..${MAX_RLS_TIMEOUT_MS} (default ${DEFAULT_RLS_TIMEOUT_MS})`))
+    .addOption(new Option('--rls-domain <domain>', `Global rules: the rate-limit domain (default ${DEFAULT_RLS_DOMAIN})`));
+}
+
+/** The rate-limit service of limitMode Global rules, from the --rls… flags (checked, not yet defaulted). */
+export interface RlsPlan {
+  /** What the configuration names when some rule is Global (rateLimitService() fills in the rest). */
+  service: RateLimitServiceOptions;
+  /** --rls: where the envoy format's cluster points. */
+  endpoint?: HostPort;
+  /** With Global rules, the error when the format needs a flag that was not given. */
+  missing?: string;
+  /** The --rls… flags given (warned about when no rule is Global). */
+  given: string[];
 }
 
 /** What to produce, with every flag checked and defaulted. */
-export type FormatPlan =
+export type FormatPlan = FormatTarget & { rls: RlsPlan };
+
+type FormatTarget =
   | { format: 'filter' }
   | { format: 'envoy'; options: EnvoyBootstrapOptions }
   | {
@@ -125,6 +178,15 @@ export function planFormat(flags: FormatFlags): Checked<FormatPlan> {
     }
   }
   if (errors.length > 0) return { ok: false, errors };
+  const rls = planRls(flags, errors);
+  const target = planTarget(flags);
+  if (!target.ok) return { ok: false, errors: [...target.errors, ...errors] };
+  if (rls === undefined || errors.length > 0) return { ok: false, errors };
+  return { ok: true, value: { ...target.value, rls } };
+}
+
+function planTarget(flags: FormatFlags): Checked<FormatTarget> {
+  const errors: string[] = [];
   const failPolicy = flags.failPolicy ?? 'closed';
   const traffic = flags.traffic ?? 'inbound';
   switch (flags.format) {
@@ -153,7 +215,60 @@ export function planFormat(flags: FormatFlags): Checked<FormatPlan> {
   }
 }
 
-function planEnvoy(flags: FormatFlags, failPolicy: FailPolicy): Checked<FormatPlan> {
+/**
+ * --rls… flags. In Istio a cluster is named `outbound|PORT||HOST`, so for istio and envoyfilter the
+ * cluster and authority come from --rls (explicit --rls-cluster / --rls-authority win); the envoy
+ * format builds a cluster named --rls-cluster pointing at --rls.
+ */
+function planRls(flags: FormatFlags, errors: string[]): RlsPlan | undefined {
+  const before = errors.length;
+  const given = RLS_FLAGS.filter((key) => flags[key] !== undefined).map((key) => FLAG_NAMES[key]);
+  for (const key of ['rlsCluster', 'rlsAuthority', 'rlsDomain'] as const) {
+    const value = flags[key];
+    if (value !== undefined && !PRINTABLE.test(value)) {
+      errors.push(`${FLAG_NAMES[key]}: "${value}" must be 1 to 256 printable ASCII characters without spaces`);
+    }
+  }
+  let timeoutMs: number | undefined;
+  if (flags.rlsTimeoutMs !== undefined) {
+    timeoutMs = /^\d{1,6}$/.test(flags.rlsTimeoutMs) ? Number(flags.rlsTimeoutMs) : NaN;
+    if (!(timeoutMs >= 1 && timeoutMs <= MAX_RLS_TIMEOUT_MS)) {
+      errors.push(`--rls-timeout-ms: "${flags.rlsTimeoutMs}" is not an integer in 1..${MAX_RLS_TIMEOUT_MS} (milliseconds)`);
+    }
+  }
+  let endpoint: HostPort | undefined;
+  if (flags.rls !== undefined) {
+    const parsed = parseRlsUrl(flags.rls);
+    if (parsed.ok) endpoint = parsed.value;
+    else errors.push(`--rls: ${parsed.error}`);
+  }
+  const service: RateLimitServiceOptions = { cluster: flags.rlsCluster, authority: flags.rlsAuthority, domain: flags.rlsDomain, timeoutMs };
+  let missing: string | undefined;
+  const needs = `the rules have limitMode Global, counted by a rate-limit service: --format ${flags.format} needs`;
+  switch (flags.format) {
+    case 'filter':
+      break;
+    case 'envoy':
+      if (flags.rlsCluster === UPSTREAM_CLUSTER) errors.push(`--rls-cluster: "${UPSTREAM_CLUSTER}" is the cluster requests go to; choose another name`);
+      if (endpoint === undefined) missing = `${needs} --rls http://HOST:PORT, the service's HTTP/JSON address (e.g. where \`sergo rls --listen\` listens)`;
+      break;
+    case 'istio':
+    case 'envoyfilter':
+      if (endpoint !== undefined) {
+        const problem = istioClusterHostProblem(endpoint.host);
+        if (problem !== undefined) errors.push(`--rls: ${problem}`);
+        service.cluster ??= istioServiceCluster(endpoint);
+        service.authority ??= endpoint.host;
+      } else if (flags.rlsCluster === undefined) {
+        missing = `${needs} --rls http://HOST:PORT, the service as the proxies reach it (Istio names its cluster outbound|PORT||HOST), e.g. http://sergo-rls.sergo-system.svc.cluster.local:8080`;
+      }
+      break;
+  }
+  if (errors.length > before) return undefined;
+  return { service, endpoint, missing, given };
+}
+
+function planEnvoy(flags: FormatFlags, failPolicy: FailPolicy): Checked<FormatTarget> {
   const errors: string[] = [];
   const listen = parseBindAddress(flags.listen ?? DEFAULT_LISTEN);
   if (!listen.ok) errors.push(`--listen: ${listen.error}`);
@@ -235,11 +350,14 @@ export interface Translated {
 
 /** Renders the translated configuration in the planned format; errors concern the input as a whole. */
 export function renderFormat(plan: FormatPlan, input: Translated): Checked<string> {
+  if (plan.rls.missing !== undefined && hasGlobalRules(input.config)) return { ok: false, errors: [plan.rls.missing] };
   switch (plan.format) {
     case 'filter':
       return { ok: true, value: renderFilterConfig(input.config) };
-    case 'envoy':
-      return { ok: true, value: renderEnvoyBootstrap(emitEnvoyBootstrap(input.config, plan.options), plan.options) };
+    case 'envoy': {
+      const options = { ...plan.options, rls: plan.rls.endpoint };
+      return { ok: true, value: renderEnvoyBootstrap(emitEnvoyBootstrap(input.config, options), options) };
+    }
     case 'istio': {
       const target = kubernetesTarget('istio', plan.name, input);
       if (!target.ok) return target;

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_INTERNAL_ERROR, EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
 import { processIO, type CliIO } from './io.ts';
 import { registerRlsCommand } from './rls.ts';
+import { registerServeCommand } from './serve.ts';
 import { registerPackageCommand } from './package.ts';
 import { registerTranslateCommand } from './translate.ts';
 import { registerValidateCommand } from './validate.ts';
@@ -24,6 +25,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   registerValidateCommand(program, io, done);
   registerPackageCommand(program, io, done);
   registerRlsCommand(program, io, done);
+  registerServeCommand(program, io, done);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

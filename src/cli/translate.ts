@@ -1,6 +1,8 @@
-// `sergo translate FILE… [--format filter|envoy|istio|envoyfilter] [-o FILE]`: print (or write) the
-// configuration for one app — the filter JSON, or a deployment manifest around it (src/cli/formats.ts).
+// `sergo translate FILE… [--format filter|envoy|istio|envoyfilter] [--rls URL …] [-o FILE]`: print (or
+// write) the configuration for one app — the filter JSON, or a deployment manifest around it
+// (src/cli/formats.ts); the --rls… flags describe the rate-limit service of limitMode Global rules.
 import type { Command } from 'commander';
+import { hasGlobalRules } from '../emit/filter.ts';
 import { translateFiles } from '../translate.ts';
 import { EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
 import { addFormatOptions, planFormat, renderFormat, type FormatFlags } from './formats.ts';
@@ -30,9 +32,12 @@ export async function runTranslate(files: string[], options: TranslateCommandOpt
   // Flags first: a bad flag is reported before (and without) reading any file.
   const plan = planFormat({ ...options, format: options.format ?? 'filter' });
   if (!plan.ok) return fail(io, plan.errors);
-  const result = await translateFiles(files, { app: options.app, namespace: options.namespace });
+  const result = await translateFiles(files, { app: options.app, namespace: options.namespace, rateLimitService: plan.value.rls.service });
   printDiagnostics(io, result.diagnostics);
   if (result.config === undefined) return EXIT_INVALID_INPUT;
+  if (plan.value.rls.given.length > 0 && !hasGlobalRules(result.config)) {
+    io.stderr(`sergo: warning: ${plan.value.rls.given.join(', ')} ignored: no rule has limitMode Global\n`);
+  }
   const rendered = renderFormat(plan.value, { config: result.config, app: result.app, namespace: options.namespace });
   if (!rendered.ok) return fail(io, rendered.errors);
   if (options.output === undefined) {

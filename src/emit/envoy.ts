@@ -4,9 +4,14 @@
 // Consumes only the filter configuration (never OpenSergo YAML). The Wasm PluginConfig builder and the
 // names below are shared with the EnvoyFilter emitter. docs/translator.md describes the flags.
 //
+// With limitMode Global rules (the configuration names a `rateLimitService`), a second cluster of that
+// name points at the rate-limit service's HTTP/JSON address: the filter calls it with
+// proxy_http_call, over HTTP/1.1 (Envoy's default for a cluster without HTTP/2 options), and a short
+// connect timeout so that an unreachable service fails fast (the call has its own timeout anyway).
+//
 // Extending: every piece is built by a small function (listener, cluster, filters) and the bootstrap
-// lists clusters and HTTP filters as arrays, so e.g. a rate-limit service cluster is one more
-// `staticCluster(...)` in `clusters` and one more filter before the router.
+// lists clusters and HTTP filters as arrays, so another cluster is one more `staticCluster(...)` in
+// `clusters` and another filter one more entry before the router.
 import { isIP } from 'node:net';
 import { renderFilterConfig, type FilterConfig } from './filter.ts';
 import { renderYaml } from './yaml.ts';
@@ -35,6 +40,8 @@ export const UPSTREAM_CLUSTER = 'upstream';
 export const DEFAULT_LISTEN = '0.0.0.0:10000';
 export const DEFAULT_ADMIN = '127.0.0.1:9901';
 export const CONNECT_TIMEOUT = '5s';
+/** The rate-limit service is close by and asked within ~20 ms: do not wait seconds for a connection. */
+export const RLS_CONNECT_TIMEOUT = '0.25s';
 
 export type FailPolicy = 'closed' | 'open';
 
@@ -130,17 +137,29 @@ export interface EnvoyBootstrapOptions {
   /** Path of the module as Envoy sees it. */
   modulePath: string;
   failPolicy: FailPolicy;
+  /**
+   * The rate-limit service's HTTP/JSON address; required when the configuration has a
+   * `rateLimitService` (limitMode Global rules), whose `cluster` names the cluster built for it.
+   */
+  rls?: HostPort;
 }
 
 export function emitEnvoyBootstrap(config: FilterConfig, options: EnvoyBootstrapOptions): EnvoyBootstrap {
   const code: WasmCode = { local: { filename: options.modulePath } };
   const httpFilters = [sergoHttpFilter(config, code, options.failPolicy), routerHttpFilter()];
+  const clusters = [staticCluster(UPSTREAM_CLUSTER, options.upstream)];
+  const service = config.rateLimitService;
+  if (service !== undefined) {
+    if (options.rls === undefined) throw new Error('the configuration has Global rate limits: the rate-limit service address (rls) is required');
+    if (service.cluster === UPSTREAM_CLUSTER) throw new Error(`the rate-limit service cluster must not be named ${UPSTREAM_CLUSTER}`);
+    clusters.push(staticCluster(service.cluster, options.rls, RLS_CONNECT_TIMEOUT));
+  }
   return {
     admin: { address: socketAddress(options.admin) },
     stats_config: { stats_tags: metricStatsTags() },
     static_resources: {
       listeners: [httpListener('sergo_http', options.listen, UPSTREAM_CLUSTER, httpFilters)],
-      clusters: [staticCluster(UPSTREAM_CLUSTER, options.upstream)],
+      clusters,
     },
   };
 }
@@ -203,15 +222,15 @@ export function httpListener(name: string, address: HostPort, cluster: string, h
 }
 
 /** A cluster of one endpoint: STATIC for an IP literal, STRICT_DNS (IPv4 preferred) for a name. */
-export function staticCluster(name: string, endpoint: HostPort): Cluster {
+export function staticCluster(name: string, endpoint: HostPort, connectTimeout: string = CONNECT_TIMEOUT): Cluster {
   const dns = isIP(endpoint.host) === 0;
   const loadAssignment: Cluster['load_assignment'] = {
     cluster_name: name,
     endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(endpoint) } }] }],
   };
   return dns
-    ? { name, type: 'STRICT_DNS', connect_timeout: CONNECT_TIMEOUT, dns_lookup_family: 'V4_PREFERRED', load_assignment: loadAssignment }
-    : { name, type: 'STATIC', connect_timeout: CONNECT_TIMEOUT, load_assignment: loadAssignment };
+    ? { name, type: 'STRICT_DNS', connect_timeout: connectTimeout, dns_lookup_family: 'V4_PREFERRED', load_assignment: loadAssignment }
+    : { name, type: 'STATIC', connect_timeout: connectTimeout, load_assignment: loadAssignment };
 }
 
 function socketAddress(a: HostPort): SocketAddress {
@@ -236,16 +255,25 @@ export function parseBindAddress(text: string): Parsed<HostPort> {
 
 /** `http://HOST[:PORT]` (no path, query or credentials); the port defaults to 80. */
 export function parseUpstreamUrl(text: string): Parsed<HostPort> {
+  return parseHttpUrl(text, 'upstreams', 'requests keep their own path');
+}
+
+/** The rate-limit service's HTTP/JSON address, `http://HOST[:PORT]`: the filter posts to /json. */
+export function parseRlsUrl(text: string): Parsed<HostPort> {
+  return parseHttpUrl(text, 'rate-limit service URLs', 'the filter posts to /json');
+}
+
+function parseHttpUrl(text: string, what: string, pathHint: string): Parsed<HostPort> {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     return { ok: false, error: `"${text}" is not a URL (expected http://HOST:PORT)` };
   }
-  if (url.protocol !== 'http:') return { ok: false, error: `"${text}": only http:// upstreams are supported` };
+  if (url.protocol !== 'http:') return { ok: false, error: `"${text}": only http:// ${what} are supported` };
   if (url.username !== '' || url.password !== '') return { ok: false, error: `"${text}": credentials in the URL are not supported` };
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '' || /^http:\/\/[^/]+\/./.test(text)) {
-    return { ok: false, error: `"${text}": the URL must not have a path, query or fragment (requests keep their own path)` };
+    return { ok: false, error: `"${text}": the URL must not have a path, query or fragment (${pathHint})` };
   }
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   if (host === '') return { ok: false, error: `"${text}" has no host` };

@@ -6,6 +6,7 @@ export const FILTER_CONFIG_VERSION = 1;
 
 export type FilterStrategy =
   | { kind: 'RateLimit'; threshold: number; windowMs: number }
+  | { kind: 'RateLimit'; mode: 'Global'; threshold: number; windowMs: number; failOpen: boolean; batch: number }
   | { kind: 'Throttling'; intervalMs: number; queueTimeoutMs: number }
   | { kind: 'ConcurrencyLimit'; maxConcurrency: number }
   | {
@@ -32,13 +33,63 @@ export interface FilterRule {
   fallback?: FilterFallback;
 }
 
+/** Where Global rate limits are counted: an Envoy cluster and the HTTP/JSON request line for it. */
+export interface RateLimitService {
+  cluster: string;
+  authority: string;
+  path: string;
+  domain: string;
+  timeoutMs: number;
+}
+
 export interface FilterConfig {
   version: typeof FILTER_CONFIG_VERSION;
+  /** Present exactly when some rule has `mode: Global`. */
+  rateLimitService?: RateLimitService;
   rules: FilterRule[];
 }
 
-export function emitFilterConfig(rules: readonly Rule[]): FilterConfig {
-  return { version: FILTER_CONFIG_VERSION, rules: rules.map(emitRule) };
+export const DEFAULT_RLS_CLUSTER = 'sergo_rls';
+/** The HTTP/JSON endpoint of Envoy's reference rate-limit service and of `sergo rls`. */
+export const RLS_PATH = '/json';
+export const DEFAULT_RLS_DOMAIN = 'sergo';
+export const DEFAULT_RLS_TIMEOUT_MS = 20;
+
+/** The rate-limit service settings (`sergo translate --rls-…`); each defaults when absent. */
+export interface RateLimitServiceOptions {
+  /** Default `sergo_rls`. */
+  cluster?: string;
+  /** Default: the cluster name. */
+  authority?: string;
+  /** Default `sergo`. */
+  domain?: string;
+  /** Default 20. */
+  timeoutMs?: number;
+}
+
+export function rateLimitService(options: RateLimitServiceOptions = {}): RateLimitService {
+  const cluster = options.cluster ?? DEFAULT_RLS_CLUSTER;
+  return {
+    cluster,
+    authority: options.authority ?? cluster,
+    path: RLS_PATH,
+    domain: options.domain ?? DEFAULT_RLS_DOMAIN,
+    timeoutMs: options.timeoutMs ?? DEFAULT_RLS_TIMEOUT_MS,
+  };
+}
+
+/** `service` is used only when some rule is Global; the configuration names no service otherwise. */
+export function emitFilterConfig(rules: readonly Rule[], service: RateLimitServiceOptions = {}): FilterConfig {
+  const emitted = rules.map(emitRule);
+  const global = rules.some((r) => r.strategy.spec.kind === 'RateLimit' && r.strategy.spec.global !== undefined);
+  return global
+    ? { version: FILTER_CONFIG_VERSION, rateLimitService: rateLimitService(service), rules: emitted }
+    : { version: FILTER_CONFIG_VERSION, rules: emitted };
+}
+
+/** True when the configuration has a rule counted by the rate-limit service. */
+export function hasGlobalRules(config: FilterConfig): boolean {
+  return config.rules.some((r) => r.strategy.kind === 'RateLimit' && 'mode' in r.strategy && r.strategy.mode === 'Global');
 }
 
 /** The configuration as written to stdout or `-o FILE`. */
@@ -56,7 +107,9 @@ function emitRule(rule: Rule): FilterRule {
 function emitStrategy(s: StrategySpec): FilterStrategy {
   switch (s.kind) {
     case 'RateLimit':
-      return { kind: 'RateLimit', threshold: s.threshold, windowMs: s.windowMs };
+      return s.global === undefined
+        ? { kind: 'RateLimit', threshold: s.threshold, windowMs: s.windowMs }
+        : { kind: 'RateLimit', mode: 'Global', threshold: s.threshold, windowMs: s.windowMs, failOpen: s.global.failOpen, batch: s.global.batch };
     case 'Throttling':
       return { kind: 'Throttling', intervalMs: s.intervalMs, queueTimeoutMs: s.queueTimeoutMs };
     case 'ConcurrencyLimit':

@@ -3,8 +3,9 @@
 // module as its configuration (a StringValue), failStrategy maps to failure_policy / fail_open.
 // Consumes only the filter configuration. Shared helpers (URLs, digests, names) are used by the
 // EnvoyFilter emitter too.
+import { isIP } from 'node:net';
 import type { FilterConfig } from './filter.ts';
-import { ROOT_ID, type FailPolicy, type Parsed } from './envoy.ts';
+import { ROOT_ID, type FailPolicy, type HostPort, type Parsed } from './envoy.ts';
 import { renderYaml } from './yaml.ts';
 
 export const WASM_PLUGIN_API_VERSION = 'extensions.istio.io/v1alpha1';
@@ -139,4 +140,27 @@ export function parseModuleUrl(text: string): Parsed<ModuleUrl> {
   if (scheme === 'oci' && url.pathname.length <= 1) return { ok: false, error: `"${text}" names no repository (e.g. oci://ghcr.io/you/sergo:0.1.0)` };
   const pinned = /@sha256:([0-9a-f]{64})$/.exec(text)?.[1];
   return { ok: true, value: pinned === undefined ? { scheme, url: text } : { scheme, url: text, pinned } };
+}
+
+// ---- the rate-limit service of Global rules, as an Istio proxy reaches it ----
+
+/**
+ * The cluster Istio builds for a service host and port (`outbound|PORT|SUBSET|HOST`, no subset): what
+ * the filter's proxy_http_call names. It exists in every sidecar and gateway that can see the host —
+ * a Kubernetes Service of the mesh (by its full name), or a ServiceEntry host — unless a Sidecar
+ * resource's egress hosts leave it out.
+ */
+export function istioServiceCluster(endpoint: HostPort): string {
+  return `outbound|${endpoint.port}||${endpoint.host}`;
+}
+
+/** Why Istio would have no cluster for this host (a short or partial Service name, an IP), if so. */
+export function istioClusterHostProblem(host: string): string | undefined {
+  const full = 'write the Service\'s full name, http://NAME.NAMESPACE.svc.cluster.local:PORT (or a ServiceEntry host)';
+  if (isIP(host) !== 0) return `Istio has no cluster for an IP address: ${full}`;
+  if (!host.includes('.')) return `Istio names the cluster after the full host (outbound|PORT||HOST), so "${host}" would name none: ${full}`;
+  if (host.endsWith('.svc')) {
+    return `Istio names the cluster after the full host (outbound|PORT||HOST), so "${host}" would name none: write ${host}.cluster.local (or your cluster domain)`;
+  }
+  return undefined;
 }

@@ -14,9 +14,19 @@ export type StrategyKind = (typeof STRATEGY_KINDS)[number];
 
 export interface RateLimit {
   kind: 'RateLimit';
-  /** Requests admitted in any window. */
+  /** Requests admitted in any window (per proxy when Local, for the whole app when Global). */
   threshold: number;
   windowMs: number;
+  /** Present for `limitMode: Global` (counted by a rate-limit service); absent for Local. */
+  global?: GlobalLimit;
+}
+
+/** The translator extensions of a Global RateLimitStrategy, defaulted. */
+export interface GlobalLimit {
+  /** Admit when the rate-limit service fails or does not answer in time (default false: block). */
+  failOpen: boolean;
+  /** Hits reserved per call to the service, spent locally (default 1: one call per request). */
+  batch: number;
 }
 
 export interface Throttling {

@@ -98,6 +98,17 @@ export function readInteger(
   return v;
 }
 
+/** A YAML boolean (`true` / `false`); a quoted "true" is a string and an error. */
+export function readBoolean(c: Cursor, r: Reporter, opts: Presence = {}): boolean | undefined {
+  if (!isGiven(c, r, opts)) return undefined;
+  const v = c.value;
+  if (typeof v !== 'boolean') {
+    r.error(c, `must be true or false, not ${c.describe()}${typeof v === 'string' ? ` ('${v}')` : ''}`);
+    return undefined;
+  }
+  return v;
+}
+
 export function readEnum<T extends string>(c: Cursor, r: Reporter, values: readonly T[], opts: Presence = {}): T | undefined {
   const v = readString(c, r, opts);
   if (v === undefined) return undefined;

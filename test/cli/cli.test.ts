@@ -32,13 +32,42 @@ describe('sergo translate', () => {
     expect((JSON.parse(run.stdout) as { rules: unknown[] }).rules).toHaveLength(2);
   });
 
-  it('rejects limitMode Global with a positioned error and no output (exit 2)', async () => {
-    const run = await runSergo(['translate', exampleArg('fault-tolerance/zh-rate-limit-strategy.yaml')]);
+  it('translates the flagship example (limitMode Global) with --namespace prod and the --rls-… flags (exit 0)', async () => {
+    const combined = exampleArg('fault-tolerance/zh-combined-rule-ratelimit-fallback.yaml');
+    const run = await runSergo(['translate', combined, '--namespace', 'prod', '--rls-cluster', 'rls', '--rls-domain', 'shop', '--rls-timeout-ms', '40']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    const config = JSON.parse(run.stdout) as { rateLimitService: unknown; rules: Array<{ strategy: unknown }> };
+    expect(schemaErrors(config)).toEqual([]);
+    expect(config.rateLimitService).toEqual({ cluster: 'rls', authority: 'rls', path: '/json', domain: 'shop', timeoutMs: 40 });
+    expect(config.rules[0]!.strategy).toEqual({ kind: 'RateLimit', mode: 'Global', threshold: 10, windowMs: 1000, failOpen: false, batch: 1 });
+    const defaults = await runSergo(['translate', combined, '--namespace', 'prod', '--rls-authority', 'rls.local']);
+    expect(JSON.parse(defaults.stdout).rateLimitService).toEqual({ cluster: 'sergo_rls', authority: 'rls.local', path: '/json', domain: 'sergo', timeoutMs: 20 });
+  });
+
+  it('keeps the flagship example\'s namespace errors without --namespace prod (exit 2, no output)', async () => {
+    const run = await runSergo(['translate', exampleArg('fault-tolerance/zh-combined-rule-ratelimit-fallback.yaml')]);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
-    expect(lines(run.stderr)[0]).toMatch(
-      /^\.\.\/shared\/opensergo-examples\/fault-tolerance\/zh-rate-limit-strategy\.yaml:7:14: RateLimitStrategy\/rate-limit-foo: spec\.limitMode: limitMode Global is a cluster-wide limit, which needs a rate-limit service; sergo-wasm does not provide one yet/,
-    );
+    expect(lines(run.stderr).filter((l) => !l.includes(': warning: ')).map((l) => l.replace(/^[^:]+:(\d+:\d+): ([^:]+): ([^:]+): .*$/, '$1 $2 $3'))).toEqual([
+      '38:13 FaultToleranceRule/my-rule spec.strategies[0].name',
+      '39:19 FaultToleranceRule/my-rule spec.fallbackAction',
+    ]);
+  });
+
+  it('rejects bad --rls-… values before reading any file, and warns when no rule is Global', async () => {
+    const bad = await runSergo(['translate', 'no-such-file.yaml', '--rls-timeout-ms', '0', '--rls-cluster', 'a b', '--rls-domain', '']);
+    expect(bad.code).toBe(2);
+    expect(lines(bad.stderr)).toEqual([
+      'sergo: --rls-cluster: "a b" must be 1 to 256 printable ASCII characters without spaces',
+      'sergo: --rls-domain: "" must be 1 to 256 printable ASCII characters without spaces',
+      'sergo: --rls-timeout-ms: "0" is not an integer in 1..60000 (milliseconds)',
+    ]);
+    expect((await runSergo(['translate', 'no-such-file.yaml', '--rls-timeout-ms', '60001'])).code).toBe(2);
+    const unused = await runSergo(['translate', exampleArg(NEW_SAMPLE), '--rls-cluster', 'rls']);
+    expect(unused.code).toBe(0);
+    expect(JSON.parse(unused.stdout)).not.toHaveProperty('rateLimitService');
+    expect(lines(unused.stderr).at(-1)).toBe('sergo: warning: --rls-cluster ignored: no rule has limitMode Global');
   });
 
   it('reports invalid YAML at the parser position (exit 2)', async () => {
@@ -78,7 +107,7 @@ describe('sergo translate', () => {
   });
 
   it('every line on stderr is one diagnostic', async () => {
-    const paths = writeFiles({ 'bad.yaml': joinDocs(rateLimit('rl', 'metricType: X\nlimitMode: Global\nthreshold: -1\nstatDuration: 1m30s\nextra: 1'), rule('r', 'app-a', ['nope'], ['missing'])) });
+    const paths = writeFiles({ 'bad.yaml': joinDocs(rateLimit('rl', 'metricType: X\nlimitMode: Local\nthreshold: -1\nstatDuration: 1m30s\nextra: 1\nbatch: 2'), rule('r', 'app-a', ['nope'], ['missing'])) });
     const run = await runSergo(['translate', paths['bad.yaml']!]);
     expect(run.code).toBe(2);
     const stderr = lines(run.stderr);
@@ -103,7 +132,7 @@ describe('sergo translate -o', () => {
     const fresh = join(dir, 'fresh.json');
     const existing = join(dir, 'existing.json');
     writeFileSync(existing, 'previous\n');
-    const invalid = exampleArg('fault-tolerance/zh-rate-limit-strategy.yaml');
+    const invalid = exampleArg('fault-tolerance/zh-combined-rule-ratelimit-fallback.yaml'); // namespace errors without --namespace prod
     expect((await runSergo(['translate', invalid, '-o', fresh])).code).toBe(2);
     expect((await runSergo(['translate', invalid, '-o', existing])).code).toBe(2);
     expect(existsSync(fresh)).toBe(false);
@@ -127,6 +156,12 @@ describe('sergo validate', () => {
     expect(lines(run.stderr).at(-1)).toBe('ok: 2 rules for app foo-app (2 files)');
   });
 
+  it('accepts the flagship example (limitMode Global) with --namespace prod', async () => {
+    const run = await runSergo(['validate', '--namespace', 'prod', exampleArg('fault-tolerance/zh-combined-rule-ratelimit-fallback.yaml')]);
+    expect(run.code).toBe(0);
+    expect(lines(run.stderr)).toEqual(['ok: 1 rule for app my-app (1 file)']);
+  });
+
   it('accepts several apps at once', async () => {
     const paths = writeFiles({ 'apps.yaml': joinDocs(rateLimit('rl'), rule('ra', 'app-a', ['/a'], ['rl']), rule('rb', 'app-b', ['/b', '/c'], ['rl'])) });
     const run = await runSergo(['validate', paths['apps.yaml']!]);
@@ -138,7 +173,8 @@ describe('sergo validate', () => {
     const run = await runSergo(['validate', exampleArg('fault-tolerance/zh-combined-rule-ratelimit-fallback.yaml')]);
     expect(run.code).toBe(2);
     expect(run.stderr).not.toContain('ok:');
-    expect(lines(run.stderr).filter((l) => !l.includes(': warning: '))).toHaveLength(3);
+    // The rule is in namespace prod, its strategy and fallback in the default one.
+    expect(lines(run.stderr).filter((l) => !l.includes(': warning: '))).toHaveLength(2);
   });
 });
 

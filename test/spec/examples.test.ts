@@ -3,7 +3,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/diagnostics.ts';
-import { GLOBAL_LIMIT_MESSAGE } from '../../src/spec/kinds/limit-mode.ts';
 import { translateFiles } from '../../src/translate.ts';
 import { example } from '../support/paths.ts';
 import { schemaErrors } from '../support/schema.ts';
@@ -21,9 +20,9 @@ const FAULT_TOLERANCE_FILES = [...filesIn('fault-tolerance'), ...filesIn('contro
 /** The examples that do not translate as they are, and why (see the tests below). */
 const EXPECTED_TO_FAIL = new Set([
   'fault-tolerance/zh-adaptive-overload-protection-strategy.yaml', // invalid YAML upstream
-  'fault-tolerance/zh-rate-limit-strategy.yaml', // limitMode Global
-  'fault-tolerance/zh-combined-rule-ratelimit-fallback.yaml', // limitMode Global (+ namespace)
-  'fault-tolerance/en-combined-rule-ratelimit-fallback.yaml', // limitMode Global (+ namespace)
+  // The rule is in namespace prod, its strategy and fallback in the default one (see --namespace below).
+  'fault-tolerance/zh-combined-rule-ratelimit-fallback.yaml',
+  'fault-tolerance/en-combined-rule-ratelimit-fallback.yaml',
 ]);
 
 const POSITIONED = /^.+:\d+:\d+: /;
@@ -80,34 +79,54 @@ describe('fault-tolerance examples', () => {
     ]);
   });
 
-  it.each(['zh-rate-limit-strategy.yaml', 'zh-combined-rule-ratelimit-fallback.yaml', 'en-combined-rule-ratelimit-fallback.yaml'])(
-    '%s: limitMode Global is rejected at its position with the rate-limit-service message',
+  it('zh-rate-limit-strategy.yaml: the Global strategy is valid; no rule binds it, so nothing is emitted', async () => {
+    const file = example('fault-tolerance/zh-rate-limit-strategy.yaml');
+    const result = await translateFiles([file]);
+    expect(result.errors).toEqual([]);
+    expect(result.config).toEqual({ version: 1, rules: [] });
+    expect(result.warnings.map(formatDiagnostic)).toEqual([
+      `${file}:4:9: warning: RateLimitStrategy/rate-limit-foo: metadata.name: not referenced by any FaultToleranceRule; nothing enforces it`,
+    ]);
+  });
+
+  it.each(['zh-combined-rule-ratelimit-fallback.yaml', 'en-combined-rule-ratelimit-fallback.yaml'])(
+    '%s (the flagship example) translates with --namespace prod: a Global rate limit and the rate-limit service',
     async (name) => {
-      const file = example(`fault-tolerance/${name}`);
-      const result = await translateFiles([file]);
-      expect(result.errors.map(formatDiagnostic)[0]).toBe(
-        `${file}:7:14: RateLimitStrategy/rate-limit-foo: spec.limitMode: ${GLOBAL_LIMIT_MESSAGE}`,
-      );
-      expect(GLOBAL_LIMIT_MESSAGE).toContain('needs a rate-limit service; sergo-wasm does not provide one yet');
+      const result = await translateFiles([example(`fault-tolerance/${name}`)], { namespace: 'prod' });
+      expect(result.errors.map(formatDiagnostic)).toEqual([]);
+      expect(result.warnings.map(formatDiagnostic)).toEqual([]);
+      expect(result.config).toEqual({
+        version: 1,
+        rateLimitService: { cluster: 'sergo_rls', authority: 'sergo_rls', path: '/json', domain: 'sergo', timeoutMs: 20 },
+        rules: [
+          {
+            id: 'prod/my-app/my-rule/RateLimitStrategy/rate-limit-foo@/foo',
+            resource: '/foo',
+            strategy: { kind: 'RateLimit', mode: 'Global', threshold: 10, windowMs: 1000, failOpen: false, batch: 1 },
+            fallback: { status: 429, body: 'Blocked by Sentinel', headers: [['x-sentinel-limit', 'foo']] },
+          },
+        ],
+      });
+      expect(schemaErrors(result.config)).toEqual([]);
     },
   );
 
   it('combined examples: the rule is in namespace prod, its strategy and fallback in the default one', async () => {
     const file = example('fault-tolerance/zh-combined-rule-ratelimit-fallback.yaml');
     const result = await translateFiles([file]);
-    expect(result.errors.map((d) => `${d.line}:${d.col} ${d.field}`)).toEqual(['7:14 spec.limitMode', '38:13 spec.strategies[0].name', '39:19 spec.fallbackAction']);
-    expect(result.errors[1]?.message).toContain('found RateLimitStrategy rate-limit-foo in namespace default');
+    expect(result.config).toBeUndefined();
+    expect(result.errors.map((d) => `${d.line}:${d.col} ${d.field}`)).toEqual(['38:13 spec.strategies[0].name', '39:19 spec.fallbackAction']);
+    expect(result.errors[0]?.message).toContain('found RateLimitStrategy rate-limit-foo in namespace default');
     const inProd = await translateFiles([file], { namespace: 'prod' });
-    expect(inProd.errors.map((d) => d.field)).toEqual(['spec.limitMode']);
+    expect(inProd.errors).toEqual([]);
   });
 
-  it('en combined example (legacy statDuration, kind-less ref) translates with its fallback once Local', async () => {
-    // Upstream the strategy says Global, which is rejected; with Local everything else must work.
+  it('en combined example with Local instead: the same rule counted per proxy, no rate-limit service', async () => {
     const original = readFileSync(example('fault-tolerance/en-combined-rule-ratelimit-fallback.yaml'), 'utf8');
     const local = original.replace('limitMode: Global', 'limitMode: Local');
     expect(local).not.toBe(original);
     const paths = writeFiles({ 'en-local.yaml': local });
-    const result = await translateFiles([paths['en-local.yaml']!], { namespace: 'prod' });
+    const result = await translateFiles([paths['en-local.yaml']!], { namespace: 'prod', rateLimitService: { cluster: 'unused' } });
     expect(result.errors).toEqual([]);
     expect(result.config).toEqual({
       version: 1,

@@ -126,9 +126,9 @@ describe('reference resolution', () => {
   });
 
   it('emits nothing when a referenced strategy is invalid, without a second error', async () => {
-    const bad = rateLimit('rl', 'metricType: RequestAmount\nlimitMode: Global\nthreshold: 1\nstatDurationSeconds: 1');
+    const bad = rateLimit('rl', 'metricType: RequestAmount\nlimitMode: Local\nthreshold: 1\nstatDurationSeconds: 1\nfailOpen: true');
     const result = await translateInline(join(bad, rule('r', 'app-a', ['/a'], ['rl'])));
-    expect(result.errors.map((d) => d.field)).toEqual(['spec.limitMode']);
+    expect(result.errors.map((d) => d.field)).toEqual(['spec.failOpen']);
     expect(result.config).toBeUndefined();
   });
 });

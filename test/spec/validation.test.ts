@@ -49,7 +49,11 @@ const errorCases: Case[] = [
   // RateLimitStrategy
   { title: 'missing metricType', yaml: RL('limitMode: Local\nthreshold: 1\nstatDurationSeconds: 1'), at: 'spec:', object: 'RateLimitStrategy/rl', field: 'spec.metricType', message: 'is required' },
   { title: 'unknown metricType', yaml: RL('metricType: Qps\nlimitMode: Local\nthreshold: 1\nstatDurationSeconds: 1'), at: 'Qps', object: 'RateLimitStrategy/rl', field: 'spec.metricType', message: "'Qps' is not one of RequestAmount" },
-  { title: 'limitMode Global', yaml: RL('metricType: RequestAmount\nlimitMode: Global\nthreshold: 1\nstatDurationSeconds: 1'), at: 'Global', object: 'RateLimitStrategy/rl', field: 'spec.limitMode', message: /cluster-wide limit, which needs a rate-limit service; sergo-wasm does not provide one yet/ },
+  { title: 'failOpen with limitMode Local', yaml: RL('metricType: RequestAmount\nlimitMode: Local\nthreshold: 1\nstatDurationSeconds: 1\nfailOpen: true'), at: 'true', object: 'RateLimitStrategy/rl', field: 'spec.failOpen', message: 'applies to limitMode Global only' },
+  { title: 'batch with limitMode Local', yaml: RL('metricType: RequestAmount\nlimitMode: Local\nthreshold: 10\nstatDurationSeconds: 1\nbatch: 5'), at: { text: 'batch: 5', offset: 7 }, object: 'RateLimitStrategy/rl', field: 'spec.batch', message: 'applies to limitMode Global only' },
+  { title: 'failOpen as a string', yaml: RL("metricType: RequestAmount\nlimitMode: Global\nthreshold: 1\nstatDurationSeconds: 1\nfailOpen: 'yes'"), at: "'yes'", object: 'RateLimitStrategy/rl', field: 'spec.failOpen', message: "must be true or false, not a string ('yes')" },
+  { title: 'batch 0', yaml: RL('metricType: RequestAmount\nlimitMode: Global\nthreshold: 10\nstatDurationSeconds: 1\nbatch: 0'), at: { text: 'batch: 0', offset: 7 }, object: 'RateLimitStrategy/rl', field: 'spec.batch', message: 'must be between 1 and 1000000, not 0' },
+  { title: 'batch above the threshold', yaml: RL('metricType: RequestAmount\nlimitMode: Global\nthreshold: 10\nstatDurationSeconds: 1\nbatch: 11'), at: { text: 'batch: 11', offset: 7 }, object: 'RateLimitStrategy/rl', field: 'spec.batch', message: '11 is more than the threshold 10' },
   { title: 'limitMode GlobalToLocal (doc only)', yaml: RL('metricType: RequestAmount\nlimitMode: GlobalToLocal\nthreshold: 1\nstatDurationSeconds: 1'), at: 'GlobalToLocal', object: 'RateLimitStrategy/rl', field: 'spec.limitMode', message: 'is not one of Local, Global' },
   { title: 'missing threshold', yaml: RL('metricType: RequestAmount\nlimitMode: Local\nstatDurationSeconds: 1'), at: 'spec:', object: 'RateLimitStrategy/rl', field: 'spec.threshold', message: 'is required' },
   { title: 'negative threshold', yaml: RL('metricType: RequestAmount\nlimitMode: Local\nthreshold: -1\nstatDurationSeconds: 1'), at: '-1', object: 'RateLimitStrategy/rl', field: 'spec.threshold', message: 'must be between 0 and 2147483647, not -1' },
@@ -70,7 +74,7 @@ const errorCases: Case[] = [
   { title: 'too long for the filter', yaml: throttling('th', "minIntervalOfRequests: '20ms'\nqueueTimeout: '30d'"), at: "'30d'", object: 'ThrottlingStrategy/th', field: 'spec.queueTimeout', message: 'exceeds the filter' },
   // ConcurrencyLimitStrategy
   { title: 'negative maxConcurrency', yaml: concurrency('cl', 'maxConcurrency: -2\nlimitMode: Local'), at: '-2', object: 'ConcurrencyLimitStrategy/cl', field: 'spec.maxConcurrency', message: 'must be between 0 and' },
-  { title: 'concurrency limitMode Global', yaml: concurrency('cl', 'maxConcurrency: 2\nlimitMode: Global'), at: 'Global', object: 'ConcurrencyLimitStrategy/cl', field: 'spec.limitMode', message: 'needs a rate-limit service' },
+  { title: 'concurrency limitMode Global', yaml: concurrency('cl', 'maxConcurrency: 2\nlimitMode: Global'), at: 'Global', object: 'ConcurrencyLimitStrategy/cl', field: 'spec.limitMode', message: /not supported for ConcurrencyLimitStrategy: a cluster-wide concurrency limit needs a distributed semaphore .*which sergo-wasm does not provide/ },
   { title: 'missing limitMode', yaml: concurrency('cl', 'maxConcurrency: 2'), at: 'spec:', object: 'ConcurrencyLimitStrategy/cl', field: 'spec.limitMode', message: 'is required' },
   // CircuitBreakerStrategy
   { title: 'unknown breaker strategy', yaml: CB({ strategy: 'Latency' }), at: 'Latency', object: 'CircuitBreakerStrategy/cb', field: 'spec.strategy', message: 'is not one of SlowRequestRatio, ErrorRequestRatio' },
@@ -179,7 +183,7 @@ describe('document-level errors', () => {
 
   it('collects every error instead of stopping at the first', async () => {
     const yaml = [
-      RL('metricType: Qps\nlimitMode: Global\nthreshold: -1\nstatDurationSeconds: 0'),
+      RL('metricType: Qps\nlimitMode: Shared\nthreshold: -1\nstatDurationSeconds: 0'),
       FB('responseStatusCode: 700'),
     ].join('---\n');
     const result = await translateInline(yaml);

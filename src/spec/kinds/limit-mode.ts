@@ -1,16 +1,26 @@
-// `limitMode` of RateLimitStrategy and ConcurrencyLimitStrategy. Only Local is enforced: a Global
-// limit is a budget for the whole cluster and enforcing it per proxy would silently multiply it.
+// `limitMode` of RateLimitStrategy and ConcurrencyLimitStrategy. Local limits each proxy on its own.
+// Global is a budget for the whole application: RateLimitStrategy enforces it through a rate-limit
+// service (rate-limit-strategy.ts); a ConcurrencyLimitStrategy cannot, and is refused rather than
+// enforced per proxy (which would silently multiply the limit by the number of proxies).
 import type { Cursor } from '../cursor.ts';
 import { readEnum } from '../fields.ts';
 import type { Reporter } from '../reporter.ts';
 
-export const GLOBAL_LIMIT_MESSAGE =
-  'limitMode Global is a cluster-wide limit, which needs a rate-limit service; sergo-wasm does not provide one yet. ' +
+export const LIMIT_MODES = ['Local', 'Global'] as const;
+export type LimitMode = (typeof LIMIT_MODES)[number];
+
+export const GLOBAL_CONCURRENCY_MESSAGE =
+  'limitMode Global is not supported for ConcurrencyLimitStrategy: a cluster-wide concurrency limit needs a distributed semaphore ' +
+  '(taken and given back by every request across all proxies), which sergo-wasm does not provide. ' +
   'Use limitMode Local to limit each proxy instance on its own (Global is never enforced locally in its place)';
 
-/** True when the mode is Local; false (reported) otherwise. */
+export function readLimitMode(c: Cursor, r: Reporter): LimitMode | undefined {
+  return readEnum(c, r, LIMIT_MODES);
+}
+
+/** ConcurrencyLimitStrategy: true when the mode is Local; false (reported) otherwise. */
 export function readLocalLimitMode(c: Cursor, r: Reporter): boolean {
-  const mode = readEnum(c, r, ['Local', 'Global'] as const);
-  if (mode === 'Global') r.error(c, GLOBAL_LIMIT_MESSAGE);
+  const mode = readLimitMode(c, r);
+  if (mode === 'Global') r.error(c, GLOBAL_CONCURRENCY_MESSAGE);
   return mode === 'Local';
 }
