@@ -7,6 +7,8 @@ import { ProxyWasmHost, SystemClock, type HttpCallRequest, type HttpCallResponse
 import { startRateLimitService, type RunningRateLimitService } from '../../src/rls/index.ts';
 import { RedisChild, redisServerInstalled, eventually, sleep } from '../rls/support.ts';
 import { sergoModule, metricName } from '../filter/harness.ts';
+import { translateFiles } from '../../src/translate.ts';
+import { example } from '../support/paths.ts';
 
 if (!redisServerInstalled) {
   console.warn('SKIPPED test/global/redis.test.ts: the redis-server binary is not installed. Run scripts/redis.sh ' +
@@ -119,5 +121,31 @@ describe.skipIf(!redisServerInstalled)('limitMode Global: filter → rate-limit 
       redis.resume();
     }
     await sleep(50);
+  });
+
+  it('the flagship OpenSergo example (zh-combined-rule-ratelimit-fallback.yaml) is enforced globally', async () => {
+    const result = await translateFiles([example('fault-tolerance/zh-combined-rule-ratelimit-fallback.yaml')], { namespace: 'prod' });
+    expect(result.errors).toEqual([]);
+    const config = result.config!;
+    expect(config.rateLimitService?.cluster).toBe('sergo_rls');
+    const proxies = [0, 1].map(() => track(new ProxyWasmHost({
+      module: sergoModule(), vms: 2, clock: new SystemClock(), realTimers: true, httpCallHandler: handler,
+      configuration: JSON.stringify({ ...config, rateLimitService: { ...config.rateLimitService, timeoutMs: 2000 } }),
+    })));
+    for (const p of proxies) expect(p.start()).toBe(true);
+    // threshold 10 per second for the whole app: a burst of 40 over 2 proxies × 2 workers.
+    const streams = Array.from({ length: 40 }, (_, i) => proxies[i % 2].stream(i % 2));
+    const outcomes = await Promise.all(streams.map((stream) => new Promise<string>((resolve) => {
+      stream.onResume = () => resolve('admitted');
+      stream.onLocalResponse = () => resolve('blocked');
+      const r = stream.requestHeaders([[':method', 'GET'], [':path', '/foo'], [':authority', 'my-app']]);
+      if (r.action === 'continue') resolve('admitted');
+    })));
+    expect(outcomes.filter((o) => o === 'admitted').length).toBe(10);
+    const blocked = streams.find((s) => s.localResponse)!.localResponse!;
+    expect(blocked.status).toBe(429);
+    expect(blocked.bodyText).toBe('Blocked by Sentinel');
+    expect(blocked.additionalHeaders).toEqual([['x-sentinel-limit', 'foo']]);
+    for (const s of streams) s.finish();
   });
 });
