@@ -18,6 +18,8 @@ export interface ServeCommandOptions {
   namespace: string;
   logLevel: LogLevel;
   rls?: string;
+  rlsDomain?: string;
+  rlsTimeoutMs?: number;
   upstreamTimeout: number;
   failPolicy: 'open' | 'closed';
   module?: string;
@@ -38,6 +40,8 @@ export function registerServeCommand(program: Command, io: CliIO, done: (code: n
     .addOption(namespaceOption())
     .addOption(new Option('--log-level <level>', 'log verbosity (stderr)').choices(LOG_LEVELS).default('info'))
     .option('--rls <url>', 'rate-limit service for limitMode Global rules (HTTP/JSON, e.g. `sergo rls`): http://HOST:PORT')
+    .option('--rls-domain <domain>', 'rate-limit domain of Global rules (default: sergo)')
+    .option('--rls-timeout-ms <ms>', 'deadline of one rate-limit call (default: 20)', milliseconds)
     .option('--upstream-timeout <ms>', 'upstream request timeout (then 504)', milliseconds, 15000)
     .addOption(new Option('--fail-policy <policy>', 'when the module fails: reject requests (503) or skip the filter').choices(['closed', 'open']).default('closed'))
     .option('--module <path>', 'the proxy-wasm module (default: build/sergo.wasm of this package)')
@@ -71,6 +75,8 @@ export async function runServe(options: ServeCommandOptions, io: CliIO): Promise
       namespace: options.namespace,
       logLevel: options.logLevel,
       rls: options.rls,
+      rlsDomain: options.rlsDomain,
+      rlsTimeoutMs: options.rlsTimeoutMs,
       upstreamTimeoutMs: options.upstreamTimeout,
       failPolicy: options.failPolicy,
       module: options.module,

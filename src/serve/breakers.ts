@@ -1,0 +1,74 @@
+// Breaker transitions, found the way an operator finds them in Envoy: from the filter's
+// `breaker_transitions` counters (tags sergo_rule, sergo_from, sergo_to). Checked shortly after
+// request activity (transitions only happen while requests come and go), one log line each.
+import type { ProxyWasmHost } from '../host/index.ts';
+import type { Logger } from './log.ts';
+import { decodeStatName } from './stats.ts';
+
+export interface BreakerTransition {
+  rule: string;
+  resource: string;
+  from: string;
+  to: string;
+  count: number;
+}
+
+const ORDER = ['closed>open', 'open>half_open', 'half_open>open', 'half_open>closed', 'open>closed', 'closed>half_open'];
+
+export class BreakerWatcher {
+  private readonly seen = new Map<string, bigint>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly host: ProxyWasmHost,
+    private readonly logger: Logger,
+    private readonly onTransition?: (t: BreakerTransition) => void,
+    private readonly delayMs = 25,
+  ) {
+    this.check(false); // take the baseline (state kept across a restart of serve is not news)
+  }
+
+  /** Something happened; look for transitions soon (coalesced). */
+  poke(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.check(true);
+    }, this.delayMs);
+    this.timer.unref();
+  }
+
+  check(report = true): BreakerTransition[] {
+    const found: BreakerTransition[] = [];
+    for (const [name, stat] of this.host.metrics()) {
+      if (!name.endsWith('breaker_transitions')) continue;
+      const last = this.seen.get(name) ?? 0n;
+      if (stat.value === last) continue;
+      this.seen.set(name, stat.value);
+      if (!report || stat.value < last) continue;
+      const tags = new Map(decodeStatName(name).labels);
+      found.push({
+        rule: tags.get('sergo_rule') ?? '?',
+        resource: tags.get('sergo_resource') ?? '?',
+        from: tags.get('sergo_from') ?? '?',
+        to: tags.get('sergo_to') ?? '?',
+        count: Number(stat.value - last),
+      });
+    }
+    found.sort((a, b) => ORDER.indexOf(`${a.from}>${a.to}`) - ORDER.indexOf(`${b.from}>${b.to}`));
+    for (const t of found) {
+      const times = t.count > 1 ? ` (${t.count} times)` : '';
+      const line = `circuit breaker ${t.rule}: ${t.from} → ${t.to}${times}`;
+      if (t.to === 'open') this.logger.warn(line);
+      else this.logger.info(line);
+      this.onTransition?.(t);
+    }
+    return found;
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+}
