@@ -1,4 +1,4 @@
-// The upstream OpenSergo examples (../shared/opensergo-examples, copied verbatim): the valid ones
+// The upstream OpenSergo examples (test/fixtures/opensergo-examples, copied verbatim): the valid ones
 // translate to schema-valid configurations; the ones flagged invalid upstream fail with positions.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

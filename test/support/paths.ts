@@ -4,8 +4,16 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
-/** The OpenSergo examples live next to the repository, at ../shared/opensergo-examples. */
-export const examplesDir = resolve(repoRoot, '../shared/opensergo-examples');
+/**
+ * The OpenSergo project's example documents, vendored byte for byte (with their README, which holds
+ * the attribution) from the workspace's ../shared/opensergo-examples so the suite runs on any clean
+ * checkout. test/spec/vendored-examples.test.ts keeps the copy identical to the source when the
+ * source is present.
+ */
+export const examplesDir = resolve(repoRoot, 'test/fixtures/opensergo-examples');
+
+/** Where the examples came from: next to the repository, in the team's workspace. */
+export const upstreamExamplesDir = resolve(repoRoot, '../shared/opensergo-examples');
 
 export function example(relativePath: string): string {
   return resolve(examplesDir, relativePath);
@@ -13,5 +21,5 @@ export function example(relativePath: string): string {
 
 /** The same path relative to the repository root, as a user at the root would type it. */
 export function exampleArg(relativePath: string): string {
-  return `../shared/opensergo-examples/${relativePath}`;
+  return `test/fixtures/opensergo-examples/${relativePath}`;
 }
