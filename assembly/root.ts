@@ -12,6 +12,7 @@ import { casExhaustedCount, setAllowOnCasExhausted } from "./strategies/strategy
 import { setCasRetries } from "./state/shared";
 import { FilterMetrics } from "./metrics";
 import { ActiveConfig, buildActive } from "./active";
+import { GlobalRateLimit } from "./strategies/global-ratelimit";
 import { SergoStream, STATUS, parseStatus, RLS_OK, RLS_OVER_LIMIT, RLS_ERROR } from "./stream";
 
 export class SergoRoot extends RootContext {
@@ -21,9 +22,13 @@ export class SergoRoot extends RootContext {
   queue: SergoStream[] = [];
   /** Resources matched by the current request (reused: no allocation per request). */
   matched: Resource[] = [];
-  /** Rate-limit service calls in flight: token → stream and rule. */
+  /** Rate-limit service calls in flight: token → rule, and → the stream that made it (until it ends). */
   callStreams: IdTable<SergoStream> = new IdTable<SergoStream>(64);
   callRules: IdTable<Rule> = new IdTable<Rule>(64);
+  /** Streams waiting for a batch refill made by another stream: (token, stream) pairs. */
+  waiterTokens: u32[] = [];
+  waiters: SergoStream[] = [];
+  private woken: SergoStream[] = [];
   private pool: SergoStream[] = [];
   reportedCasExhausted: i64 = 0;
 
@@ -77,19 +82,63 @@ export class SergoRoot extends RootContext {
     this.queue.length = remaining;
   }
 
+  /** An answer of the rate-limit service: refill the rule's batch, then tell the stream that made
+   *  the call (if it is still waiting) and the streams that waited on this refill. */
   onHttpCallResponse(token: u32, headerCount: u32, bodySize: usize, trailerCount: u32): void {
-    const stream = this.callStreams.get(token);
     const rule = this.callRules.get(token);
-    if (stream === null || rule === null) return;   // the stream ended meanwhile
-    this.callStreams.delete(token);
+    if (rule === null) return;
+    const stream = this.callStreams.get(token);
     this.callRules.delete(token);
+    this.callStreams.delete(token);
     let answer = RLS_ERROR;
     if (headerCount > 0 && getHeader(MapType.HTTP_CALL_RESPONSE_HEADERS, STATUS) == Status.OK) {
       const status = parseStatus(hostPtr(), hostSize());
       if (status == 200) answer = RLS_OK;
       else if (status == 429) answer = RLS_OVER_LIMIT;
     }
-    stream.answered(rule, answer, nowMs());
+    const now = nowMs();
+    const strategy = rule.strategy as GlobalRateLimit;
+    if (strategy.refillToken == token) strategy.refillToken = 0;
+    if (answer == RLS_OK) strategy.deposit(now, stream === null);
+    if (stream !== null) stream.answered(rule, answer, now);
+    this.wakeWaiters(token, rule, answer, now);
+  }
+
+  /** A stream waits for the answer to another stream's refill call `token`. */
+  addWaiter(token: u32, stream: SergoStream): void {
+    this.waiterTokens.push(token);
+    this.waiters.push(stream);
+  }
+
+  private wakeWaiters(token: u32, rule: Rule, answer: u8, now: i64): void {
+    // Take this token's waiters out first: waking one may add it back, for the next refill.
+    const woken = this.woken;
+    woken.length = 0;
+    let kept = 0;
+    for (let i = 0; i < this.waiters.length; i++) {
+      const t = unchecked(this.waiterTokens[i]);
+      const w = unchecked(this.waiters[i]);
+      if (t == token) woken.push(w);
+      else { unchecked(this.waiterTokens[kept] = t); unchecked(this.waiters[kept] = w); kept++; }
+    }
+    this.waiterTokens.length = kept;
+    this.waiters.length = kept;
+    for (let i = 0; i < woken.length; i++) unchecked(woken[i]).refilled(rule, answer, now);
+  }
+
+  /** The stream ended while waiting for the service: it no longer wants any answer. */
+  forgetCalls(stream: SergoStream): void {
+    let kept = 0;
+    for (let i = 0; i < this.waiters.length; i++) {
+      const w = unchecked(this.waiters[i]);
+      if (w === stream) continue;
+      unchecked(this.waiterTokens[kept] = this.waiterTokens[i]);
+      unchecked(this.waiters[kept] = w);
+      kept++;
+    }
+    this.waiterTokens.length = kept;
+    this.waiters.length = kept;
+    this.callStreams.deleteValue(stream);
   }
 
   enqueue(stream: SergoStream): void {

@@ -40,9 +40,9 @@ export class SergoStream extends StreamContext {
   /** Reservations taken: rules[i] admitted this request with tickets[i]. */
   rules: Rule[] = [];
   tickets: i64[] = [];
-  /** Rate-limit service calls: rules still to call / tokens in flight, and the first refusal. */
+  /** Rate-limit service: Global rules to ask, answers still awaited, and the first refusal. */
   toCall: Rule[] = [];
-  callTokens: u32[] = [];
+  pendingAnswers: i32 = 0;
   refusedBy: Rule | null = null;
 
   constructor(public root: SergoRoot) { super(); }
@@ -122,39 +122,50 @@ export class SergoStream extends StreamContext {
   /** The local checks passed; ask the rate-limit service for each Global rule, in parallel. */
   private callService(now: i64): u32 {
     this.phase = CALLING;
-    this.callTokens.length = 0;
+    this.pendingAnswers = 0;
     const toCall = this.toCall;
-    for (let i = 0; i < toCall.length; i++) {
-      const rule = unchecked(toCall[i]);
-      const token = (rule.strategy as GlobalRateLimit).call();
-      if (token == 0) {
-        this.note(rule, RLS_ERROR, now);   // refused by the host (e.g. no such cluster)
-        continue;
-      }
-      this.callTokens.push(token);
-      this.root.callStreams.set(token, this);
-      this.root.callRules.set(token, rule);
-    }
-    if (this.callTokens.length > 0) return Action.PAUSE;
+    for (let i = 0; i < toCall.length; i++) this.ask(unchecked(toCall[i]), now);
+    if (this.pendingAnswers > 0) return Action.PAUSE;
     return this.decide(now);
   }
 
-  /** Records one answer of the service; the first refusal decides the fallback. */
-  private note(rule: Rule, answer: u8, now: i64): void {
+  /** Asks the service about one rule — or, when this worker is already refilling that rule's batch,
+   *  waits for that refill instead of making a call of its own (single flight per worker). */
+  private ask(rule: Rule, now: i64): void {
+    const strategy = rule.strategy as GlobalRateLimit;
+    if (strategy.refillToken != 0) {
+      this.root.addWaiter(strategy.refillToken, this);
+      this.pendingAnswers++;
+      return;
+    }
+    const token = strategy.call();
+    if (token == 0) {
+      this.note(rule, RLS_ERROR, true);   // refused by the host (e.g. no such cluster)
+      return;
+    }
+    if (strategy.batch > 1) strategy.refillToken = token;
+    this.root.callStreams.set(token, this);
+    this.root.callRules.set(token, rule);
+    this.pendingAnswers++;
+  }
+
+  /** Records one answer for a rule; the first refusal decides the fallback. `counted`: the answer
+   *  came from a call of this stream's own (metrics count calls, not the requests waiting on one). */
+  private note(rule: Rule, answer: u8, counted: bool): void {
     const strategy = rule.strategy as GlobalRateLimit;
     const m = strategy.metrics!;
     if (answer == RLS_OK) {
-      incrementMetric(m.rlsOk, 1);
-      strategy.deposit(now);
+      if (counted) incrementMetric(m.rlsOk, 1);
       this.rules.push(rule);
       this.tickets.push(GRANTED);
       return;
     }
-    if (answer == RLS_OVER_LIMIT) incrementMetric(m.rlsOverLimit, 1);
-    else {
-      incrementMetric(m.rlsErrors, 1);
+    if (answer == RLS_OVER_LIMIT) {
+      if (counted) incrementMetric(m.rlsOverLimit, 1);
+    } else {
+      if (counted) incrementMetric(m.rlsErrors, 1);
       if (strategy.failOpen) {
-        incrementMetric(m.rlsFailedOpen, 1);
+        if (counted) incrementMetric(m.rlsFailedOpen, 1);
         this.rules.push(rule);
         this.tickets.push(GRANTED);
         return;
@@ -163,15 +174,35 @@ export class SergoStream extends StreamContext {
     if (this.refusedBy === null) this.refusedBy = rule;
   }
 
-  /** An answer from the service arrived (from the root's on_http_call_response). */
+  /** The answer to this stream's own call (from the root's on_http_call_response). */
   answered(rule: Rule, answer: u8, now: i64): void {
     if (this.phase != CALLING) return;
-    this.note(rule, answer, now);
-    let pending = false;
-    for (let i = 0; i < this.callTokens.length; i++) {
-      if (this.root.callStreams.get(unchecked(this.callTokens[i])) !== null) { pending = true; break; }
+    this.pendingAnswers--;
+    this.note(rule, answer, true);
+    this.decideWhenAnswered(now);
+  }
+
+  /** The refill this stream waited on was answered: take a token from the new batch if there is
+   *  one; if the batch is already spent, ask again (a call, or the next refill). */
+  refilled(rule: Rule, answer: u8, now: i64): void {
+    if (this.phase != CALLING) return;
+    this.pendingAnswers--;
+    if (answer == RLS_OK) {
+      const ticket = rule.strategy.check(now);
+      if (ticket >= 0) {
+        this.rules.push(rule);
+        this.tickets.push(ticket);
+      } else {
+        this.ask(rule, now);
+      }
+    } else {
+      this.note(rule, answer, false);
     }
-    if (pending) return;
+    this.decideWhenAnswered(now);
+  }
+
+  private decideWhenAnswered(now: i64): void {
+    if (this.pendingAnswers > 0) return;
     setEffectiveContext(this.id);
     if (this.decide(now) == Action.CONTINUE) continueRequest();
   }
@@ -181,15 +212,6 @@ export class SergoStream extends StreamContext {
     const refusedBy = this.refusedBy;
     if (refusedBy !== null) return this.block(refusedBy, now);
     return this.admit(now);
-  }
-
-  private forgetCalls(): void {
-    for (let i = 0; i < this.callTokens.length; i++) {
-      const token = unchecked(this.callTokens[i]);
-      this.root.callStreams.delete(token);
-      this.root.callRules.delete(token);
-    }
-    this.callTokens.length = 0;
   }
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): u32 {
@@ -259,7 +281,7 @@ export class SergoStream extends StreamContext {
     // Only breakers use the time when giving back or recording: spare the host call otherwise.
     const now: i64 = this.hasBreaker ? nowMs() : 0;
     if (phase == CALLING) {
-      this.forgetCalls();
+      this.root.forgetCalls(this);   // late answers are still used to refill batches
       this.rollbackAll(now);
       return;
     }

@@ -97,6 +97,17 @@ export class IdTable<T> {
     this.count--;
   }
 
+  /** Removes every entry whose value is `value` (a linear scan: for small tables). */
+  deleteValue(value: T): void {
+    for (let i = 0; i < this.keys.length; i++) {
+      const k = unchecked(this.keys[i]);
+      if (k != 0 && unchecked(this.values[i]) === value) {
+        this.delete(k);
+        i--;   // backward shift may have moved another entry into this slot
+      }
+    }
+  }
+
   private grow(): void {
     const oldKeys = this.keys;
     const oldValues = this.values;

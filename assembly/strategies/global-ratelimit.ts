@@ -9,10 +9,12 @@
 //
 // Batching (`batch` N > 1): a call asks for N hits at once; the N − 1 not used by the calling request
 // are kept in a shared record (window number, tokens) and spent by later requests of any worker
-// without a call. Tokens expire with the window they were reserved in, so the service never admits
-// more than `threshold`; what can go wrong is at most N − 1 tokens per proxy reserved but unspent
-// (under-admission), or spent just after the service's window rolled (overshoot of at most N − 1
-// per proxy per window boundary, from clock skew between proxy and service).
+// without a call. Each worker has at most one refill call in flight per rule (`refillToken`):
+// requests that find the batch empty meanwhile wait for that refill (root.ts) instead of calling.
+// Tokens expire with the window they were reserved in, so the service never admits more than
+// `threshold`; what can go wrong is at most N − 1 tokens per worker reserved but unspent
+// (under-admission), or spent just after the service's window rolled (overshoot of at most that
+// much per window boundary, from clock skew between proxy and service).
 import { Strategy, Kind, BLOCKED } from "./strategy";
 import { updateRecord, Update } from "../state/shared";
 import { serializePairs, httpCall } from "../abi";
@@ -59,6 +61,9 @@ function jsonString(s: string): string {
 export class GlobalRateLimit extends Strategy {
   /** The RateLimitRequest sent for one call: precomputed, it never changes. */
   body: ArrayBuffer = new ArrayBuffer(0);
+  /** Batching: the call refilling this worker's batch, 0 when none is in flight. */
+  refillToken: u32 = 0;
+  private depositAll: bool = false;
   private editWindow: i64 = 0;
   private op: Op = Op.Take;
 
@@ -93,11 +98,13 @@ export class GlobalRateLimit extends Strategy {
     return httpCall(this.service.clusterBytes, this.service.headers, this.body, this.service.timeoutMs);
   }
 
-  /** The service granted a batch: keep the N − 1 hits the calling request did not use. */
-  deposit(now: i64): void {
+  /** The service granted a batch: keep the N − 1 hits the calling request did not use (all N when
+   *  that request is gone). */
+  deposit(now: i64, all: bool): void {
     if (this.batch <= 1) return;
     this.editWindow = now / this.windowMs;
     this.op = Op.Deposit;
+    this.depositAll = all;
     updateRecord(this.key, RECORD_BYTES, this, true);
   }
 
@@ -122,7 +129,7 @@ export class GlobalRateLimit extends Strategy {
       return true;
     }
     // Deposit: tokens of an older window expire; the new batch replaces them.
-    const granted = this.batch - 1;
+    const granted = this.depositAll ? this.batch : this.batch - 1;
     if (window != this.editWindow) {
       store<i64>(ptr, this.editWindow);
       store<i64>(ptr, granted, 8);

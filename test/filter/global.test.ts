@@ -33,6 +33,14 @@ class FakeService {
   };
 }
 
+/** Waits until no call is outstanding, including calls made while answers were delivered. */
+async function settle(host: ReturnType<typeof proxy>['host']): Promise<void> {
+  for (let i = 0; i < 10; i++) {
+    await host.whenIdle();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 function proxy(service: FakeService, rules: unknown[], vms = 2) {
   return startSergo({ version: 1, rateLimitService: SERVICE, rules }, { vms, httpCallHandler: service.handler });
 }
@@ -176,5 +184,31 @@ describe('RateLimitStrategy limitMode Global (rate-limit service callout)', () =
     probe.stream.responseHeaders([[':status', '200']]);
     probe.stream.finish();
     expect(host.metric(metricName('cb', '/g', 'CircuitBreaker', 'breaker_state'))).toBe(0n);
+  });
+
+  it('batching refills are single-flight per worker: requests in flight wait for the refill instead of calling', async () => {
+    const service = new FakeService();
+    const { host } = proxy(service, [globalRule({ batch: 10 })], 1);
+    const streams = Array.from({ length: 20 }, () => send(host, 'GET', '/g', 0).stream);   // all before any answer
+    await settle(host);
+    expect(streams.filter((s) => s.resumeCount === 1).length).toBe(20);
+    expect(service.calls.length).toBe(2);   // 1 + 9 from the first batch, 1 + 9 from the second
+    expect(host.metric(m('rls_ok'))).toBe(2n);
+    for (const s of streams) s.finish();
+  });
+
+  it('a waiter that ends before the refill answers is forgotten; the refill still fills the batch', async () => {
+    const service = new FakeService();
+    const { host } = proxy(service, [globalRule({ batch: 10 })], 1);
+    const caller = send(host, 'GET', '/g', 0).stream;
+    const waiter = send(host, 'GET', '/g', 0).stream;
+    caller.reset();                          // the caller leaves: its hit goes to the batch too
+    waiter.reset();
+    await settle(host);
+    expect(waiter.resumeCount).toBe(0);
+    expect(host.vms[0].failed).toBe(false);
+    const before = service.calls.length;
+    for (let i = 0; i < 10; i++) expect(send(host, 'GET', '/g', 0).result.action).toBe('continue');   // 10 deposited hits
+    expect(service.calls.length).toBe(before);
   });
 });
