@@ -40,6 +40,8 @@ export interface ExchangeContext {
   counters: ServeCounters;
   /** called when a request starts or ends (breaker transitions are looked for afterwards) */
   activity(): void;
+  /** which body callbacks the module exports (a direction without one is piped straight through) */
+  bodyCallbacks: { request: boolean; response: boolean };
 }
 
 /** Connection-specific headers: never passed to the filter or across the proxy (RFC 9110 §7.6.1). */
@@ -196,6 +198,10 @@ export class Exchange {
       up.end();
       return;
     }
+    if (!ctx.bodyCallbacks.request) {
+      req.pipe(up);
+      return;
+    }
     const filter = this.bodyFilter('request');
     req.pipe(filter).pipe(up);
     req.on('error', () => filter.destroy());
@@ -265,7 +271,8 @@ export class Exchange {
       res.end();
       return;
     }
-    body.pipe(this.bodyFilter('response')).pipe(res);
+    if (this.ctx.bodyCallbacks.response) body.pipe(this.bodyFilter('response')).pipe(res);
+    else body.pipe(res);
   }
 
   /**

@@ -216,6 +216,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     logger,
     counters,
     activity: () => breakers.poke(),
+    bodyCallbacks: bodyCallbacksOf(module),
   };
 
   // --- reload
@@ -438,4 +439,11 @@ function listenOn(server: http.Server, host: string, port: number): Promise<void
       resolve();
     });
   });
+}
+
+/** Which body callbacks the module exports: bodies of a direction without one are piped straight
+ *  through, as Envoy never calls a callback a module does not export. */
+function bodyCallbacksOf(module: WebAssembly.Module): { request: boolean; response: boolean } {
+  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  return { request: names.has('proxy_on_request_body'), response: names.has('proxy_on_response_body') };
 }
