@@ -57,15 +57,29 @@ export class SergoRoot extends RootContext {
     setAllowOnCasExhausted(config.options.allowOnCasExhausted);
     const active = buildActive(config);
     this.active = active;
-    setTickPeriod(active.tickPeriodMs);
+    // Requests paced under the previous configuration still wait for their slots: keep ticking
+    // until they are resumed, even if the new configuration has no throttling.
+    if (active.tickPeriodMs > 0 || this.queue.length == 0) this.setTick(active.tickPeriodMs);
     metrics.inc(metrics.configAccepted);
     log(LogLevel.INFO, "sergo: configuration accepted: " + config.rules.length.toString() + " rules on " +
       active.resources.length.toString() + " resources");
     return true;
   }
 
+  private tickPeriodMs: u32 = 0;
+
+  private setTick(periodMs: u32): void {
+    if (periodMs == this.tickPeriodMs) return;
+    this.tickPeriodMs = periodMs;
+    setTickPeriod(periodMs);
+  }
+
   onTick(): void {
-    if (this.queue.length == 0) return;
+    const active = this.active;
+    if (this.queue.length == 0) {
+      if (active !== null && active.tickPeriodMs == 0) this.setTick(0);   // left over from a reload
+      return;
+    }
     const now = nowMs();
     let due = 0;
     while (due < this.queue.length && unchecked(this.queue[due]).wakeAt <= now) due++;

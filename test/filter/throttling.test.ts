@@ -93,3 +93,18 @@ describe('ThrottlingStrategy (pacing without blocking a worker)', () => {
     expect(at - EPOCH_MS).toBe(50);
   });
 });
+
+describe('ThrottlingStrategy across a reload', () => {
+  it('requests queued under the old configuration still resume when the new one has no throttling', () => {
+    const { host } = startSergo({ version: 1, rules: [rule] });
+    expect(send(host, 'GET', '/pace').result.action).toBe('continue');
+    const { stream, result } = send(host, 'GET', '/pace');
+    expect(result.action).toBe('pause');
+    expect(host.configure(JSON.stringify({ version: 1, rules: [] }))).toBe(true);
+    host.advance(20);
+    expect(stream.resumeCount).toBe(1);
+    expect(host.vms[0].tickPeriodMs).toBe(20);   // still ticking at the old period until now…
+    host.advance(20);
+    expect(host.vms[0].tickPeriodMs).toBe(0);    // …then the idle tick is switched off
+  });
+});
