@@ -91,3 +91,28 @@ describe('configuration reload', () => {
     expect(exchange(host, 'GET', '/old').action).toBe('local-response');
   });
 });
+
+describe('request input', () => {
+  it('random :path / :method bytes (2,000 requests) never trap and never match by accident', () => {
+    const rules = [
+      rateLimitRule('exact', '/a/b', 0, 1000), rateLimitRule('tpl', 'GET:/a/{x}/c', 0, 1000), rateLimitRule('rest', '/z/**', 0, 1000),
+    ];
+    const { host } = startSergo({ version: 1, rules }, { vms: 2 });
+    let seed = 99;
+    const rand = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return (seed >>> 8) % n; };
+    const bytes = (n: number) => Array.from({ length: n }, () => String.fromCharCode(rand(256))).join('');
+    let blocked = 0;
+    for (let i = 0; i < 2000; i++) {
+      const path = rand(4) === 0 ? '/' + bytes(rand(40)) : rand(2) ? bytes(rand(3000)) : '/a/' + bytes(rand(5)) + '/c?' + bytes(5);
+      const s = host.stream(i % 2);
+      const r = s.requestHeaders([[':method', rand(3) ? 'GET' : bytes(rand(8))], [':path', path], [':authority', 'x']]);
+      const expectBlocked = path === '/a/b' || path.startsWith('/z') && (path.length === 2 || path[2] === '/' || path[2] === '?');
+      if (r.action === 'local-response') blocked++;
+      if (r.action === 'local-response') expect(/^\/a\/[^/?]+\/c(\?|$)|^\/a\/b(\?|$)|^\/z(\/|\?|$)/.test(path), JSON.stringify(path)).toBe(true);
+      else if (expectBlocked) expect(r.action, JSON.stringify(path)).toBe('local-response');
+      s.finish();
+    }
+    expect(blocked).toBeGreaterThan(50);   // the template was hit through random segments
+    expect(host.vms.every((vm) => !vm.failed)).toBe(true);
+  });
+});
