@@ -114,8 +114,23 @@ export class SergoRoot extends RootContext {
     const strategy = rule.strategy as GlobalRateLimit;
     if (strategy.refillToken == token) strategy.refillToken = 0;
     if (answer == RLS_OK) strategy.deposit(now, stream === null);
+    else if (answer == RLS_OVER_LIMIT) strategy.refused(now);
     if (stream !== null) stream.answered(rule, answer, now);
+    else countAnswer(strategy, answer);   // a background refill, or a caller that has gone
     this.wakeWaiters(token, rule, answer, now);
+  }
+
+  /** Starts a background refill of a Global rule's batch when its tokens run low. */
+  maybePrefetch(rule: Rule, now: i64): void {
+    const strategy = rule.strategy as GlobalRateLimit;
+    if (!strategy.wantsPrefetch(now)) return;
+    const token = strategy.call();
+    if (token == 0) {
+      countAnswer(strategy, RLS_ERROR);
+      return;
+    }
+    strategy.refillToken = token;
+    this.callRules.set(token, rule);
   }
 
   /** A stream waits for the answer to another stream's refill call `token`. */
@@ -191,4 +206,12 @@ export class SergoRoot extends RootContext {
   releaseStream(stream: StreamContext): void {
     if (this.pool.length < 1024) this.pool.push(changetype<SergoStream>(stream));
   }
+}
+
+/** Counts an answer nobody waits for (metrics count calls, whoever made them). */
+function countAnswer(strategy: GlobalRateLimit, answer: u8): void {
+  const m = strategy.metrics!;
+  if (answer == RLS_OK) incrementMetric(m.rlsOk, 1);
+  else if (answer == RLS_OVER_LIMIT) incrementMetric(m.rlsOverLimit, 1);
+  else incrementMetric(m.rlsErrors, 1);
 }

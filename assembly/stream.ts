@@ -84,6 +84,7 @@ export class SergoStream extends StreamContext {
             this.toCall.push(rule);
             continue;
           }
+          if (rule.strategy.remote) this.root.maybePrefetch(rule, now);
           this.rules.push(rule);
           this.tickets.push(ticket);
           if (kind == Kind.CircuitBreaker) this.hasBreaker = true;
@@ -190,6 +191,7 @@ export class SergoStream extends StreamContext {
     if (answer == RLS_OK) {
       const ticket = rule.strategy.check(now);
       if (ticket >= 0) {
+        this.root.maybePrefetch(rule, now);
         this.rules.push(rule);
         this.tickets.push(ticket);
       } else {

@@ -11,10 +11,13 @@
 // are kept in a shared record (window number, tokens) and spent by later requests of any worker
 // without a call. Each worker has at most one refill call in flight per rule (`refillToken`):
 // requests that find the batch empty meanwhile wait for that refill (root.ts) instead of calling.
+// A request whose token leaves fewer than N / 2 starts the next refill in the background
+// (`wantsPrefetch`), so under steady traffic requests find tokens and never wait for the service.
 // Tokens expire with the window they were reserved in, so the service never admits more than
-// `threshold`; what can go wrong is at most N − 1 tokens per worker reserved but unspent
-// (under-admission), or spent just after the service's window rolled (overshoot of at most that
-// much per window boundary, from clock skew between proxy and service).
+// `threshold`; what can go wrong is tokens reserved but unspent when the window ends — fewer than
+// N / 2 plus one batch of N per worker (under-admission) — or spent just after the service's
+// window rolled (overshoot of at most that much per window boundary, from clock skew between
+// proxy and service).
 import { Strategy, Kind, BLOCKED } from "./strategy";
 import { updateRecord, Update } from "../state/shared";
 import { serializePairs, httpCall } from "../abi";
@@ -63,6 +66,8 @@ export class GlobalRateLimit extends Strategy {
   body: ArrayBuffer = new ArrayBuffer(0);
   /** Batching: the call refilling this worker's batch, 0 when none is in flight. */
   refillToken: u32 = 0;
+  /** Tokens left in the batch after the last successful take (any worker's). */
+  private leftAfterTake: i64 = 0;
   private depositAll: bool = false;
   private editWindow: i64 = 0;
   private op: Op = Op.Take;
@@ -93,6 +98,18 @@ export class GlobalRateLimit extends Strategy {
     return updateRecord(this.key, RECORD_BYTES, this) == Update.Written ? this.editWindow : NEEDS_CALL;
   }
 
+  /** The window in which the service last refused a batch: no background refill until it is over. */
+  refusedWindow: i64 = -1;
+
+  /** After a token was taken: whether this worker should refill the batch in the background now. */
+  wantsPrefetch(now: i64): bool {
+    return this.batch > 1 && this.refillToken == 0 && this.leftAfterTake < this.batch / 2 &&
+      this.refusedWindow != now / this.windowMs;
+  }
+
+  /** The service refused a call: the budget of this window is (nearly) spent. */
+  refused(now: i64): void { this.refusedWindow = now / this.windowMs; }
+
   /** Sends the call; returns its token (0: the host refused it, e.g. an unknown cluster). */
   call(): u32 {
     return httpCall(this.service.clusterBytes, this.service.headers, this.body, this.service.timeoutMs);
@@ -121,6 +138,7 @@ export class GlobalRateLimit extends Strategy {
     if (this.op == Op.Take) {
       if (window != this.editWindow || tokens <= 0) return false;
       store<i64>(ptr, tokens - 1, 8);
+      this.leftAfterTake = tokens - 1;
       return true;
     }
     if (this.op == Op.Refund) {

@@ -160,7 +160,9 @@ describe('RateLimitStrategy limitMode Global (rate-limit service callout)', () =
       stream.finish();
     }
     expect(admitted).toBe(100);
-    expect(service.calls.length).toBeLessThanOrEqual(10 + 200);   // 10 granted batches; refusals cost a call each
+    // 10 granted batches; a refused request costs a call; each of the 8 workers' background refills
+    // may be refused once before they stop for the window.
+    expect(service.calls.length).toBeLessThanOrEqual(10 + 200 + 8);
     const granted = service.calls.length - proxies.reduce((n, p) => n + Number(p.host.metric(m('rls_over_limit'))), 0);
     expect(granted).toBe(10);
   });
@@ -192,8 +194,11 @@ describe('RateLimitStrategy limitMode Global (rate-limit service callout)', () =
     const streams = Array.from({ length: 20 }, () => send(host, 'GET', '/g', 0).stream);   // all before any answer
     await settle(host);
     expect(streams.filter((s) => s.resumeCount === 1).length).toBe(20);
-    expect(service.calls.length).toBe(2);   // 1 + 9 from the first batch, 1 + 9 from the second
-    expect(host.metric(m('rls_ok'))).toBe(2n);
+    // The first call serves its request + 9 waiters; the token that leaves 4 starts a background
+    // refill, which the other 10 waiters wait for (no call of their own); taking its last tokens
+    // starts the next background refill.
+    expect(service.calls.length).toBe(3);
+    expect(host.metric(m('rls_ok'))).toBe(3n);
     for (const s of streams) s.finish();
   });
 
@@ -210,5 +215,38 @@ describe('RateLimitStrategy limitMode Global (rate-limit service callout)', () =
     const before = service.calls.length;
     for (let i = 0; i < 10; i++) expect(send(host, 'GET', '/g', 0).result.action).toBe('continue');   // 10 deposited hits
     expect(service.calls.length).toBe(before);
+  });
+
+  it('batching under steady traffic: background refills keep tokens ready, requests do not wait', async () => {
+    const service = new FakeService();
+    const { host } = proxy(service, [globalRule({ batch: 10, threshold: 1000 })], 2);
+    const paused: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const { stream, result } = send(host, 'GET', '/g', i % 2);
+      if (result.action === 'pause') paused.push(i);
+      await settle(host);
+      stream.finish();
+    }
+    expect(paused).toEqual([0]);                 // only the very first request waited for the service
+    expect(service.calls.length).toBeLessThanOrEqual(11);
+    expect(host.metric(m('rls_errors'))).toBe(0n);
+  });
+
+  it('no background refills after the service refused a batch in this window', async () => {
+    const service = new FakeService();
+    const { host, clock } = proxy(service, [globalRule({ batch: 10, threshold: 20 })], 1);
+    for (let i = 0; i < 60; i++) {
+      const { stream } = send(host, 'GET', '/g', 0);
+      await settle(host);
+      stream.finish();
+    }
+    const calls = service.calls.length;
+    expect(host.metric(m('rls_ok'))).toBe(2n);    // 20 hits: two batches
+    expect(calls).toBeLessThanOrEqual(2 + 1 + 40); // one refused background refill, then one call per refused request
+    clock.advance(1000);                          // a new window: the budget is back
+    service.used.clear();
+    const { stream } = send(host, 'GET', '/g', 0);
+    await settle(host);
+    expect(stream.resumeCount).toBe(1);
   });
 });
