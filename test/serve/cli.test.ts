@@ -4,19 +4,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runSergo } from '../support/cli.ts';
 import { repoRoot } from '../support/paths.ts';
-import { docs, request, rule, startUpstream, strategy, waitFor, workspace, type TestUpstream, type Workspace } from './helpers.ts';
+import { docs, request, rule, startUpstream, strategy, waitFor, workspace, type TestUpstream, type Workspace, closeAfterEach } from './helpers.ts';
 
 let ws: Workspace | undefined;
 let up: TestUpstream | undefined;
 let child: ChildProcess | undefined;
-afterEach(async () => {
+closeAfterEach();
+afterEach(() => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
-  await up?.close();
-  ws?.cleanup();
   child = undefined;
-  up = undefined;
-  ws = undefined;
 });
+
 
 function run(args: string[]) {
   const p = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });

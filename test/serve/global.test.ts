@@ -2,10 +2,10 @@
 // forwarded over HTTP to the URL given; a tiny fake service answers 200 or 429.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   deadPort, docs, prometheus, request, rule, sample, serveFor, startUpstream, strategy, workspace,
-  type Served, type TestUpstream, type Workspace,
+  type Served, type TestUpstream, type Workspace, closeAfterEach, track
 } from './helpers.ts';
 
 interface FakeRls {
@@ -35,7 +35,7 @@ async function fakeRls(allow: number): Promise<FakeRls> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   rls.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   rls.close = () => new Promise<void>((r) => (server.close(() => r()), server.closeAllConnections()));
-  return rls;
+  return track(rls);
 }
 
 const ID = 'prod/app/r/RateLimitStrategy/g@/g';
@@ -56,16 +56,8 @@ let ws: Workspace | undefined;
 let up: TestUpstream | undefined;
 let served: Served | undefined;
 let rls: FakeRls | undefined;
-afterEach(async () => {
-  await served?.serve.close();
-  await up?.close();
-  await rls?.close();
-  ws?.cleanup();
-  served = undefined;
-  up = undefined;
-  rls = undefined;
-  ws = undefined;
-});
+closeAfterEach();
+
 
 describe('sergo serve --rls: limitMode Global', () => {
   it('asks the service for each request: 200 admits, 429 gives the fallback', async () => {

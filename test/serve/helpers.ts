@@ -1,11 +1,28 @@
 // Helpers for the end-to-end tests of `sergo serve`: a controllable upstream, rule files in a
 // temporary directory, a plain HTTP client over real sockets, polling.
 import http from 'node:http';
+import { afterEach } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { startServe, type ServeHandle, type ServeOptions } from '../../src/serve/index.ts';
+
+/** What the helpers started in the current test, closed after it, newest first. */
+const started: { close(): unknown }[] = [];
+
+/** Closes something after the current test (the helpers below track what they start). */
+export function track<T extends { close(): unknown }>(resource: T): T {
+  started.push(resource);
+  return resource;
+}
+
+/** Call once per test file: after each test, close everything tracked (servers, upstreams, dirs). */
+export function closeAfterEach(): void {
+  afterEach(async () => {
+    for (const r of started.splice(0).reverse()) await r.close();
+  });
+}
 
 export interface Hit {
   method: string;
@@ -90,7 +107,7 @@ export async function startUpstream(): Promise<TestUpstream> {
       server.close(() => r());
       server.closeAllConnections();
     });
-  return up;
+  return track(up);
 }
 
 /** A port nothing listens on (bound, then released). */
@@ -110,7 +127,7 @@ export interface Workspace {
 
 export function workspace(): Workspace {
   const dir = mkdtempSync(join(tmpdir(), 'sergo-serve-'));
-  return {
+  const ws: Workspace = {
     dir,
     file(name, text) {
       const p = join(dir, name);
@@ -119,6 +136,8 @@ export function workspace(): Workspace {
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+  track({ close: ws.cleanup });
+  return ws;
 }
 
 export interface Reply {
@@ -180,6 +199,7 @@ export async function serveFor(opts: Partial<ServeOptions> & { upstream: string 
     write: (line) => logs.push(line),
     ...opts,
   });
+  track(serve);
   return { serve, logs, base: serve.url };
 }
 

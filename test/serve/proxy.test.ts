@@ -2,23 +2,17 @@
 // sees them, the admin endpoints and graceful shutdown.
 import http from 'node:http';
 import type { ServeOptions } from '../../src/serve/index.ts';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   deadPort, docs, prometheus, request, rule, sample, serveFor, startUpstream, strategy, waitFor, workspace,
-  type Served, type TestUpstream, type Workspace,
+  type Served, type TestUpstream, type Workspace, closeAfterEach
 } from './helpers.ts';
 
 let ws: Workspace | undefined;
 let up: TestUpstream | undefined;
 let served: Served | undefined;
-afterEach(async () => {
-  await served?.serve.close();
-  await up?.close();
-  ws?.cleanup();
-  served = undefined;
-  up = undefined;
-  ws = undefined;
-});
+closeAfterEach();
+
 
 const RATE_LIMIT = docs(
   strategy('RateLimitStrategy', 'rl', 'metricType: RequestAmount\nlimitMode: Local\nthreshold: 2\nstatDurationSeconds: 60'),

@@ -1,23 +1,17 @@
 // Reloading: the rule files are watched; a bad edit is reported (file:line:col) and the previous rules
 // keep serving; a good edit (in place, or a new file renamed over the old one) takes effect.
 import { renameSync, writeFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   docs, prometheus, request, rule, sample, serveFor, startUpstream, strategy, waitFor, workspace,
-  type Served, type TestUpstream, type Workspace,
+  type Served, type TestUpstream, type Workspace, closeAfterEach
 } from './helpers.ts';
 
 let ws: Workspace | undefined;
 let up: TestUpstream | undefined;
 let served: Served | undefined;
-afterEach(async () => {
-  await served?.serve.close();
-  await up?.close();
-  ws?.cleanup();
-  served = undefined;
-  up = undefined;
-  ws = undefined;
-});
+closeAfterEach();
+
 
 const limitOn = (target: string, threshold: string) =>
   docs(

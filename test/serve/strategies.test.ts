@@ -1,22 +1,16 @@
 // sergo serve end to end over loopback: every strategy enforced by build/sergo.wasm through src/host,
 // with real sockets and real timers.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   abortAfter, docs, prometheus, request, rule, sample, serveFor, sleep, startUpstream, strategy, waitFor, workspace,
-  type Served, type TestUpstream, type Workspace,
+  type Served, type TestUpstream, type Workspace, closeAfterEach
 } from './helpers.ts';
 
 let ws: Workspace | undefined;
 let up: TestUpstream | undefined;
 let served: Served | undefined;
-afterEach(async () => {
-  await served?.serve.close();
-  await up?.close();
-  ws?.cleanup();
-  served = undefined;
-  up = undefined;
-  ws = undefined;
-});
+closeAfterEach();
+
 
 async function setup(rules: string, vms = 2) {
   ws = workspace();
