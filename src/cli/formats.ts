@@ -18,7 +18,7 @@ import {
   type HostPort,
   type WasmCode,
 } from '../emit/envoy.ts';
-import { emitEnvoyFilter, localCode, remoteCode, renderEnvoyFilter } from '../emit/envoyfilter.ts';
+import { emitEnvoyFilter, localCode, remoteCode, renderEnvoyFilter, type EnvoyFilterOptions } from '../emit/envoyfilter.ts';
 import {
   DEFAULT_RLS_CLUSTER,
   DEFAULT_RLS_DOMAIN,
@@ -43,6 +43,7 @@ import {
   TRAFFIC,
   type Phase,
   type Traffic,
+  type WasmPluginOptions,
 } from '../emit/istio.ts';
 import { packageVersion } from './version.ts';
 
@@ -155,17 +156,9 @@ export type FormatPlan = FormatTarget & { rls: RlsPlan };
 type FormatTarget =
   | { format: 'filter' }
   | { format: 'envoy'; options: EnvoyBootstrapOptions }
-  | {
-      format: 'istio';
-      name?: string;
-      url: string;
-      sha256?: string;
-      phase?: Phase;
-      priority?: number;
-      failPolicy: FailPolicy;
-      traffic: Traffic;
-    }
-  | { format: 'envoyfilter'; name?: string; code: WasmCode; failPolicy: FailPolicy; traffic: Traffic };
+  // The emitters' options, less what comes from the rules (namespace, app) and a name made optional.
+  | ({ format: 'istio'; name?: string } & Omit<WasmPluginOptions, 'name' | 'namespace' | 'app'>)
+  | ({ format: 'envoyfilter'; name?: string } & Omit<EnvoyFilterOptions, 'name' | 'namespace' | 'app'>);
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
