@@ -32,6 +32,11 @@ export function createImports(vm: Vm): WebAssembly.Imports {
   const stream = () => (vm.eff instanceof HttpStream ? vm.eff : undefined);
 
   /** Reads pairs the guest serialized; malformed → empty, as cpp-host (noted in the host log). */
+  /** A host function with no service behind it here: the restriction check, then a fixed status. */
+  const answers = (name: string, status: number) => (): number => {
+    if (vm.restrict !== 0) vm.restricted(name);
+    return status;
+  };
   const pairsArg = (ptr: number, size: number, what: string): HeaderMap => {
     const p = readPairs(gm.buf, ptr, size);
     if (p === null) {
@@ -391,26 +396,11 @@ export function createImports(vm: Vm): WebAssembly.Imports {
     },
     // No gRPC services here: a service that is neither a GrpcService proto nor a known cluster is
     // a PARSE_FAILURE in Envoy; unknown call/stream tokens are NOT_FOUND.
-    proxy_grpc_call(): number {
-      if (vm.restrict !== 0) vm.restricted('env.proxy_grpc_call');
-      return Status.PARSE_FAILURE;
-    },
-    proxy_grpc_stream(): number {
-      if (vm.restrict !== 0) vm.restricted('env.proxy_grpc_stream');
-      return Status.PARSE_FAILURE;
-    },
-    proxy_grpc_send(): number {
-      if (vm.restrict !== 0) vm.restricted('env.proxy_grpc_send');
-      return Status.NOT_FOUND;
-    },
-    proxy_grpc_cancel(): number {
-      if (vm.restrict !== 0) vm.restricted('env.proxy_grpc_cancel');
-      return Status.NOT_FOUND;
-    },
-    proxy_grpc_close(): number {
-      if (vm.restrict !== 0) vm.restricted('env.proxy_grpc_close');
-      return Status.NOT_FOUND;
-    },
+    proxy_grpc_call: answers('env.proxy_grpc_call', Status.PARSE_FAILURE),
+    proxy_grpc_stream: answers('env.proxy_grpc_stream', Status.PARSE_FAILURE),
+    proxy_grpc_send: answers('env.proxy_grpc_send', Status.NOT_FOUND),
+    proxy_grpc_cancel: answers('env.proxy_grpc_cancel', Status.NOT_FOUND),
+    proxy_grpc_close: answers('env.proxy_grpc_close', Status.NOT_FOUND),
     proxy_call_foreign_function(np: number, ns: number, ap: number, as: number): number {
       if (vm.restrict !== 0) vm.restricted('env.proxy_call_foreign_function');
       gm.sync();
