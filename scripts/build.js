@@ -3,6 +3,7 @@
 //   build/sergo.wasm        release filter (what Envoy/Istio load)
 //   build/sergo.debug.wasm  debug filter
 //   build/empty.wasm        an empty filter built with the same flags: the benchmark floor
+//   build/test/trap.wasm    a test module that traps on every request (test/envoy/failure.test.ts)
 // --if-needed skips the build when every output is newer than every source under assembly/.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outputs = ['build/sergo.wasm', 'build/sergo.debug.wasm', 'build/empty.wasm'].map((p) => join(root, p));
+const outputs = ['build/sergo.wasm', 'build/sergo.debug.wasm', 'build/empty.wasm', 'build/test/trap.wasm'].map((p) => join(root, p));
 
 function newestSource(dir) {
   let newest = 0;
@@ -22,7 +23,7 @@ function newestSource(dir) {
 }
 
 if (process.argv.includes('--if-needed')) {
-  const sources = Math.max(newestSource(join(root, 'assembly')), statSync(join(root, 'asconfig.json')).mtimeMs);
+  const sources = Math.max(newestSource(join(root, 'assembly')), newestSource(join(root, 'test/fixtures/wasm')), statSync(join(root, 'asconfig.json')).mtimeMs);
   if (outputs.every((o) => existsSync(o) && statSync(o).mtimeMs >= sources)) process.exit(0);
 }
 
@@ -34,3 +35,5 @@ const run = (args) => {
 run(['assembly/index.ts', '--config', 'asconfig.json', '--target', 'debug']);
 run(['assembly/index.ts', '--config', 'asconfig.json', '--target', 'release']);
 run(['assembly/empty.ts', '--config', 'asconfig.json', '--target', 'empty']);
+// A module that traps on every request, for the Envoy failure-policy tests (not shipped).
+run(['test/fixtures/wasm/trap.ts', '--config', 'asconfig.json', '--target', 'trap-test']);

@@ -43,6 +43,13 @@ export const CONNECT_TIMEOUT = '5s';
 /** The rate-limit service is close by and asked within ~20 ms: do not wait seconds for a connection. */
 export const RLS_CONNECT_TIMEOUT = '0.25s';
 
+/**
+ * The filter and the upstream must see the same path, or a rule on `/a/b` is bypassed by `//a/b`,
+ * `/a/./b` or `/a/%62`. `%2F`/`%5C` are decoded too (as Istio's DECODE_AND_MERGE_SLASHES does), so
+ * `/a%2Fb` is `/a/b` for the filter and for the application alike.
+ */
+export const ESCAPED_SLASHES_ACTION = 'UNESCAPE_AND_FORWARD';
+
 export type FailPolicy = 'closed' | 'open';
 
 // ---- the Envoy objects we emit (exactly the fields used; schema/envoy-bootstrap.schema.json) ----
@@ -91,6 +98,10 @@ export interface Cluster {
 export interface HttpConnectionManager {
   '@type': typeof HCM_FILTER_TYPE;
   stat_prefix: string;
+  /** RFC 3986 §6 normalisation (dot segments, percent-decoding of unreserved characters). */
+  normalize_path: true;
+  merge_slashes: true;
+  path_with_escaped_slashes_action: typeof ESCAPED_SLASHES_ACTION;
   access_log: Array<{ name: string; typed_config: { '@type': string } }>;
   route_config: {
     name: string;
@@ -211,6 +222,9 @@ export function httpListener(name: string, address: HostPort, cluster: string, h
   const hcm: HttpConnectionManager = {
     '@type': HCM_FILTER_TYPE,
     stat_prefix: 'ingress_http',
+    normalize_path: true,
+    merge_slashes: true,
+    path_with_escaped_slashes_action: ESCAPED_SLASHES_ACTION,
     access_log: [{ name: STDOUT_ACCESS_LOG_NAME, typed_config: { '@type': STDOUT_ACCESS_LOG_TYPE } }],
     route_config: {
       name: 'local_route',

@@ -342,8 +342,13 @@ export class HttpStream implements StreamInfoView {
     return undefined;
   }
 
-  private failResult(): StepResult {
-    if (this.vm.host.failPolicy === 'open') return FAILED_OPEN;
+  /**
+   * `trappedHere`: the VM failed inside this stream's callback. Envoy answers that stream 503 under
+   * either policy (seen in test/envoy/failure.test.ts); fail open only lets later streams skip the
+   * failed filter.
+   */
+  private failResult(trappedHere = false): StepResult {
+    if (this.vm.host.failPolicy === 'open' && !trappedHere) return FAILED_OPEN;
     if (!this.failReplySent && !this.localResponse) {
       this.failReplySent = true;
       this.paused = false;
@@ -373,7 +378,7 @@ export class HttpStream implements StreamInfoView {
     if (vm.failed) {
       this.inStep = false;
       this.clearLive();
-      return this.failResult();
+      return this.failResult(true);
     }
     const stopped = vm.stopNext || !continues(r >>> 0, kind);
     let body: Uint8Array | undefined;
@@ -394,7 +399,7 @@ export class HttpStream implements StreamInfoView {
     }
     vm.afterCall();
     this.inStep = false;
-    if (vm.failed) return this.failResult();
+    if (vm.failed) return this.failResult(true);
     if (this.wasReset) return RESET;
     if (this.localInStep) return { action: 'local-response', localResponse: this.localResponse! };
     if (this.paused) return PAUSE;

@@ -55,7 +55,11 @@ describe('traps and the failure policy', () => {
 
   test('fail open: the filter is skipped on that VM', async () => {
     const host = await twoVms('open');
-    expect(host.stream(0).requestHeaders([['x-trap', '1']]).action).toBe('failed-open');
+    // The stream that trapped is answered 503 under fail open too, as Envoy does
+    // (test/envoy/failure.test.ts); only later streams skip the filter.
+    const trapped = host.stream(0).requestHeaders([['x-trap', '1']]);
+    expect(trapped.action).toBe('failed-closed');
+    expect(trapped.localResponse?.status).toBe(503);
     const before = calls(host, 0);
     const later = host.stream(0);
     expect(later.requestHeaders([[':path', '/']])).toEqual({ action: 'failed-open' });
@@ -105,8 +109,9 @@ describe('traps and the failure policy', () => {
     const body = `(func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (call $proc_exit (i32.const 3)) (i32.const 0))`;
     const host = new ProxyWasmHost({ module: await guest({ body, wasi: ['proc_exit'] }), failPolicy: 'open' });
     host.start();
-    expect(host.stream().requestHeaders([]).action).toBe('failed-open');
+    expect(host.stream().requestHeaders([]).action).toBe('failed-closed');
     expect(host.vms[0]!.failure).toContain('proc_exit(3)');
+    expect(host.stream().requestHeaders([]).action).toBe('failed-open');
   });
 
   test('invoke() on a failed VM is refused loudly', async () => {
