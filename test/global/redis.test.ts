@@ -9,11 +9,10 @@ import { RedisChild, redisServerInstalled, eventually, sleep } from '../rls/supp
 import { sergoModule, metricName } from '../filter/harness.ts';
 import { translateFiles } from '../../src/translate.ts';
 import { example } from '../support/paths.ts';
+import { requireComponent } from '../support/components.ts';
 
-if (!redisServerInstalled) {
-  console.warn('SKIPPED test/global/redis.test.ts: the redis-server binary is not installed. Run scripts/redis.sh ' +
-    '(installs the Debian package redis-server), then run the tests again.');
-}
+const redisThere = requireComponent('test/global/redis.test.ts', 'the redis-server binary', redisServerInstalled,
+  'scripts/redis.sh (installs the Debian package redis-server)');
 
 /** Answers proxy_http_call for the cluster `sergo_rls` by forwarding it to the service over HTTP. */
 function forwardTo(port: () => number, counter: { calls: number }) {
@@ -56,7 +55,7 @@ function request(host: ProxyWasmHost, vm?: number): Promise<'admitted' | 'blocke
   });
 }
 
-describe.skipIf(!redisServerInstalled)('limitMode Global: filter → rate-limit service → Redis', () => {
+describe.skipIf(!redisThere)('limitMode Global: filter → rate-limit service → Redis', () => {
   let redis: RedisChild;
   let rls: RunningRateLimitService;
   const counter = { calls: 0 };

@@ -19,16 +19,13 @@ import {
   sleep,
   type Answer,
 } from './support.ts';
+import { requireComponent } from '../support/components.ts';
 
-if (!redisServerInstalled) {
-  console.warn(
-    'SKIPPED test/rls/failures.test.ts: the redis-server binary is not installed (these tests start, pause and ' +
-      'kill their own redis-server). Run `scripts/redis.sh` (installs the redis-server Debian package), then ' +
-      '`npx vitest run test/rls` again.',
-  );
-}
+// These tests start, pause and kill their own redis-server.
+const redisThere = requireComponent('test/rls/failures.test.ts', 'the redis-server binary', redisServerInstalled,
+  'scripts/redis.sh (installs the Debian package redis-server)');
 
-describe.skipIf(!redisServerInstalled)('rate-limit service when Redis fails', () => {
+describe.skipIf(!redisThere)('rate-limit service when Redis fails', () => {
   const cleanup: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
     for (const fn of cleanup.splice(0).reverse()) await fn();

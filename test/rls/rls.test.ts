@@ -15,15 +15,15 @@ import {
   one,
   REDIS_URL,
   redisAnswers,
-  skipNotice,
   sleep,
   uniqueRule,
   type Answer,
   type CallSpec,
 } from './support.ts';
+import { requireComponent } from '../support/components.ts';
 
-const redisUp = await redisAnswers(REDIS_URL);
-if (!redisUp) console.warn(skipNotice('test/rls/rls.test.ts (rate-limit service against Redis)'));
+const redisUp = requireComponent('test/rls/rls.test.ts', `a Redis answering on ${REDIS_URL}`, await redisAnswers(REDIS_URL),
+  'scripts/redis.sh (installs redis-server and starts it on 127.0.0.1:6399)');
 
 describe.skipIf(!redisUp)('rate-limit service with Redis', () => {
   const services: RunningRateLimitService[] = [];

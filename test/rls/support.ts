@@ -27,14 +27,6 @@ export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boole
   }
 }
 
-export function skipNotice(what: string): string {
-  return (
-    `SKIPPED ${what}: redis-server is not running on ${REDIS_URL} (SERGO_TEST_REDIS_URL). ` +
-    'Start it with `scripts/redis.sh` (installs the redis-server Debian package if needed, ' +
-    'listens on 127.0.0.1:6399), then run `npx vitest run test/rls` again.'
-  );
-}
-
 /** The redis-server binary answers --version (needed by the tests that stop and restart Redis). */
 export const redisServerInstalled = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 
