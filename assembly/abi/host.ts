@@ -44,11 +44,12 @@ export function getHeader(mapType: u32, name: Bytes): u32 {
 export function continueRequest(): u32 { return imp.proxy_continue_stream(StreamType.HTTP_REQUEST); }
 export function setEffectiveContext(contextId: u32): u32 { return imp.proxy_set_effective_context(contextId); }
 
-/** Sends a local reply. `headers` is a serialized header-pair buffer (or 0/0). */
+/** Sends a local reply. `headers` is a serialized header-pair buffer (or 0/0); `grpcStatus` is
+ *  used by the host for gRPC requests only (-1: none, the host derives one from `status`). */
 export function sendLocalResponse(status: u32, details: Bytes, bodyPtr: usize, bodySize: usize,
-                                  headersPtr: usize, headersSize: usize): u32 {
+                                  headersPtr: usize, headersSize: usize, grpcStatus: i32 = -1): u32 {
   return imp.proxy_send_local_response(status, details.ptr, details.length, bodyPtr, bodySize,
-                                       headersPtr, headersSize, -1);
+                                       headersPtr, headersSize, grpcStatus);
 }
 
 // ---- shared data ----

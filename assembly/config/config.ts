@@ -9,7 +9,7 @@ import { Throttling } from "../strategies/throttling";
 import { ConcurrencyLimit } from "../strategies/concurrency";
 import { CircuitBreaker } from "../strategies/breaker";
 import { GlobalRateLimit, RateLimitService } from "../strategies/global-ratelimit";
-import { Fallback } from "../fallback/fallback";
+import { Fallback, defaultGrpcStatus, GRPC_MAX_STATUS } from "../fallback/fallback";
 
 export class Rule {
   constructor(public index: i32, public id: string, public resource: string, public strategy: Strategy,
@@ -136,11 +136,11 @@ export class ConfigDecoder {
     let fallback: Fallback;
     const f = v.get("fallback");
     if (f !== null) {
-      const decoded = this.decodeFallback(f, at + ".fallback");
+      const decoded = this.decodeFallback(f, at + ".fallback", strategy.kind);
       if (decoded === null) return null;
       fallback = decoded;
     } else {
-      fallback = Fallback.blocked(kindName(strategy.kind), id);
+      fallback = Fallback.blocked(strategy.kind, id);
     }
     strategy.key = String.UTF8.encode("sergo:" + kindName(strategy.kind) + ":" + id + "#" + strategy.signature());
     return new Rule(index, id, resource, strategy, fallback);
@@ -261,10 +261,12 @@ export class ConfigDecoder {
     return breaker;
   }
 
-  private decodeFallback(f: JsonValue, at: string): Fallback | null {
+  /** `kind`: the rule's strategy, whose default gRPC status applies when none is given. */
+  private decodeFallback(f: JsonValue, at: string, kind: Kind): Fallback | null {
     if (f.kind != JsonKind.Object) { this.bad(at, "must be an object"); return null; }
-    if (!this.knownKeys(f, at, ["status", "body", "headers"])) return null;
+    if (!this.knownKeys(f, at, ["status", "body", "headers", "grpcStatus"])) return null;
     const status = this.int(f, at, "status", 200, 599, true, 429);
+    const grpcStatus = <i32>this.int(f, at, "grpcStatus", 0, GRPC_MAX_STATUS, false, defaultGrpcStatus(kind));
     if (this.error.length > 0) return null;
     let body = "";
     const b = f.get("body");
@@ -293,7 +295,7 @@ export class ConfigDecoder {
         values.push(value);
       }
     }
-    return new Fallback(<u32>status, body, names, values);
+    return new Fallback(<u32>status, body, names, values, grpcStatus);
   }
 }
 

@@ -24,6 +24,8 @@ export interface FilterFallback {
   status: number;
   body?: string;
   headers?: Array<[string, string]>;
+  /** Absent: RESOURCE_EXHAUSTED (8) for limits, UNAVAILABLE (14) for a breaker (the filter decides). */
+  grpcStatus?: number;
 }
 
 export interface FilterRule {
@@ -134,5 +136,6 @@ function emitFallback(f: Fallback): FilterFallback {
   const out: FilterFallback = { status: f.status };
   if (f.body !== undefined) out.body = f.body;
   if (f.headers.length > 0) out.headers = f.headers.map(([name, value]) => [name, value]);
+  if (f.grpcStatus !== undefined) out.grpcStatus = f.grpcStatus;
   return out;
 }

@@ -19,7 +19,7 @@ import { resolveProperty } from './properties.ts';
 import { HttpStream } from './stream.ts';
 import { asciiLower, utf8Decode, utf8Encode } from './text.ts';
 import { HostTrap, type HeaderMap, type Vm } from './vm.ts';
-import type { LocalResponse } from './types.ts';
+import { localReply } from './local-reply.ts';
 
 type HostFn = (...args: never[]) => unknown;
 
@@ -243,7 +243,7 @@ export function createImports(vm: Vm): WebAssembly.Imports {
       const extra = pairsArg(hp >>> 0, hs >>> 0, 'proxy_send_local_response');
       vm.stopNext = true; // cpp-host stopNextIteration: the callback's return value is ignored
       const s = stream();
-      if (s) s.localRequested(localReply(code >>> 0, body, extra, details, grpcStatus | 0));
+      if (s) s.localRequested(localReply({ status: code >>> 0, body, extra, details, grpcStatus: grpcStatus | 0, grpc: s.grpcRequest }));
       return Status.OK;
     },
     proxy_set_effective_context(id: number): number {
@@ -588,21 +588,3 @@ function removeAll(map: HeaderMap, key: string): void {
   map.length = w;
 }
 
-/** The reply Envoy's sendLocalReply builds: ':status', the extra headers, body length and type. */
-function localReply(status: number, body: Uint8Array, extra: HeaderMap, details: string, grpcStatus: number): LocalResponse {
-  const headers: [string, string][] = [[':status', String(status)], ...extra.map((h) => [h[0], h[1]] as [string, string])];
-  if (body.length !== 0) {
-    removeAll(headers, 'content-length');
-    headers.push(['content-length', String(body.length)]);
-    if (!headers.some((h) => h[0] === 'content-type')) headers.push(['content-type', 'text/plain']);
-  }
-  return {
-    status,
-    body,
-    bodyText: utf8Decode(body),
-    headers,
-    additionalHeaders: extra.map((h) => [h[0], h[1]]),
-    details: details.replace(/\s/g, '_'),
-    grpcStatus,
-  };
-}

@@ -15,6 +15,7 @@
 //  * on_log, on_done and on_delete run at most once each, in that order (Envoy's access logging
 //    precedes filter destruction); nothing runs into a failed VM.
 import { MapType, Status } from './abi.ts';
+import { isGrpcRequest, localReply } from './local-reply.ts';
 import { encodeProperties, type StreamInfoView } from './properties.ts';
 import { asciiLower, checkByteString, toBytes, utf8Decode } from './text.ts';
 import type { HeaderMap, RootContext, Vm } from './vm.ts';
@@ -91,6 +92,8 @@ export class HttpStream implements StreamInfoView {
   onLocalResponse?: (r: LocalResponse) => void;
   /** called when the stream is reset by proxy_close_stream outside a step */
   onClose?: () => void;
+  /** The request is gRPC (Envoy decides when the request headers arrive; local replies follow it). */
+  grpcRequest = false;
   /** proxy_close_stream was called */
   closed = false;
   /** reset (proxy_close_stream, or reset()) */
@@ -171,6 +174,7 @@ export class HttpStream implements StreamInfoView {
     this.usable('requestHeaders');
     if (this.requestStarted) throw new Error(`stream ${this.id}: requestHeaders called twice`);
     normalize(this.requestHeaderMap, headers, 'request header', this.vm.host.checkHeaders);
+    this.grpcRequest = isGrpcRequest(this.requestHeaderMap);
     this.requestStarted = true;
     const early = this.early();
     if (early) return early;
@@ -354,15 +358,7 @@ export class HttpStream implements StreamInfoView {
       this.paused = false;
       // Envoy Context::failStream: 503, empty body, gRPC UNAVAILABLE, details wasm_fail_stream;
       // it does not pass through the failed filter.
-      this.localResponse = {
-        status: 503,
-        body: EMPTY,
-        bodyText: '',
-        headers: [[':status', '503']],
-        additionalHeaders: [],
-        details: 'wasm_fail_stream',
-        grpcStatus: 14,
-      };
+      this.localResponse = localReply({ status: 503, body: EMPTY, extra: [], details: 'wasm_fail_stream', grpcStatus: 14, grpc: this.grpcRequest });
       this.onLocalResponse?.(this.localResponse);
     }
     return { action: 'failed-closed', localResponse: this.localResponse! };

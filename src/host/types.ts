@@ -19,8 +19,8 @@ export interface LocalResponse {
   bodyText: string;
   /**
    * The response headers as sent: ':status', the guest's additional headers (lower-cased keys),
-   * 'content-length' and 'content-type: text/plain' for a non-empty body, and whatever the filter's
-   * own on_response_headers changed when the reply passed through it.
+   * 'content-length' and 'content-type: text/plain' for a non-empty body (for gRPC see `grpc`), and
+   * whatever the filter's own on_response_headers changed when the reply passed through it.
    */
   headers: [string, string][];
   /** exactly the additional headers the guest passed to proxy_send_local_response */
@@ -29,6 +29,12 @@ export interface LocalResponse {
   details: string;
   /** the guest's grpc_status argument as a signed i32 (-1 = none) */
   grpcStatus: number;
+  /**
+   * The request was gRPC (content-type application/grpc or application/grpc+…), so the reply went
+   * out as Envoy sends it then: trailers-only, ':status' 200, 'grpc-status', the body as
+   * 'grpc-message' (percent-encoded), no body. `status`, `body` and `headers` are what was sent.
+   */
+  grpc: boolean;
 }
 
 /**

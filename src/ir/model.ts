@@ -88,6 +88,8 @@ export interface FallbackResponse {
   body?: string;
   /** Lower-case names, values as given; order kept. */
   headers: Array<[name: string, value: string]>;
+  /** grpc-status (0..16) for a blocked gRPC call; absent: the filter's default by strategy kind. */
+  grpcStatus?: number;
 }
 
 export interface Fallback extends FallbackResponse {
@@ -102,7 +104,8 @@ export interface Rule {
   app: string;
   /** The FaultToleranceRule's name. */
   ruleName: string;
-  /** `targetResourceName`: `/path` or `METHOD:/path`, with `{name}` segments and a trailing `/**`. */
+  /** `targetResourceName`: `/path` or `METHOD:/path`, with `{name}` segments and a trailing `/**`
+   *  (a gRPC `package.Service/Method` is read as `/package.Service/Method`). */
   resource: string;
   resourcePos: SourcePos;
   strategy: Strategy;

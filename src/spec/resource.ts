@@ -1,13 +1,25 @@
 // `targetResourceName` as the filter understands it: `/path` or `METHOD:/path`, where a segment
 // `{name}` matches one path segment and a trailing `/**` matches any remainder. Anything else (route
 // names, lower-case methods, query strings) is rejected so that no rule silently matches nothing.
+//
+// One more spelling is accepted: Sentinel's gRPC resource name, the full method name without the
+// leading slash (`package.Service/Method`, what grpc-java's MethodDescriptor.getFullMethodName()
+// gives). A gRPC call's :path is `/package.Service/Method`, so the name is read as that path.
 
 /** The schema's pattern for `resource`. */
 const SCHEMA_PATTERN = /^([A-Z]+:)?\/[\x21-\x7e]*$/;
 export const MAX_RESOURCE_LENGTH = 1024;
 const TEMPLATE_SEGMENT = /^\{[A-Za-z_][A-Za-z0-9_.-]*\}$/;
 
-/** Why `resource` is not a valid filter resource, or undefined when it is. */
+/** `package.Service/Method`: dotted identifiers (the package is optional), one slash, an identifier. */
+const GRPC_FULL_METHOD = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\/[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The resource as the filter matches it: a gRPC full method name gets its leading slash. */
+export function normalizeResource(name: string): string {
+  return GRPC_FULL_METHOD.test(name) ? `/${name}` : name;
+}
+
+/** Why `resource` (normalized) is not a valid filter resource, or undefined when it is. */
 export function resourceProblem(resource: string): string | undefined {
   if (resource.length > MAX_RESOURCE_LENGTH) {
     return `is ${resource.length} characters long; at most ${MAX_RESOURCE_LENGTH} allowed`;
@@ -18,7 +30,7 @@ export function resourceProblem(resource: string): string | undefined {
   }
   const path = method === null ? resource : resource.slice(method[0].length);
   if (!path.startsWith('/')) {
-    return `'${resource}': expected a path '/…' or 'METHOD:/…' (e.g. '/foo', 'GET:/foo/{id}'); other resource names are not supported`;
+    return `'${resource}': expected a path '/…' or 'METHOD:/…' (e.g. '/foo', 'GET:/foo/{id}') or a gRPC method 'package.Service/Method'; other resource names are not supported`;
   }
   if (!SCHEMA_PATTERN.test(resource)) {
     return `'${resource}': only printable ASCII without spaces is allowed (percent-encode other characters)`;

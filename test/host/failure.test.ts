@@ -31,6 +31,14 @@ async function twoVms(failPolicy: 'open' | 'closed') {
 }
 
 describe('traps and the failure policy', () => {
+  test('fail closed, a gRPC request: Envoy\'s 503 as gRPC — 200, grpc-status 14 (UNAVAILABLE), trailers-only', async () => {
+    const host = await twoVms('closed');
+    const r = host.stream(0).requestHeaders([[':path', '/pkg.Svc/M'], ['content-type', 'application/grpc+proto'], ['x-trap', '1']]);
+    expect(r.action).toBe('failed-closed');
+    expect(r.localResponse).toMatchObject({ grpc: true, status: 200, details: 'wasm_fail_stream', bodyText: '', grpcStatus: 14 });
+    expect(r.localResponse!.headers).toEqual([[':status', '200'], ['content-type', 'application/grpc'], ['grpc-status', '14']]);
+  });
+
   test('fail closed: the trapping request and later ones on that VM get 503 wasm_fail_stream', async () => {
     const host = await twoVms('closed');
     const s = host.stream(0);

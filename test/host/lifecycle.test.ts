@@ -165,6 +165,22 @@ describe('send_local_response', () => {
     ]);
   });
 
+  test('a gRPC request: the reply is Envoy\'s trailers-only gRPC one, and reaches the filter as headers that end the stream', async () => {
+    const { s, events } = await setup();
+    const r = s.requestHeaders([[':path', '/pkg.Svc/M'], ['content-type', 'application/grpc'], ['x-deny', '1']], false);
+    expect(events()).toEqual(['after_send', '200']);   // no response body callback
+    expect(r.localResponse).toMatchObject({ grpc: true, status: 200, bodyText: '', grpcStatus: -1 });
+    expect(r.localResponse!.headers).toEqual([
+      [':status', '200'],
+      ['x-a', '1'],
+      ['content-type', 'application/grpc'],
+      ['grpc-status', '14'],   // grpc_status -1: Envoy maps the HTTP 429 to UNAVAILABLE
+      ['grpc-message', 'nope'],
+      ['x-seen', 'yes'],
+    ]);
+    expect(s.responseCode()).toBe(200);   // the response.code property
+  });
+
   test('later request callbacks are not run; the response is the local one', async () => {
     const { s, events } = await setup();
     s.requestHeaders([['x-deny', '1']], false);

@@ -6,7 +6,7 @@ import type { Cursor } from '../cursor.ts';
 import { readEnum, readList, readMap, readString } from '../fields.ts';
 import type { Reporter } from '../reporter.ts';
 import { readApp } from '../metadata.ts';
-import { resourceProblem } from '../resource.ts';
+import { normalizeResource, resourceProblem } from '../resource.ts';
 
 const KNOWN_FIELDS = ['selector', 'targets', 'strategies', 'fallbackAction'];
 const TARGET_FIELDS = ['targetResourceName'];
@@ -67,8 +67,9 @@ function readTarget(c: Cursor, r: Reporter): Target[] {
   if (readMap(c, r) === undefined) return [];
   const field = c.get('targetResourceName');
   r.warnUnknownFields(c, TARGET_FIELDS);
-  const resource = readString(field, r, { nonEmpty: true });
-  if (resource === undefined) return [];
+  const name = readString(field, r, { nonEmpty: true });
+  if (name === undefined) return [];
+  const resource = normalizeResource(name);
   const problem = resourceProblem(resource);
   if (problem !== undefined) {
     r.error(field, problem);

@@ -1,13 +1,16 @@
 // HttpRequestFallbackAction: the local reply for blocked requests. Only `ReturnProvidedResponse`
 // exists. Header names must be HTTP tokens (emitted lower-case, as proxy-wasm expects) and values
 // must not be able to inject headers (no CR, LF or NUL).
+//
+// Extension `behaviorDesc.responseGrpcStatus`: the grpc-status a blocked gRPC call gets (a code
+// 0..16 or its name, e.g. RESOURCE_EXHAUSTED). Without it the filter picks one by strategy kind.
 import type { FallbackResponse } from '../../ir/model.ts';
 import type { Cursor } from '../cursor.ts';
 import { readEnum, readInteger, readList, readMap, readText } from '../fields.ts';
 import type { Reporter } from '../reporter.ts';
 
 const KNOWN_FIELDS = ['behavior', 'behaviorDesc'];
-const DESC_FIELDS = ['responseStatusCode', 'responseContentBody', 'responseAdditionalHeaders'];
+const DESC_FIELDS = ['responseStatusCode', 'responseContentBody', 'responseAdditionalHeaders', 'responseGrpcStatus'];
 const HEADER_FIELDS = ['key', 'value'];
 
 /** RFC 9110 token. */
@@ -19,6 +22,13 @@ const MAX_HEADERS = 64;
 const MAX_NAME = 256;
 const MAX_VALUE = 8_192;
 
+/** gRPC status codes by number (grpc/grpc doc/statuscodes.md); Envoy accepts exactly 0..16. */
+export const GRPC_STATUS_NAMES = [
+  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
+  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE',
+  'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+] as const;
+
 export function readHttpRequestFallbackAction(spec: Cursor, r: Reporter): FallbackResponse | undefined {
   const before = r.errorCount;
   readEnum(spec.get('behavior'), r, ['ReturnProvidedResponse'] as const);
@@ -29,9 +39,24 @@ export function readHttpRequestFallbackAction(spec: Cursor, r: Reporter): Fallba
   const status = readInteger(desc.get('responseStatusCode'), r, { min: 200, max: 599 });
   const body = readBody(desc.get('responseContentBody'), r);
   const headers = readHeaders(desc.get('responseAdditionalHeaders'), r);
+  const grpcStatus = readGrpcStatus(desc.get('responseGrpcStatus'), r);
   r.warnUnknownFields(desc, DESC_FIELDS);
   if (r.errorCount > before || status === undefined) return undefined;
-  return body === undefined ? { status, headers } : { status, body, headers };
+  return {
+    status,
+    ...(body === undefined ? {} : { body }),
+    headers,
+    ...(grpcStatus === undefined ? {} : { grpcStatus }),
+  };
+}
+
+/** A gRPC status code 0..16, written as the number or its name (`RESOURCE_EXHAUSTED`). */
+function readGrpcStatus(c: Cursor, r: Reporter): number | undefined {
+  if (!c.present) return undefined;
+  if (typeof c.value !== 'string') return readInteger(c, r, { min: 0, max: GRPC_STATUS_NAMES.length - 1 });
+  const code = (GRPC_STATUS_NAMES as readonly string[]).indexOf(c.value);
+  if (code < 0) r.error(c, `'${c.value}' is not a gRPC status: a code 0..16 or one of ${GRPC_STATUS_NAMES.join(', ')}`);
+  return code < 0 ? undefined : code;
 }
 
 function readBody(c: Cursor, r: Reporter): string | undefined {
