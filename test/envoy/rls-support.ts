@@ -28,6 +28,8 @@ export interface ServiceKind {
   readonly name: 'sergo rls' | 'envoyproxy/ratelimit';
   /** How the service's windows run: sergo rls slides, the reference service counts calendar units. */
   readonly windows: 'sliding' | 'fixed';
+  /** The health check, and its status while Redis is down. */
+  readonly health: { path: string; whileRedisDown: number };
   start(redis: RedisChild): Promise<RunningService>;
 }
 
@@ -36,6 +38,7 @@ export interface ServiceKind {
 export const sergoRls: ServiceKind = {
   name: 'sergo rls',
   windows: 'sliding',
+  health: { path: '/healthz', whileRedisDown: 503 },
   async start(redis) {
     // A generous Redis deadline: on a loaded machine the default 50 ms would turn slowness into errors.
     const rls: RunningRateLimitService = await startRateLimitService({ redisUrl: redis.url, redisTimeoutMs: 1000, shutdownGraceMs: 0 });
@@ -72,6 +75,7 @@ export function referenceService(binary: string): ServiceKind {
   return {
     name: 'envoyproxy/ratelimit',
     windows: 'fixed',
+    health: { path: '/healthcheck', whileRedisDown: 200 },
     start: (redis) => ReferenceService.start(binary, redis.port, documentedReferenceConfig()),
   };
 }
@@ -104,7 +108,12 @@ export class ReferenceService implements RunningService {
     };
     const child = spawn(binary, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const service = new ReferenceService(child, http, dir);
-    await service.ready();
+    try {
+      await service.ready();
+    } catch (err) {
+      await service.kill();
+      throw err;
+    }
     return service;
   }
 
