@@ -33,10 +33,10 @@ export function createRlsForwarder(opts: RlsForwarderOptions): { handler: HttpCa
         opts.count?.('ok');
         return r;
       },
-      (err: Error) => {
+      (err: Error & { code?: string }) => {
         logger.debug(`rate-limit service call failed: ${err.message}`);
         opts.count?.('error');
-        return null;
+        return envoyResetReply(err);
       },
     );
   };
@@ -92,4 +92,18 @@ export function createRlsForwarder(opts: RlsForwarderOptions): { handler: HttpCa
   }
 
   return { handler, close: () => agent.destroy() };
+}
+
+/**
+ * What Envoy's async client delivers when the connection fails before a response: its router's local
+ * reply, 503 with the reset reason (observed in Envoy 1.36 for a refused connection,
+ * test/envoy/global.test.ts). Other failures (a timeout, a reset after the response began) stay
+ * failures without headers (null).
+ */
+export function envoyResetReply(err: { code?: string }): HttpCallResponse | null {
+  const reason = err.code === 'ECONNREFUSED' ? 'remote connection failure, transport failure reason: delayed connect error: Connection refused'
+    : err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'connection termination' : undefined;
+  if (reason === undefined) return null;
+  const body = Buffer.from(`upstream connect error or disconnect/reset before headers. reset reason: ${reason}`);
+  return { headers: [[':status', '503'], ['content-length', String(body.length)], ['content-type', 'text/plain']], body };
 }

@@ -108,6 +108,13 @@ async function counter(envoys: RunningEnvoy[], rule: string, name: string): Prom
   return sum;
 }
 
+/** Sum over both Envoys of a stat of the rate-limit service's cluster (0 while Envoy has not made it). */
+async function clusterStat(envoys: RunningEnvoy[], name: string): Promise<number> {
+  let sum = 0;
+  for (const envoy of envoys) sum += (await envoy.stats(`^cluster\\.sergo_rls\\.${name}$`)).get(`cluster.sergo_rls.${name}`) ?? 0;
+  return sum;
+}
+
 /** `n` requests at once, each on its own connection, alternating between the Envoys. */
 function burst(envoys: RunningEnvoy[], path: string, n: number): Promise<Reply[]> {
   return Promise.all(Array.from({ length: n }, (_, i) => send(envoys[i % envoys.length]!.url, path)));
@@ -236,6 +243,7 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
       it('Redis hung, then down: the fail policy decides (errors counted), and requests are admitted again when Redis is back', async () => {
         expect((await send(envoys[0]!.url, '/closed')).status).toBe(200);
         const errorsBefore = await counter(envoys, 'closed', 'rls_errors');
+        const timeoutsBefore = await clusterStat(envoys, 'upstream_rq_timeout');
         redis.pause();   // sergo rls answers 503 after its Redis deadline; the reference service never answers: the filter's timeout decides
         let hung: Reply[];
         const started = Date.now();
@@ -245,8 +253,12 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
           redis.resume();
         }
         expectServiceDownFallback(hung);
-        // The reference service answered nothing: the filter's 2 s timeout decided (a lower bound only).
-        if (service.name === 'envoyproxy/ratelimit') expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+        // The reference service answered nothing: Envoy's async client ended both calls at the
+        // filter's 2 s timeout (sergo rls answers 503 after its own 1 s Redis deadline).
+        if (service.name === 'envoyproxy/ratelimit') {
+          expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+          expect(await clusterStat(envoys, 'upstream_rq_timeout') - timeoutsBefore).toBe(2);
+        }
         await redis.kill();   // both services fail at once: sergo rls 503, the reference service 400
         const closed = await burst(envoys, '/closed', 2);
         const open = await burst(envoys, '/open', 2);
@@ -281,6 +293,7 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
           failedOpen: await counter(envoys, 'open', 'rls_failed_open'),
           closedSeen: upstream.paths().filter((p) => p === '/closed').length,
           openSeen: upstream.paths().filter((p) => p === '/open').length,
+          refused503: await clusterStat(envoys, 'upstream_rq_503'),
         };
         await rls.kill();
         const closed = await burst(envoys, '/closed', 6);
@@ -293,6 +306,10 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
         expect(await counter(envoys, 'open', 'rls_failed_open')).toBe(before.failedOpen + 6);
         expect(upstream.paths().filter((p) => p === '/closed')).toHaveLength(before.closedSeen);
         expect(upstream.paths().filter((p) => p === '/open')).toHaveLength(before.openSeen + 6);
+        // In Envoy a refused connection is no failed call: the async client answers the module 503
+        // itself (its router's local reply; src/serve/rls-forward.ts mirrors it).
+        expect(await clusterStat(envoys, 'upstream_cx_connect_fail')).toBeGreaterThan(0);
+        expect(await clusterStat(envoys, 'upstream_rq_503') - before.refused503).toBe(12);
       });
     });
   }

@@ -7,6 +7,8 @@ import {
   deadPort, docs, prometheus, request, rule, sample, serveFor, startUpstream, strategy, workspace,
   type Served, type TestUpstream, type Workspace, closeAfterEach, track
 } from './helpers.ts';
+import { createRlsForwarder } from '../../src/serve/rls-forward.ts';
+import { silentLogger } from '../../src/serve/log.ts';
 
 interface FakeRls {
   url: string;
@@ -136,5 +138,18 @@ describe('sergo serve --rls: limitMode Global', () => {
     served = await serveFor({ config: ws.file('filter.json', JSON.stringify(globalConfig({ rateLimitService: { cluster: 'sergo_rls' } }))), upstream: up.url });
     expect(served.logs.some((l) => l.includes('limitMode Global but no --rls'))).toBe(true);
     expect((await request(served.base, '/g')).status).toBe(429);
+  });
+
+  it('a refused connection reaches the module as Envoy delivers it: 503 with the reset reason (test/envoy/global.test.ts)', async () => {
+    const forwarder = createRlsForwarder({ url: new URL(`http://127.0.0.1:${await deadPort()}`), cluster: () => 'c', logger: silentLogger });
+    try {
+      const call = { cluster: 'c', headers: [[':method', 'POST'], [':path', '/json'], [':authority', 'c']] as [string, string][], body: new Uint8Array(), trailers: [], timeoutMs: 1000 };
+      const reply = await forwarder.handler(0, call);
+      expect(reply?.headers).toEqual([[':status', '503'], ['content-length', '167'], ['content-type', 'text/plain']]);
+      expect(Buffer.from(reply!.body as Uint8Array).toString()).toBe(
+        'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused');
+    } finally {
+      forwarder.close();
+    }
   });
 });
