@@ -1,7 +1,7 @@
 // The report: markdown on stdout (one section per benchmark) and bench/results.json (every figure
 // with its unit, its baseline and the ratio; medians over repeated runs with min and max).
 import { cpus, totalmem } from 'node:os';
-import type { BenchOptions } from './lib/options.ts';
+import { SECTION_IDS, type BenchOptions } from './lib/options.ts';
 import type { Figure, Section, Summary } from './lib/stats.ts';
 
 const en = (x: number, digits = 0) => x.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -82,7 +82,15 @@ export interface Results {
   sections: Section[];
 }
 
-export function results(sections: readonly Section[], opts: BenchOptions, seconds: number): Results {
+/**
+ * results.json: this run's sections, and (with --only) the sections of `previous` that did not
+ * run now, each keeping its own `run` (when, quick or full, how long), in the order of SECTION_IDS.
+ */
+export function results(sections: readonly Section[], opts: BenchOptions, seconds: number, previous?: Results): Results {
+  const fresh = new Set(sections.map((s) => s.id));
+  const kept = (previous?.sections ?? []).filter((s) => !fresh.has(s.id))
+    .map((s) => ({ ...s, run: s.run ?? { date: previous!.date, quick: previous!.quick, seconds: NaN } }));
+  const order = (s: Section) => (SECTION_IDS as readonly string[]).indexOf(s.id);
   return {
     schema: 'sergo-bench/1',
     date: new Date().toISOString(),
@@ -94,7 +102,7 @@ export function results(sections: readonly Section[], opts: BenchOptions, second
     quick: opts.quick,
     seconds,
     ratioDefinition: 'ratio = median ÷ baselineMedian, where baseline names another figure of the same section',
-    sections: [...sections],
+    sections: [...sections, ...kept].sort((a, b) => order(a) - order(b)),
   };
 }
 

@@ -5,18 +5,21 @@
 //   3. footprint: module size, linear memory after 10^6 requests, on_configure and translate times
 //   4. HTTP through loopback (autocannon): upstream direct, a plain Node proxy, sergo serve
 //   5. limitMode Global through src/rls and Redis, with and without batching
-// Output: markdown on stdout, bench/results.json; progress on stderr. Options: --quick (under a
-// minute), --only=decision,alternatives,footprint,http,global, --no-write. See bench/README.md.
-import { writeFileSync } from 'node:fs';
+//   6. real Envoy: router alone, empty module, sergo's strategies, native local_ratelimit
+// Output: markdown on stdout, bench/results.json (with --only, the other sections already there are
+// kept); progress on stderr. Options: --quick (about a minute per section), --only=decision,
+// alternatives,footprint,http,global,envoy, --no-write, --no-pin. See bench/README.md.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAlternatives } from './cases/alternatives.ts';
 import { runDecision } from './cases/decision.ts';
+import { runEnvoy } from './cases/envoy.ts';
 import { runFootprint } from './cases/footprint.ts';
 import { runGlobal } from './cases/global.ts';
 import { runHttp } from './cases/http.ts';
 import { parseOptions, progress, type BenchOptions, type SectionId } from './lib/options.ts';
 import type { Section } from './lib/stats.ts';
-import { markdown, results } from './report.ts';
+import { markdown, results, type Results } from './report.ts';
 
 const RUNNERS: Record<SectionId, (opts: BenchOptions) => Promise<Section>> = {
   decision: runDecision,
@@ -24,18 +27,26 @@ const RUNNERS: Record<SectionId, (opts: BenchOptions) => Promise<Section>> = {
   footprint: runFootprint,
   http: runHttp,
   global: runGlobal,
+  envoy: runEnvoy,
 };
 
 const opts = parseOptions(process.argv.slice(2));
 const t0 = performance.now();
 progress(`${opts.quick ? 'quick' : 'full'} run: ${opts.sections.join(', ')}`);
 const sections: Section[] = [];
-for (const id of opts.sections) sections.push(await RUNNERS[id](opts));
+for (const id of opts.sections) {
+  const started = performance.now();
+  const section = await RUNNERS[id](opts);
+  section.run = { date: new Date().toISOString(), quick: opts.quick, seconds: (performance.now() - started) / 1000 };
+  sections.push(section);
+  progress(`${id}: ${section.run.seconds.toFixed(1)} s`);
+}
 const seconds = (performance.now() - t0) / 1000;
 console.log(markdown(sections, opts, seconds));
 if (opts.write) {
   const file = join(import.meta.dirname, 'results.json');
-  writeFileSync(file, `${JSON.stringify(results(sections, opts, seconds), null, 2)}\n`);
+  const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Results) : undefined;
+  writeFileSync(file, `${JSON.stringify(results(sections, opts, seconds, previous), null, 2)}\n`);
   progress(`wrote ${file}`);
 }
 progress(`done in ${seconds.toFixed(1)} s`);

@@ -2,6 +2,7 @@
 // `npm start`: builds build/sergo.wasm if needed, then runs the demo (src/demo/main.ts): a sample
 // upstream, `sergo serve` with examples/rules.yaml in front of it, traffic and a live table.
 //   npm start -- --duration 5        a shorter run
+//   npm start -- --envoy             the same rules in real Envoy (scripts/envoy.sh installs it)
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

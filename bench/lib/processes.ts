@@ -55,3 +55,36 @@ export function processCpuSeconds(pid: number | undefined): number {
     return NaN;
   }
 }
+
+/** Resident memory of a process in bytes (VmRSS in /proc/<pid>/status; NaN where there is none). */
+export function residentBytes(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m === null ? NaN : Number(m[1]) * 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Busy and total jiffies of each CPU since boot (/proc/stat `cpuN` lines; empty elsewhere). */
+export function cpuJiffies(): { busy: number; total: number }[] {
+  try {
+    return readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).map((l) => {
+      const v = l.split(/\s+/).slice(1).map(Number);
+      const idle = v[3]! + v[4]!; // idle + iowait
+      const total = v.slice(0, 8).reduce((a, b) => a + b, 0); // up to steal; guest time is inside user
+      return { busy: total - idle, total };
+    });
+  } catch {
+    return [];
+  }
+}
+
+/** Share of each CPU that was busy between two cpuJiffies() readings (0..1), with anything else running. */
+export function cpuBusy(from: ReturnType<typeof cpuJiffies>, to: ReturnType<typeof cpuJiffies>): number[] {
+  return to.map((t, i) => {
+    const f = from[i];
+    return f === undefined || t.total === f.total ? NaN : (t.busy - f.busy) / (t.total - f.total);
+  });
+}

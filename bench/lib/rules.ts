@@ -89,3 +89,25 @@ export function openSergoYaml(n: number): string {
   }
   return docs.join('---\n');
 }
+
+// ---- OpenSergo YAML that never blocks (the Envoy benchmark translates it with `sergo translate`) ----
+
+/** The NEVER strategies as OpenSergo specs: limits far above any load this machine makes. */
+const PERMISSIVE_SPECS: Record<Kind, string> = {
+  RateLimit: 'kind: RateLimitStrategy\nspec: { metricType: RequestAmount, limitMode: Local, threshold: 2000000000, statDurationSeconds: 1 }',
+  Throttling: "kind: ThrottlingStrategy\nspec: { minIntervalOfRequests: '0ms', queueTimeout: '1s' }",
+  ConcurrencyLimit: 'kind: ConcurrencyLimitStrategy\nspec: { maxConcurrency: 1000000, limitMode: Local }',
+  CircuitBreaker:
+    "kind: CircuitBreakerStrategy\nspec: { strategy: ErrorRequestRatio, triggerRatio: '100%', statDuration: '10s', recoveryTimeout: '1s', minRequestAmount: 1000000 }",
+};
+
+/** OpenSergo documents for app `bench`: one rule on `resource` with the given strategies (none: no rules). */
+export function permissiveYaml(kinds: readonly Kind[], resource: string): string {
+  if (kinds.length === 0) return '';
+  const api = 'apiVersion: fault-tolerance.opensergo.io/v1alpha1\n';
+  const name = (k: Kind) => `never-${k.toLowerCase()}`;
+  const strategies = kinds.map((k) => `${api}${PERMISSIVE_SPECS[k].replace('\n', `\nmetadata: { name: ${name(k)}, labels: { app: bench } }\n`)}\n`);
+  const rule = `${api}kind: FaultToleranceRule\nmetadata: { name: bench, labels: { app: bench } }\n` +
+    `spec:\n  targets: [{ targetResourceName: '${resource}' }]\n  strategies: [${kinds.map((k) => `{ name: ${name(k)} }`).join(', ')}]\n`;
+  return [...strategies, rule].join('---\n');
+}

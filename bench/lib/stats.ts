@@ -44,6 +44,8 @@ export interface Section {
   columns?: { key: string; title: string }[];
   /** section-specific parameters recorded in results.json */
   params?: Record<string, unknown>;
+  /** when this section ran, in which mode, and how long it took */
+  run?: { date: string; quick: boolean; seconds: number };
 }
 
 export function figure(

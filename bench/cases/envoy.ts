@@ -1,0 +1,204 @@
+// Section 6 — real Envoy (the pinned release, --concurrency 1) in front of a fast upstream, under
+// closed-loop load from a separate process: (a) the router alone, (b) build/empty.wasm, (c) sergo
+// with no rules, (d) each strategy alone and (e) all four, permissive, (f) Envoy's native
+// local_ratelimit with a bucket that never empties. Every bootstrap is the one `sergo translate
+// --format envoy` emits ((a) and (f) derived from it: the wasm filter removed or replaced).
+// Requests/s, p50/p99, Envoy's CPU µs per request (/proc/<pid>/stat) and RSS; ratios to (a) and (b).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus as machineCpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EMPTY_WASM, envoyBinary, ENVOY_INSTALL, launchEnvoy, readStats, type LaunchedEnvoy } from '../../src/envoy/index.ts';
+import { autocannonGenerator, nativeLocalRateLimit, NATIVE_STAT_PREFIX, routerOnly, startUpstreamEnvoy, wrkGenerator, type LoadGenerator } from '../lib/envoy.ts';
+import type { BenchOptions } from '../lib/options.ts';
+import { progress } from '../lib/options.ts';
+import { cpuBusy, cpuJiffies, processCpuSeconds, residentBytes } from '../lib/processes.ts';
+import { KINDS, permissiveYaml, type Kind } from '../lib/rules.ts';
+import { figure, interleave, summarize, type Figure, type Section, type Summary } from '../lib/stats.ts';
+
+const PATH = '/bench/items';
+const CONNECTIONS = 10;
+/** Envoy under test on CPU 0; the load generator and the upstream share CPU 1. */
+const PINS = { envoy: '0', others: '1' };
+
+interface Case {
+  name: string;
+  rules: string;
+  module?: string;
+  rewrite?: (bootstrap: string) => string;
+}
+
+const ROUTER = '(a) router alone';
+const EMPTY = '(b) build/empty.wasm';
+const RATELIMIT = '(d) sergo, RateLimit alone';
+const NATIVE = '(f) native local_ratelimit';
+
+const CASES: Case[] = [
+  { name: ROUTER, rules: '', rewrite: routerOnly },
+  { name: EMPTY, rules: '', module: EMPTY_WASM },
+  { name: '(c) sergo, no rules', rules: '' },
+  ...KINDS.map((k: Kind) => ({ name: `(d) sergo, ${k} alone`, rules: permissiveYaml([k], PATH) })),
+  { name: '(e) sergo, all four on one resource', rules: permissiveYaml(KINDS, PATH) },
+  { name: NATIVE, rules: '', rewrite: nativeLocalRateLimit },
+];
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Envoy's user + system CPU per request, µs */
+  cpuUs: number;
+  /** Envoy's VmRSS after the round, MiB */
+  rssMiB: number;
+  failed: number;
+  requests: number;
+  /** busy share of each CPU during the round (everything on the machine) */
+  busy: number[];
+}
+
+const METRICS = [
+  { key: 'cpuUs', unit: 'CPU µs/request', label: "Envoy's CPU" },
+  { key: 'rps', unit: 'requests/s', label: 'requests/s' },
+  { key: 'p50', unit: 'ms', label: 'p50 latency' },
+  { key: 'p99', unit: 'ms', label: 'p99 latency' },
+  { key: 'rssMiB', unit: 'MiB', label: 'RSS' },
+] as const;
+
+async function measure(e: LaunchedEnvoy, load: LoadGenerator, seconds: number): Promise<Sample> {
+  const pid = e.envoy.pid;
+  const [cpu0, jiffies0] = [processCpuSeconds(pid), cpuJiffies()];
+  const r = await load.run(`${e.url}${PATH}`, seconds, CONNECTIONS);
+  const cpuUs = ((processCpuSeconds(pid) - cpu0) * 1e6) / r.requests;
+  const busy = cpuBusy(jiffies0, cpuJiffies());
+  return { rps: r.requests / r.seconds, p50: r.p50, p99: r.p99, cpuUs, rssMiB: residentBytes(pid) / 2 ** 20, failed: r.failed, requests: r.requests, busy };
+}
+
+export async function runEnvoy(opts: BenchOptions): Promise<Section> {
+  const title = '6. Real Envoy';
+  const binary = envoyBinary(false);
+  if (binary.path === undefined) {
+    progress(`envoy: skipped (${binary.error})`);
+    return { id: 'envoy', title, method: '', figures: [], notes: [], skipped: `Envoy is not installed (${binary.error}); install it with ${ENVOY_INSTALL}` };
+  }
+  const rounds = opts.quick ? 2 : 5;
+  const seconds = opts.quick ? 1 : 4;
+  const warmup = opts.quick ? 1 : 2; // wrk takes whole seconds
+  const pins = opts.pin ? PINS : undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'sergo-bench-envoy-'));
+  const running: { stop(): Promise<void> }[] = [];
+  try {
+    progress(`envoy: starting the upstream and ${CASES.length} Envoys (${binary.path})`);
+    const upstream = await startUpstreamEnvoy(binary.path, dir, pins?.others);
+    running.push(upstream.envoy);
+    const load = (await wrkGenerator(dir, pins?.others)) ?? autocannonGenerator(pins?.others);
+    const envoys = new Map<string, LaunchedEnvoy>();
+    for (let i = 0; i < CASES.length; i += 2) { // two at a time: translating is a Node process each
+      const pair = await Promise.allSettled(CASES.slice(i, i + 2).map(async (c) => {
+        const e = await launchEnvoy({
+          rules: { text: c.rules }, upstream: upstream.url, concurrency: 1, module: c.module, rewrite: c.rewrite,
+          binary: binary.path!, logLevel: 'warning', cpus: pins?.envoy,
+        });
+        running.push(e);
+        envoys.set(c.name, e);
+      }));
+      for (const p of pair) if (p.status === 'rejected') throw p.reason;
+    }
+    const rssAtStart = new Map(CASES.map((c) => [c.name, residentBytes(envoys.get(c.name)!.envoy.pid) / 2 ** 20]));
+    const sent = new Map<string, number>();
+    for (const c of CASES) sent.set(c.name, (await load.run(`${envoys.get(c.name)!.url}${PATH}`, warmup, CONNECTIONS)).requests); // V8's tiers, pools
+    progress(`envoy: ${CASES.length} cases × ${rounds} rounds × ${seconds} s, ${CONNECTIONS} connections, ${load.name}`);
+    const samples = await interleave(CASES.map((c) => ({ name: c.name, run: () => measure(envoys.get(c.name)!, load, seconds) })), rounds, progress, 'envoy');
+    for (const [name, xs] of samples) sent.set(name, sent.get(name)! + xs.reduce((n, x) => n + x.requests, 0));
+    const counters = await filterCounters(envoys);
+    return {
+      id: 'envoy',
+      title,
+      method: method(binary.path, load.name, pins !== undefined, { rounds, seconds, warmup }),
+      figures: figures(samples),
+      columns: [{ key: 'vsEmpty', title: '÷ (b) empty.wasm' }],
+      notes: notes(samples, counters, sent, rssAtStart, pins !== undefined),
+      params: { rounds, seconds, warmupSeconds: warmup, connections: CONNECTIONS, path: PATH, concurrency: 1, pinned: pins ?? null, load: load.name, envoy: binary.path },
+    };
+  } finally {
+    await Promise.all(running.map((r) => r.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function figures(samples: Map<string, Sample[]>): Figure[] {
+  const out: Figure[] = [];
+  const of = (name: string, key: (typeof METRICS)[number]['key']) => samples.get(name)!.map((s) => s[key]);
+  for (const m of METRICS) {
+    const router = summarize(of(ROUTER, m.key));
+    const empty = summarize(of(EMPTY, m.key));
+    for (const c of CASES) {
+      const s = summarize(of(c.name, m.key));
+      const vsEmpty = { median: s.median / empty.median, min: s.median / empty.median, max: s.median / empty.median, runs: 1, unit: '×' };
+      out.push(figure(`${c.name}: ${m.label}`, m.unit, s, { name: `${ROUTER}: ${m.label}`, median: router.median }, { extra: { vsEmpty } }));
+    }
+  }
+  for (const m of METRICS) {
+    const native = summarize(of(NATIVE, m.key));
+    out.push(figure(`sergo RateLimit ÷ native local_ratelimit: ${m.label}`, m.unit, of(RATELIMIT, m.key), { name: `${NATIVE}: ${m.label}`, median: native.median }));
+  }
+  return out;
+}
+
+interface Counters {
+  /** per case: sergo's requests_passed summed over its rules (one per rule per request), and its blocks */
+  passed: Map<string, number>;
+  blocked: number;
+  nativeOk: number;
+  nativeLimited: number;
+  /** Envoy's own wasm stats (to show that none counts host calls) */
+  wasmStats: string[];
+}
+
+async function filterCounters(envoys: Map<string, LaunchedEnvoy>): Promise<Counters> {
+  const c: Counters = { passed: new Map(), blocked: 0, nativeOk: 0, nativeLimited: 0, wasmStats: [] };
+  for (const { name } of CASES) {
+    for (const [stat, v] of await readStats(envoys.get(name)!.adminUrl)) {
+      if (stat.endsWith('requests_passed')) c.passed.set(name, (c.passed.get(name) ?? 0) + v);
+      else if (stat.endsWith('requests_blocked')) c.blocked += v;
+      else if (stat === `${NATIVE_STAT_PREFIX}.http_local_rate_limit.ok`) c.nativeOk += v;
+      else if (stat === `${NATIVE_STAT_PREFIX}.http_local_rate_limit.rate_limited`) c.nativeLimited += v;
+      if (name === RATELIMIT && stat.startsWith('wasm.')) c.wasmStats.push(stat);
+    }
+  }
+  return c;
+}
+
+function method(envoy: string, load: string, pinned: boolean, p: { rounds: number; seconds: number; warmup: number }): string {
+  const version = /envoy-(\d[\w.]*)\//.exec(envoy)?.[1];
+  return `Envoy ${version ?? `(${envoy})`} with --concurrency 1, one process per case (all started first, then loaded in turn), every bootstrap ` +
+    `the one \`sergo translate --format envoy\` emits for the case's rules ((a) and (f) derived from it: the wasm filter removed, or replaced by ` +
+    `envoy.filters.http.local_ratelimit with a shared token bucket of 10⁹ tokens refilled every second, enabled and enforced for every request). ` +
+    `Upstream: a second Envoy answering 200 from its route (direct_response, 12 bytes). Load: ${load}, GET ${PATH}, ${CONNECTIONS} keep-alive ` +
+    `connections, closed loop, ${p.seconds} s per measurement after a ${p.warmup} s warm-up, ${p.rounds} interleaved rounds. ` +
+    (pinned ? 'taskset: the Envoy under test on CPU 0, the load generator and the upstream on CPU 1. ' : 'No pinning: the scheduler places every process. ') +
+    `CPU = Envoy's utime + stime (all threads) per request, from /proc/<pid>/stat (10 ms steps); RSS = VmRSS after the round. ` +
+    `Permissive rules: thresholds never reached (bench/lib/rules.ts permissiveYaml). Ratio = ÷ (a); the last column ÷ (b).`;
+}
+
+function notes(samples: Map<string, Sample[]>, c: Counters, sent: Map<string, number>, rssAtStart: Map<string, number>, pinned: boolean): string[] {
+  const failed = [...samples].map(([n, xs]) => [n, xs.reduce((k, s) => k + s.failed, 0)] as const).filter(([, k]) => k > 0);
+  const busy = [...samples.values()].flat().map((s) => s.busy);
+  const cpuShare = busy[0]?.map((_, i) => summarize(busy.map((b) => b[i]!).filter((x) => !Number.isNaN(x))));
+  const pct = (s: Summary) => `${(s.median * 100).toFixed(0)}% (${(s.min * 100).toFixed(0)}–${(s.max * 100).toFixed(0)}%)`;
+  const perRequest = [...c.passed].map(([n, p]) => `${short(n)} ${(p / sent.get(n)!).toFixed(2)}`).join(', ');
+  return [
+    `sergo's rule passes per request sent (warm-up included; one per rule): ${perRequest}; ${c.blocked} blocks. ` +
+      `The native filter: ${c.nativeOk.toLocaleString('en')} ok, ${c.nativeLimited} rate-limited.`,
+    failed.length === 0 ? 'Every response was a 2xx; no errors or timeouts.' : `Failed responses (non-2xx, errors, timeouts): ${failed.map(([n, k]) => `${n}: ${k}`).join(', ')}.`,
+    `RSS right after start, MiB: ${[...rssAtStart].map(([n, v]) => `${short(n)} ${v.toFixed(1)}`).join(', ')}.`,
+    ...(cpuShare === undefined ? [] : [`Busy share of each CPU during the rounds (median, min–max; everything on the machine, other work included): ` +
+      `${cpuShare.map((s, i) => `CPU ${i} ${pct(s)}`).join(', ')}${pinned ? ' — CPU 0 ran the Envoy under test, CPU 1 the load generator and the upstream.' : '.'}`]),
+    `Host calls per request: Envoy counts none (its own wasm stats are ${[...new Set(c.wasmStats)].join(', ') || 'absent'}); ` +
+      `section 1's "host calls/request" column counts them in src/host.`,
+    'The emitted bootstrap writes an access log line per request to stdout (here /dev/null) in every case, as users run it.',
+  ];
+}
+
+/** `(d) sergo, RateLimit alone` → `(d) RateLimit`, for the notes. */
+function short(name: string): string {
+  return name.replace('sergo, ', '').replace(/ alone$/, '').replace(' on one resource', '');
+}
