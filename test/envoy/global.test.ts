@@ -23,6 +23,11 @@ spec: { metricType: RequestAmount, limitMode: Global, threshold: 3, statDuration
 ---
 apiVersion: fault-tolerance.opensergo.io/v1alpha1
 kind: RateLimitStrategy
+metadata: { name: two-per-5s, labels: { app: demo } }
+spec: { metricType: RequestAmount, limitMode: Global, threshold: 2, statDurationSeconds: 5 }
+---
+apiVersion: fault-tolerance.opensergo.io/v1alpha1
+kind: RateLimitStrategy
 metadata: { name: closed-thousand, labels: { app: demo } }
 spec: { metricType: RequestAmount, limitMode: Global, threshold: 1000, statDurationSeconds: 60 }
 ---
@@ -67,6 +72,13 @@ metadata: { name: edge, labels: { app: demo } }
 spec:
   targets: [{ targetResourceName: '/edge' }]
   strategies: [{ name: three-per-second }]
+---
+apiVersion: fault-tolerance.opensergo.io/v1alpha1
+kind: FaultToleranceRule
+metadata: { name: five, labels: { app: demo } }
+spec:
+  targets: [{ targetResourceName: '/five' }]
+  strategies: [{ name: two-per-5s }]
 ---
 apiVersion: fault-tolerance.opensergo.io/v1alpha1
 kind: FaultToleranceRule
@@ -132,6 +144,26 @@ async function untilMsOfSecond(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, (ms - (Date.now() % 1000) + 1000) % 1000));
 }
 
+/**
+ * A burst of `n` at 0.5 s into a second and another just after the next second began. A try counts
+ * when the first burst was answered before that boundary and both ended within `maxSpanMs`; a
+ * machine too busy for that tries again, after `pauseMs` to let the try's hits leave the window.
+ */
+async function burstsAcrossASecond(envoys: RunningEnvoy[], path: string, n: number, maxSpanMs: number, pauseMs: number): Promise<{ early: Reply[]; late: Reply[] }> {
+  for (let attempt = 0; attempt < 4; attempt++) {
+    if (attempt > 0) await sleep(pauseMs);
+    await untilMsOfSecond(500);
+    const start = Date.now();
+    const boundary = start - (start % 1000) + 1000;
+    const early = await burst(envoys, path, n);
+    const earlyDone = Date.now();
+    await untilMsOfSecond(20);
+    const late = await burst(envoys, path, n);
+    if (earlyDone < boundary && Date.now() - start < maxSpanMs) return { early, late };
+  }
+  throw new Error(`no try fitted the two bursts on ${path} around a second boundary within ${maxSpanMs} ms (machine too busy)`);
+}
+
 /** Stays clear of the edge of a calendar hour, where the reference service's hour window rolls. */
 async function awayFromHourEdge(): Promise<void> {
   const intoHour = Date.now() % 3_600_000;
@@ -187,25 +219,21 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
       it(service.windows === 'fixed'
         ? 'fixed calendar windows: a burst at the end of one second and one at the start of the next both get the threshold'
         : 'sliding window: a burst at the end of one second and one at the start of the next share the threshold', async () => {
-        // Each try: 6 requests at 0.5 s into a second, 6 more just after the next second starts.
-        // A try counts when the first burst was answered before the second boundary and everything
-        // ended within 0.95 s (less than the window); a machine too busy for that tries again.
-        for (let attempt = 0; attempt < 5; attempt++) {
-          if (attempt > 0) await sleep(1_200);   // the last try's hits out of the sliding window (W + 1 bucket)
-          await untilMsOfSecond(500);
-          const start = Date.now();
-          const boundary = start - (start % 1000) + 1000;
-          const early = await burst(envoys, '/edge', 6);
-          const earlyDone = Date.now();
-          await untilMsOfSecond(20);
-          const late = await burst(envoys, '/edge', 6);
-          if (earlyDone >= boundary || Date.now() - start >= 950) continue;
-          expect(admitted(early)).toBe(3);
-          expect(admitted(early) + admitted(late)).toBe(service.windows === 'fixed' ? 6 : 3);
-          expect(await counter(envoys, 'edge', 'rls_errors')).toBe(0);
-          return;
-        }
-        throw new Error('no try fitted the two bursts into less than one second (machine too busy)');
+        // threshold 3 per second; both bursts within 0.95 s, less than the window.
+        const { early, late } = await burstsAcrossASecond(envoys, '/edge', 6, 950, 1_200);
+        expect(admitted(early)).toBe(3);
+        expect(admitted(early) + admitted(late)).toBe(service.windows === 'fixed' ? 6 : 3);
+        expect(await counter(envoys, 'edge', 'rls_errors')).toBe(0);
+      });
+
+      it(service.windows === 'fixed'
+        ? 'a 5 s window (sergo_window_ms) is counted per second: the threshold again in the next second'
+        : 'a 5 s window (sergo_window_ms) holds for 5 s: nothing more in the next second', async () => {
+        // threshold 2 per 5 s; both bursts well within 5 s.
+        const { early, late } = await burstsAcrossASecond(envoys, '/five', 3, 4_000, 5_500);
+        expect(admitted(early)).toBe(2);
+        expect(admitted(early) + admitted(late)).toBe(service.windows === 'fixed' ? 4 : 2);
+        expect(await counter(envoys, 'five', 'rls_errors')).toBe(0);
       });
 
       it('batch 5: never more than the threshold across both Envoys, in at most threshold / 5 granted calls', async () => {
