@@ -92,8 +92,8 @@ export interface LoadResult {
 
 export interface LoadGenerator {
   name: string;
-  /** closed-loop load: `connections` keep-alive connections, one request at a time each */
-  run(url: string, seconds: number, connections: number): Promise<LoadResult>;
+  /** closed-loop load: `connections` keep-alive connections, one request at a time each; `cpus`: a taskset CPU list */
+  run(url: string, seconds: number, connections: number, cpus?: string): Promise<LoadResult>;
 }
 
 /** wrk's summary as one JSON line (its latency histogram has µs resolution). */
@@ -104,16 +104,16 @@ const WRK_SCRIPT = `done = function(summary, latency, requests)
 end
 `;
 
-/** wrk (Debian's package), one thread, optionally pinned with taskset; undefined when it is not installed. */
-export async function wrkGenerator(dir: string, cpus?: string): Promise<LoadGenerator | undefined> {
+/** wrk (Debian's package), one thread; undefined when it is not installed. */
+export async function wrkGenerator(dir: string): Promise<LoadGenerator | undefined> {
   if ((await output('wrk', ['--version'])).code === undefined) return undefined;
   const script = join(dir, 'summary.lua');
   writeFileSync(script, WRK_SCRIPT);
   return {
-    name: `wrk (1 thread${cpus === undefined ? '' : `, CPU ${cpus}`})`,
-    async run(url, seconds, connections) {
+    name: 'wrk (1 thread)',
+    async run(url, seconds, connections, cpus) {
       const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', '10s', '-s', script, url];
-      const r = await output(cpus === undefined ? 'wrk' : 'taskset', cpus === undefined ? args : ['-c', cpus, 'wrk', ...args]);
+      const r = await output(...pinned(cpus, 'wrk', args));
       const line = r.stdout.trim().split('\n').at(-1) ?? '';
       if (r.code !== 0 || !line.startsWith('{')) throw new Error(`wrk failed (${r.code}): ${r.stdout}${r.stderr}`);
       const j = JSON.parse(line) as { requests: number; us: number; failed: number; p50: number; p99: number };
@@ -123,18 +123,34 @@ export async function wrkGenerator(dir: string, cpus?: string): Promise<LoadGene
 }
 
 /** autocannon (a devDependency) in a child process, when wrk is missing: latency in whole ms only. */
-export function autocannonGenerator(cpus?: string): LoadGenerator {
+export function autocannonGenerator(): LoadGenerator {
   const cli = join(createRequire(import.meta.url).resolve('autocannon'), '..', 'autocannon.js');
   return {
-    name: `autocannon (a child process${cpus === undefined ? '' : `, CPU ${cpus}`}; latency in whole ms)`,
-    async run(url, seconds, connections) {
+    name: 'autocannon (a child process; latency in whole ms)',
+    async run(url, seconds, connections, cpus) {
       const args = [cli, '--json', '-c', String(connections), '-d', String(seconds), url];
-      const r = await output(cpus === undefined ? process.execPath : 'taskset', cpus === undefined ? args : ['-c', cpus, process.execPath, ...args]);
+      const r = await output(...pinned(cpus, process.execPath, args));
       if (r.code !== 0) throw new Error(`autocannon failed (${r.code}): ${r.stderr}`);
       const j = JSON.parse(r.stdout) as { requests: { total: number }; duration: number; errors: number; timeouts: number; non2xx: number; latency: { p50: number; p99: number } };
       return { requests: j.requests.total, seconds: j.duration, failed: j.errors + j.timeouts + j.non2xx, p50: j.latency.p50, p99: j.latency.p99 };
     },
   };
+}
+
+/** The command line that runs `command` on `cpus` (taskset), or as is. */
+function pinned(cpus: string | undefined, command: string, args: string[]): [string, string[]] {
+  return cpus === undefined ? [command, args] : ['taskset', ['-c', cpus, command, ...args]];
+}
+
+/** Moves a running process and all its threads to `cpus` (taskset -a -p). */
+export async function setAffinity(pid: number, cpus: string): Promise<void> {
+  const r = await output('taskset', ['-a', '-p', '-c', cpus, String(pid)]);
+  if (r.code !== 0) throw new Error(`taskset -a -p -c ${cpus} ${pid} failed (${r.code}): ${r.stderr}`);
+}
+
+/** Whether taskset runs here (util-linux). */
+export async function hasTaskset(): Promise<boolean> {
+  return (await output('taskset', ['-V'])).code === 0;
 }
 
 /** Runs a command to its end; `code` undefined when it could not be started. */
