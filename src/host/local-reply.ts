@@ -2,14 +2,17 @@
 // Envoy's wasm Context::sendLocalResponse and Http::Utility::prepareLocalReply / encodeLocalReply:
 //
 //  * HTTP: ':status', the guest's additional headers in order, then for a non-empty body
-//    'content-length' and, unless the guest gave one, 'content-type: text/plain'; the body follows.
+//    'content-length' (in place when the guest gave one) and, unless the guest gave one,
+//    'content-type: text/plain'; the body follows. (HTTP/1.1 sends the headers in this order.)
 //  * gRPC (the request, as it arrived, has a :path and content-type application/grpc or
 //    application/grpc+…; Grpc::Common::isGrpcRequestHeaders): a trailers-only response — one
 //    headers frame that ends the stream, no body. ':status' becomes 200, content-type becomes
 //    application/grpc (in place when the guest set one), 'grpc-status' is added unless the guest
 //    set a non-empty one: the guest's grpc_status when it is 0..16, else the HTTP status mapped as
 //    grpc/grpc's http-grpc-status-mapping; a non-empty body becomes 'grpc-message',
-//    percent-encoded as Envoy's PercentEncoding::encode does; 'content-length' is removed.
+//    percent-encoded as Envoy's PercentEncoding::encode does; 'content-length' is removed. On the
+//    wire (HTTP/2, Envoy's oghttp2 codec) headers of one name go out together, at the place of the
+//    first: wireOrderHttp2.
 import type { HeaderMap } from './vm.ts';
 import type { LocalResponse } from './types.ts';
 import { utf8Decode } from './text.ts';
@@ -78,8 +81,7 @@ export function localReply(r: LocalReplyRequest): LocalResponse {
   };
   if (r.grpc) return { ...base, ...grpcReply(headers, r), grpc: true };
   if (r.body.length !== 0) {
-    removeAll(headers, 'content-length');
-    headers.push(['content-length', String(r.body.length)]);
+    setHeader(headers, 'content-length', String(r.body.length));
     if (!headers.some((h) => h[0] === 'content-type')) headers.push(['content-type', 'text/plain']);
   }
   return { ...base, status: r.status, body: r.body, bodyText: utf8Decode(r.body), headers, grpc: false };
@@ -98,11 +100,28 @@ function grpcReply(headers: [string, string][], r: LocalReplyRequest): Pick<Loca
   return { status: 200, body: EMPTY, bodyText: '', headers };
 }
 
-/** Envoy's set on a header map: the first entry of that name takes the value, or one is appended. */
+/** Envoy's set of an inline header: the first entry of that name takes the value (later ones go),
+ *  or one is appended. */
 function setHeader(headers: [string, string][], name: string, value: string): void {
   const at = headers.findIndex((h) => h[0] === name);
-  if (at < 0) headers.push([name, value]);
-  else headers[at] = [name, value];
+  if (at < 0) {
+    headers.push([name, value]);
+    return;
+  }
+  headers[at] = [name, value];
+  for (let i = headers.length - 1; i > at; i--) if (headers[i]![0] === name) headers.splice(i, 1);
+}
+
+/** The order Envoy's HTTP/2 codec sends a header map in (quiche's HttpHeaderBlock): all values of
+ *  a name together, where that name first appears. */
+export function wireOrderHttp2(headers: [string, string][]): [string, string][] {
+  const groups = new Map<string, [string, string][]>();
+  for (const h of headers) {
+    const group = groups.get(h[0]);
+    if (group === undefined) groups.set(h[0], [[h[0], h[1]]]);
+    else group.push([h[0], h[1]]);
+  }
+  return [...groups.values()].flat();
 }
 
 function removeAll(map: [string, string][], key: string): void {

@@ -15,7 +15,7 @@
 //  * on_log, on_done and on_delete run at most once each, in that order (Envoy's access logging
 //    precedes filter destruction); nothing runs into a failed VM.
 import { MapType, Status } from './abi.ts';
-import { isGrpcRequest, localReply } from './local-reply.ts';
+import { isGrpcRequest, localReply, wireOrderHttp2 } from './local-reply.ts';
 import { encodeProperties, type StreamInfoView } from './properties.ts';
 import { asciiLower, checkByteString, toBytes, utf8Decode } from './text.ts';
 import type { HeaderMap, RootContext, Vm } from './vm.ts';
@@ -514,6 +514,7 @@ export class HttpStream implements StreamInfoView {
       this.responseHeaderMap.length = 0;
       for (const h of reply.headers) this.responseHeaderMap.push([h[0], h[1]]);
     }
+    if (reply.grpc) reply.headers = wireOrderHttp2(reply.headers);   // gRPC is HTTP/2: as sent
     this.onLocalResponse?.(reply);
   }
 

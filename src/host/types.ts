@@ -32,7 +32,8 @@ export interface LocalResponse {
   /**
    * The request was gRPC (content-type application/grpc or application/grpc+…), so the reply went
    * out as Envoy sends it then: trailers-only, ':status' 200, 'grpc-status', the body as
-   * 'grpc-message' (percent-encoded), no body. `status`, `body` and `headers` are what was sent.
+   * 'grpc-message' (percent-encoded), no body. `status`, `body` and `headers` are what was sent
+   * (`headers` in HTTP/2's wire order: the values of one name together, where it first appears).
    */
   grpc: boolean;
 }
