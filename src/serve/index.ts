@@ -19,6 +19,9 @@ import { decodeStatName, renderPlain, renderPrometheus, type StatSample } from '
 import { watchFiles, type FileWatcher } from './watch.ts';
 
 export { LOG_LEVELS, createLogger, type Logger, type LogLevel } from './log.ts';
+
+/** Logged at start: gRPC clients need Envoy (the emitted bootstrap), not this HTTP/1.1 proxy. */
+export const GRPC_NOTE = 'HTTP/1.1 only: gRPC needs Envoy (sergo translate --format envoy --upstream-protocol http2)';
 export type { ServedConfig, ServedRule } from './rules.ts';
 export type { BreakerTransition } from './breakers.ts';
 export { decodeStatName, renderPrometheus, escapeLabelValue } from './stats.ts';
@@ -390,6 +393,8 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     `listening on ${formatListen(listen!.host, port)} → ${upstream!.origin} (${vms} VM${vms === 1 ? '' : 's'}); ` +
       `admin on ${formatListen(adminAt!.host, adminPort)}; ${first.summary} from ${files.join(', ')}`,
   );
+  // gRPC is HTTP/2: this proxy speaks HTTP/1.1 only, so say so before a gRPC client finds out.
+  logger.info(GRPC_NOTE);
 
   const close = (): Promise<void> => {
     closing ??= (async () => {

@@ -52,6 +52,7 @@ describe('sergo serve (CLI)', () => {
     await done;
     expect(out.code).toBe(0);
     expect(out.stderr).toContain('SIGTERM received, draining');
+    expect(out.stderr).toContain('HTTP/1.1 only: gRPC needs Envoy');
     expect(out.stderr).toMatch(/stopped\n$/);
   });
 
