@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { Diagnostics, type Diagnostic } from './diagnostics.ts';
 import { emitFilterConfig, type FilterConfig, type RateLimitServiceOptions } from './emit/filter.ts';
-import type { Model } from './ir/model.ts';
+import type { Model, Rule } from './ir/model.ts';
 import { appsOf, selectApp } from './ir/select-app.ts';
 import { loadModel, type SourceFile } from './spec/load.ts';
 
@@ -65,9 +65,23 @@ export function translateSources(
   const selection = selectApp(model, options.app);
   if (!selection.ok) diagnostics.error(undefined, undefined, undefined, selection.error);
   else if (selection.warning !== undefined) diagnostics.warning(undefined, undefined, undefined, selection.warning);
+  if (selection.ok) refuseGlobalToLocal(selection.rules, diagnostics);
   const result = { apps, files, warnings: diagnostics.warnings, errors: diagnostics.errors, diagnostics: diagnostics.items };
   if (!selection.ok || diagnostics.hasErrors) return result;
   return { ...result, app: selection.app, config: emitFilterConfig(selection.rules, options.rateLimitService) };
+}
+
+/** GlobalToLocal needs the number of running instances: `sergo xds` divides; a static translation cannot. */
+function refuseGlobalToLocal(rules: readonly Rule[], diagnostics: Diagnostics): void {
+  const reported = new Set<string>();
+  for (const { strategy } of rules) {
+    if (strategy.spec.kind !== 'RateLimit' || strategy.spec.globalToLocal === undefined) continue;
+    const object = `${strategy.origin.kind}/${strategy.origin.name}`;
+    if (reported.has(object)) continue;
+    reported.add(object);
+    diagnostics.error(strategy.spec.globalToLocal.pos, object, 'spec.limitMode',
+      'GlobalToLocal divides the threshold by the number of running instances, which only `sergo xds` knows: serve these rules with sergo xds (docs/xds.md), or use Local or Global');
+  }
 }
 
 /** Checks files for every app (or only `options.app`'s rules, if given) without choosing one. */

@@ -17,6 +17,7 @@ import {
   type FailPolicy,
   type HostPort,
   type WasmCode,
+  type XdsBootstrapOptions,
 } from '../emit/envoy.ts';
 import { emitEnvoyFilter, localCode, remoteCode, renderEnvoyFilter, type EnvoyFilterOptions } from '../emit/envoyfilter.ts';
 import {
@@ -45,6 +46,8 @@ import {
   type Traffic,
   type WasmPluginOptions,
 } from '../emit/istio.ts';
+import { parseServerAddress } from '../xds/address.ts';
+import { resourceName, waitingConfig } from '../xds/resource.ts';
 import { packageVersion } from './version.ts';
 
 export const FORMATS = ['filter', 'envoy', 'istio', 'envoyfilter'] as const;
@@ -56,6 +59,7 @@ export interface FormatFlags {
   listen?: string;
   admin?: string;
   upstream?: string;
+  xds?: string;
   module?: string;
   failPolicy?: FailPolicy;
   name?: string;
@@ -77,6 +81,7 @@ const FLAG_FORMATS: Record<FlagKey, readonly Format[]> = {
   listen: ['envoy'],
   admin: ['envoy'],
   upstream: ['envoy'],
+  xds: ['envoy'],
   module: ['envoy', 'envoyfilter'],
   failPolicy: ['envoy', 'istio', 'envoyfilter'],
   name: ['istio', 'envoyfilter'],
@@ -96,6 +101,7 @@ const FLAG_NAMES: Record<FlagKey, string> = {
   listen: '--listen',
   admin: '--admin',
   upstream: '--upstream',
+  xds: '--xds',
   module: '--module',
   failPolicy: '--fail-policy',
   name: '--name',
@@ -121,6 +127,7 @@ export function addFormatOptions(command: Command): Command {
   return command
     .addOption(new Option('--format <format>', 'output: filter JSON, Envoy bootstrap, Istio WasmPlugin or EnvoyFilter (YAML)').choices(FORMATS).default('filter'))
     .addOption(new Option('--upstream <url>', 'envoy: where requests go, http://HOST:PORT (required)'))
+    .addOption(new Option('--xds <host:port>', 'envoy: take the sergo filter\'s rules from `sergo xds` at HOST:PORT over ECDS, live (docs/xds.md)'))
     .addOption(new Option('--listen <host:port>', `envoy: listener address (default ${DEFAULT_LISTEN})`))
     .addOption(new Option('--admin <host:port>', `envoy: admin address (default ${DEFAULT_ADMIN})`))
     .addOption(new Option('--module <path>', `envoy, envoyfilter: the module's path inside the proxy (envoy default ${DEFAULT_MODULE_PATH})`))
@@ -155,7 +162,7 @@ export type FormatPlan = FormatTarget & { rls: RlsPlan };
 
 type FormatTarget =
   | { format: 'filter' }
-  | { format: 'envoy'; options: EnvoyBootstrapOptions }
+  | { format: 'envoy'; options: EnvoyBootstrapOptions; xdsServer?: HostPort }
   // The emitters' options, less what comes from the rules (namespace, app) and a name made optional.
   | ({ format: 'istio'; name?: string } & Omit<WasmPluginOptions, 'name' | 'namespace' | 'app'>)
   | ({ format: 'envoyfilter'; name?: string } & Omit<EnvoyFilterOptions, 'name' | 'namespace' | 'app'>);
@@ -272,10 +279,12 @@ function planEnvoy(flags: FormatFlags, failPolicy: FailPolicy): Checked<FormatTa
   else if (!upstream.ok) errors.push(`--upstream: ${upstream.error}`);
   const modulePath = flags.module ?? DEFAULT_MODULE_PATH;
   if (modulePath.trim() === '') errors.push('--module: the path is empty');
+  const xds = flags.xds === undefined ? undefined : parseServerAddress(flags.xds);
+  if (xds !== undefined && !xds.ok) errors.push(`--xds: ${xds.error}`);
   if (!listen.ok || !admin.ok || upstream === undefined || !upstream.ok || errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
-    value: { format: 'envoy', options: { listen: listen.value, admin: admin.value, upstream: upstream.value, modulePath, failPolicy } },
+    value: { format: 'envoy', options: { listen: listen.value, admin: admin.value, upstream: upstream.value, modulePath, failPolicy }, ...(xds?.ok === true ? { xdsServer: xds.value } : {}) },
   };
 }
 
@@ -348,7 +357,12 @@ export function renderFormat(plan: FormatPlan, input: Translated): Checked<strin
     case 'filter':
       return { ok: true, value: renderFilterConfig(input.config) };
     case 'envoy': {
-      const options = { ...plan.options, rls: plan.rls.endpoint };
+      const options: EnvoyBootstrapOptions = { ...plan.options, rls: plan.rls.endpoint };
+      if (plan.xdsServer !== undefined) {
+        const xds = xdsOptions(plan.xdsServer, plan.options.failPolicy, input);
+        if (!xds.ok) return xds;
+        options.xds = xds.value;
+      }
       return { ok: true, value: renderEnvoyBootstrap(emitEnvoyBootstrap(input.config, options), options) };
     }
     case 'istio': {
@@ -375,6 +389,20 @@ export function renderFormat(plan: FormatPlan, input: Translated): Checked<strin
       return { ok: true, value: renderEnvoyFilter(manifest) };
     }
   }
+}
+
+/** `--xds`: the ECDS resource of the app (`sergo/<namespace>/<app>`) and what runs before the first answer. */
+function xdsOptions(server: HostPort, failPolicy: FailPolicy, input: Translated): Checked<XdsBootstrapOptions> {
+  if (input.app === undefined) return { ok: false, errors: ['--xds serves the rules of one app, but the files hold no FaultToleranceRule; name the app with --app'] };
+  const namespaces = ruleNamespaces(input.config);
+  if (namespaces.length > 1) {
+    return { ok: false, errors: [`the rules of app ${input.app} are in several namespaces (${namespaces.join(', ')}); with --xds an Envoy takes one namespace's rules: translate each namespace's files separately`] };
+  }
+  const key = { namespace: namespaces[0] ?? input.namespace ?? 'default', app: input.app };
+  return {
+    ok: true,
+    value: { server, resourceName: resourceName(key), defaultConfig: waitingConfig(failPolicy), node: { id: `${key.app}.${key.namespace}`, cluster: key.app } },
+  };
 }
 
 /** Name, namespace and app of a Kubernetes manifest that selects the app's pods. */

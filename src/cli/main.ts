@@ -9,6 +9,7 @@ import { registerServeCommand } from './serve.ts';
 import { registerPackageCommand } from './package.ts';
 import { registerTranslateCommand } from './translate.ts';
 import { registerValidateCommand } from './validate.ts';
+import { registerXdsCommand } from './xds.ts';
 
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   let exitCode = EXIT_OK;
@@ -26,6 +27,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   registerPackageCommand(program, io, done);
   registerRlsCommand(program, io, done);
   registerServeCommand(program, io, done);
+  registerXdsCommand(program, io, done);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

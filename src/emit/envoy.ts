@@ -37,6 +37,13 @@ export const STDOUT_ACCESS_LOG_TYPE = 'type.googleapis.com/envoy.extensions.acce
 export const METRIC_TAGS = ['sergo_rule', 'sergo_resource', 'sergo_strategy', 'sergo_from', 'sergo_to'] as const;
 
 export const UPSTREAM_CLUSTER = 'upstream';
+/** `--xds`: the cluster of `sergo xds` (gRPC, HTTP/2) and how long Envoy waits for its first answer. */
+export const XDS_CLUSTER = 'sergo_xds';
+export const XDS_INITIAL_FETCH_TIMEOUT = '5s';
+/** Reconnecting to `sergo xds`: from 0.25 s, backing off to at most 5 s (Envoy's default: 0.5 s to 30 s). */
+export const XDS_RETRY_BACK_OFF = { base_interval: '0.25s', max_interval: '5s' } as const;
+export const HTTP_PROTOCOL_OPTIONS_NAME = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+export const HTTP_PROTOCOL_OPTIONS_TYPE = 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 export const DEFAULT_LISTEN = '0.0.0.0:10000';
 export const DEFAULT_ADMIN = '127.0.0.1:9901';
 export const CONNECT_TIMEOUT = '5s';
@@ -84,11 +91,24 @@ export interface HttpFilter {
   typed_config: { '@type': string } & Record<string, unknown>;
 }
 
+/** An HTTP filter configured over ECDS: `name` is the resource Envoy subscribes to. */
+export interface DiscoveredHttpFilter {
+  name: string;
+  config_discovery: {
+    config_source: { ads: Record<string, never>; resource_api_version: 'V3'; initial_fetch_timeout: string };
+    default_config: WasmFilter;
+    apply_default_config_without_warming: false;
+    type_urls: [typeof WASM_FILTER_TYPE];
+  };
+}
+
 export interface Cluster {
   name: string;
   type: 'STATIC' | 'STRICT_DNS';
   connect_timeout: string;
   dns_lookup_family?: 'V4_PREFERRED';
+  /** HTTP/2 to the cluster (gRPC: `sergo xds`). */
+  typed_extension_protocol_options?: Record<string, { '@type': string; explicit_http_config: { http2_protocol_options: Record<string, never> } }>;
   load_assignment: {
     cluster_name: string;
     endpoints: Array<{ lb_endpoints: Array<{ endpoint: { address: SocketAddress } }> }>;
@@ -111,6 +131,7 @@ export interface HttpConnectionManager {
       routes: Array<{ match: { prefix: string }; route: { cluster: string } }>;
     }>;
   };
+  /** (or, with `--xds`, a DiscoveredHttpFilter in place of the sergo filter) */
   http_filters: HttpFilter[];
 }
 
@@ -126,6 +147,16 @@ export interface StatsTag {
 }
 
 export interface EnvoyBootstrap {
+  /** `--xds`: who this Envoy is to `sergo xds` (`--service-node` overrides the id). */
+  node?: { id: string; cluster: string };
+  /** `--xds`: the ADS stream to `sergo xds`. */
+  dynamic_resources?: {
+    ads_config: {
+      api_type: 'GRPC';
+      transport_api_version: 'V3';
+      grpc_services: Array<{ envoy_grpc: { cluster_name: string; retry_policy: { retry_back_off: typeof XDS_RETRY_BACK_OFF } } }>;
+    };
+  };
   admin: { address: SocketAddress };
   stats_config: { stats_tags: StatsTag[] };
   static_resources: { listeners: Listener[]; clusters: Cluster[] };
@@ -153,12 +184,28 @@ export interface EnvoyBootstrapOptions {
    * `rateLimitService` (limitMode Global rules), whose `cluster` names the cluster built for it.
    */
   rls?: HostPort;
+  /** `--xds`: the sergo filter's configuration comes from `sergo xds` over ECDS (docs/xds.md). */
+  xds?: XdsBootstrapOptions;
+}
+
+export interface XdsBootstrapOptions {
+  /** Where `sergo xds --listen` listens (gRPC). */
+  server: HostPort;
+  /** The ECDS resource (the HTTP filter's name): `sergo/<namespace>/<app>`. */
+  resourceName: string;
+  /** What the filter runs until the first answer (and when none comes within the initial fetch timeout). */
+  defaultConfig: FilterConfig;
+  node: { id: string; cluster: string };
 }
 
 export function emitEnvoyBootstrap(config: FilterConfig, options: EnvoyBootstrapOptions): EnvoyBootstrap {
   const code: WasmCode = { local: { filename: options.modulePath } };
-  const httpFilters = [sergoHttpFilter(config, code, options.failPolicy), routerHttpFilter()];
+  const xds = options.xds;
+  const sergo = xds === undefined ? sergoHttpFilter(config, code, options.failPolicy) : discoveredHttpFilter(xds, code, options.failPolicy);
+  // The ECDS form has config_discovery instead of typed_config; the HCM takes either.
+  const httpFilters = [sergo as HttpFilter, routerHttpFilter()];
   const clusters = [staticCluster(UPSTREAM_CLUSTER, options.upstream)];
+  if (xds !== undefined) clusters.push(xdsCluster(xds.server));
   const service = config.rateLimitService;
   if (service !== undefined) {
     if (options.rls === undefined) throw new Error('the configuration has Global rate limits: the rate-limit service address (rls) is required');
@@ -166,6 +213,7 @@ export function emitEnvoyBootstrap(config: FilterConfig, options: EnvoyBootstrap
     clusters.push(staticCluster(service.cluster, options.rls, RLS_CONNECT_TIMEOUT));
   }
   return {
+    ...(xds === undefined ? {} : xdsBootstrapFields(xds)),
     admin: { address: socketAddress(options.admin) },
     stats_config: { stats_tags: metricStatsTags() },
     static_resources: {
@@ -207,6 +255,41 @@ export function wasmPluginConfig(
 export function sergoHttpFilter(config: FilterConfig, code: WasmCode, failPolicy: FailPolicy): HttpFilter {
   const typed: WasmFilter = { '@type': WASM_FILTER_TYPE, config: wasmPluginConfig(config, code, failPolicy) };
   return { name: WASM_FILTER_NAME, typed_config: { ...typed } };
+}
+
+/**
+ * The sergo filter over ECDS (from `sergo xds`, docs/xds.md): Envoy waits for the first answer
+ * (warming, up to XDS_INITIAL_FETCH_TIMEOUT) and runs `defaultConfig` if none comes.
+ */
+export function discoveredHttpFilter(xds: XdsBootstrapOptions, code: WasmCode, failPolicy: FailPolicy): DiscoveredHttpFilter {
+  return {
+    name: xds.resourceName,
+    config_discovery: {
+      config_source: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: XDS_INITIAL_FETCH_TIMEOUT },
+      default_config: { '@type': WASM_FILTER_TYPE, config: wasmPluginConfig(xds.defaultConfig, code, failPolicy) },
+      apply_default_config_without_warming: false,
+      type_urls: [WASM_FILTER_TYPE],
+    },
+  };
+}
+
+/** The cluster of `sergo xds`: gRPC needs HTTP/2. */
+export function xdsCluster(server: HostPort): Cluster {
+  const http2 = { '@type': HTTP_PROTOCOL_OPTIONS_TYPE, explicit_http_config: { http2_protocol_options: {} } };
+  return { ...staticCluster(XDS_CLUSTER, server, RLS_CONNECT_TIMEOUT), typed_extension_protocol_options: { [HTTP_PROTOCOL_OPTIONS_NAME]: http2 } };
+}
+
+function xdsBootstrapFields(xds: XdsBootstrapOptions): Pick<EnvoyBootstrap, 'node' | 'dynamic_resources'> {
+  return {
+    node: xds.node,
+    dynamic_resources: {
+      ads_config: {
+        api_type: 'GRPC',
+        transport_api_version: 'V3',
+        grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER, retry_policy: { retry_back_off: XDS_RETRY_BACK_OFF } } }],
+      },
+    },
+  };
 }
 
 export function routerHttpFilter(): HttpFilter {

@@ -19,6 +19,12 @@ export interface RateLimit {
   windowMs: number;
   /** Present for `limitMode: Global` (counted by a rate-limit service); absent for Local. */
   global?: GlobalLimit;
+  /**
+   * `limitMode: GlobalToLocal`: `threshold` is the app's budget, divided by the number of running
+   * instances and enforced locally; only `sergo xds` knows that number (docs/xds.md). `pos`: where
+   * limitMode is written, for the refusal of translators that cannot divide.
+   */
+  globalToLocal?: { pos: SourcePos };
 }
 
 /** The translator extensions of a Global RateLimitStrategy, defaulted. */

@@ -14,6 +14,8 @@ export interface WatchOptions {
   /** polling interval used where fs.watch is unavailable (default 1000 ms) */
   pollMs?: number;
   onError?: (message: string) => void;
+  /** Directories watched whole: any entry changing, appearing or disappearing is a change. */
+  directories?: readonly string[];
 }
 
 export function watchFiles(paths: readonly string[], onChange: () => void, opts: WatchOptions = {}): FileWatcher {
@@ -26,6 +28,8 @@ export function watchFiles(paths: readonly string[], onChange: () => void, opts:
     if (!names) byDir.set(dir, (names = new Set()));
     names.add(basename(abs));
   }
+  const whole = new Set((opts.directories ?? []).map((d) => resolve(d)));
+  for (const dir of whole) if (!byDir.has(dir)) byDir.set(dir, new Set());
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   const schedule = () => {
@@ -50,7 +54,7 @@ export function watchFiles(paths: readonly string[], onChange: () => void, opts:
       const w = watch(dir, { persistent: false }, (_event, filename) => {
         // No name (some platforms), one of ours, or a ConfigMap-style `..data` swap.
         const name = filename === null ? null : String(filename);
-        if (name === null || names.has(name) || name.startsWith('..')) schedule();
+        if (name === null || names.has(name) || name.startsWith('..') || whole.has(dir)) schedule();
       });
       w.on('error', (err) => {
         opts.onError?.(`watching ${dir}: ${err.message}; polling instead`);

@@ -2,11 +2,13 @@
 // Global is a budget for the whole application: RateLimitStrategy enforces it through a rate-limit
 // service (rate-limit-strategy.ts); a ConcurrencyLimitStrategy cannot, and is refused rather than
 // enforced per proxy (which would silently multiply the limit by the number of proxies).
+// GlobalToLocal (RateLimitStrategy only) is the budget for the whole application divided by the
+// number of running instances and enforced locally; only `sergo xds` knows that number (docs/xds.md).
 import type { Cursor } from '../cursor.ts';
 import { readEnum } from '../fields.ts';
 import type { Reporter } from '../reporter.ts';
 
-export const LIMIT_MODES = ['Local', 'Global'] as const;
+export const LIMIT_MODES = ['Local', 'Global', 'GlobalToLocal'] as const;
 export type LimitMode = (typeof LIMIT_MODES)[number];
 
 export const GLOBAL_CONCURRENCY_MESSAGE =
@@ -22,5 +24,6 @@ export function readLimitMode(c: Cursor, r: Reporter): LimitMode | undefined {
 export function readLocalLimitMode(c: Cursor, r: Reporter): boolean {
   const mode = readLimitMode(c, r);
   if (mode === 'Global') r.error(c, GLOBAL_CONCURRENCY_MESSAGE);
+  if (mode === 'GlobalToLocal') r.error(c, 'limitMode GlobalToLocal is supported for RateLimitStrategy only; use limitMode Local');
   return mode === 'Local';
 }

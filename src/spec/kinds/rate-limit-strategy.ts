@@ -41,6 +41,7 @@ export function readRateLimitStrategy(spec: Cursor, r: Reporter): RateLimit | un
   if (r.errorCount > before || mode === undefined || threshold === undefined || window === undefined) return undefined;
   const limit: RateLimit = { kind: 'RateLimit', threshold, windowMs: window.ms };
   if (mode === 'Global' && global !== undefined) limit.global = global;
+  if (mode === 'GlobalToLocal') limit.globalToLocal = { pos: spec.get('limitMode').pos };
   return limit;
 }
 
@@ -50,7 +51,7 @@ function readGlobalFields(spec: Cursor, r: Reporter, mode: string | undefined, t
   const batchField = spec.get('batch');
   const failOpen = readBoolean(failOpenField, r, { optional: true });
   const batch = readInteger(batchField, r, { min: 1, max: MAX_BATCH }, { optional: true });
-  if (mode === 'Local') {
+  if (mode !== 'Global') {
     for (const field of [failOpenField, batchField]) {
       if (field.present) {
         r.error(field, 'applies to limitMode Global only (it concerns the calls to the rate-limit service; a Local limit makes none)');

@@ -1,0 +1,97 @@
+// `sergo xds --rules FILE|DIR… --listen HOST:PORT [--admin HOST:PORT] [--module PATH] …`: the ECDS
+// control plane (src/xds, docs/xds.md) until SIGINT/SIGTERM; SIGHUP re-reads the rules.
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { DEFAULT_MODULE_PATH } from '../emit/envoy.ts';
+import { LOG_LEVELS, type LogLevel } from '../serve/log.ts';
+import type { ConfigFile } from '../xds/catalog.ts';
+import { startXds, XdsError } from '../xds/index.ts';
+import { EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
+import type { CliIO } from './io.ts';
+import { namespaceOption } from './options.ts';
+
+export interface XdsCommandOptions {
+  rules: string[];
+  config: ConfigFile[];
+  listen: string;
+  admin: string;
+  module: string;
+  failPolicy: 'open' | 'closed';
+  namespace: string;
+  rlsCluster?: string;
+  rlsAuthority?: string;
+  rlsDomain?: string;
+  rlsTimeoutMs?: number;
+  logLevel: LogLevel;
+  watch: boolean;
+}
+
+export function registerXdsCommand(program: Command, io: CliIO, done: (code: number) => void): void {
+  program
+    .command('xds')
+    .description('serve the rules to Envoys over ECDS (xDS, gRPC), live: each Envoy gets its app\'s rules, every valid edit is pushed')
+    .option('--rules <paths...>', 'OpenSergo rule files and directories (YAML or JSON), watched for changes', [])
+    .option('--config <resource=file...>', 'serve a filter configuration JSON (as `sergo translate` prints it) as it is for one resource, e.g. sergo/default/foo=foo.json', configFile, [])
+    .option('--listen <host:port>', 'gRPC address Envoys connect to (`sergo translate --format envoy --xds HOST:PORT`)', '0.0.0.0:18000')
+    .option('--admin <host:port>', 'admin address: /status, /stats/prometheus, /ready', '127.0.0.1:9902')
+    .option('--module <path>', 'the module\'s path inside the Envoys', DEFAULT_MODULE_PATH)
+    .addOption(new Option('--fail-policy <policy>', 'what Envoy does with requests when the module fails').choices(['closed', 'open']).default('closed'))
+    .addOption(namespaceOption())
+    .option('--rls-cluster <name>', 'Global rules: the rate-limit service\'s Envoy cluster (default sergo_rls)')
+    .option('--rls-authority <host>', 'Global rules: :authority of the calls (default: the cluster name)')
+    .option('--rls-domain <domain>', 'Global rules: the rate-limit domain (default sergo)')
+    .option('--rls-timeout-ms <ms>', 'Global rules: timeout of one call to the service (default 20)', milliseconds)
+    .addOption(new Option('--log-level <level>', 'log verbosity (stderr)').choices(LOG_LEVELS).default('info'))
+    .option('--no-watch', 'do not watch the rules (SIGHUP still reloads)')
+    .action(async (options: XdsCommandOptions) => {
+      done(await runXds(options, io));
+    });
+}
+
+function configFile(value: string, previous: ConfigFile[]): ConfigFile[] {
+  const at = value.indexOf('=');
+  if (at <= 0 || at === value.length - 1) throw new InvalidArgumentError('expected sergo/<namespace>/<app>=FILE');
+  return [...previous, { resource: value.slice(0, at), file: value.slice(at + 1) }];
+}
+
+function milliseconds(value: string): number {
+  if (!/^[1-9][0-9]{0,4}$/.test(value) || Number(value) > 60_000) throw new InvalidArgumentError('expected an integer from 1 to 60000 (milliseconds)');
+  return Number(value);
+}
+
+export async function runXds(options: XdsCommandOptions, io: CliIO): Promise<number> {
+  let xds;
+  try {
+    xds = await startXds({
+      rules: options.rules,
+      configs: options.config,
+      listen: options.listen,
+      admin: options.admin,
+      module: options.module,
+      failPolicy: options.failPolicy,
+      namespace: options.namespace,
+      rateLimitService: { cluster: options.rlsCluster, authority: options.rlsAuthority, domain: options.rlsDomain, timeoutMs: options.rlsTimeoutMs },
+      logLevel: options.logLevel,
+      watch: options.watch,
+      write: io.stderr,
+    });
+  } catch (err) {
+    if (!(err instanceof XdsError)) throw err;
+    io.stderr(`${err.message}\nsergo xds: not started\n`);
+    return EXIT_INVALID_INPUT;
+  }
+  const running = xds;
+  const reload = () => void running.reload();
+  process.on('SIGHUP', reload);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      process.off('SIGHUP', reload);
+      io.stderr(`sergo xds: info: ${signal} received, stopping\n`);
+      void running.close().then(resolve);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  return EXIT_OK;
+}

@@ -1,0 +1,155 @@
+// The rules `sergo xds` serves: every app's filter configuration, translated once per edit.
+//
+// Inputs are files or directories (every *.yaml, *.yml and *.json directly inside, names starting
+// with `.` skipped: a Kubernetes ConfigMap volume's `..data` and `..<timestamp>` entries are
+// followed through the visible symlinks). All files are loaded together, grouped by namespace and
+// app, and each group emitted as one filter configuration. Any error anywhere refuses the whole
+// edit (the previous catalog keeps serving), so an app never runs half of an edit.
+import { readdir, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { Diagnostics, formatDiagnostic } from '../diagnostics.ts';
+import { emitFilterConfig, type FilterConfig, type RateLimitServiceOptions } from '../emit/filter.ts';
+import type { Rule } from '../ir/model.ts';
+import { loadConfiguration } from '../serve/rules.ts';
+import { loadModel } from '../spec/load.ts';
+import { readSources } from '../translate.ts';
+import { digest, parseResourceName, resourceName, type AppKey } from './resource.ts';
+
+const RULE_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+export interface CatalogOptions {
+  /** Namespace of objects without metadata.namespace (default `default`). */
+  namespace?: string;
+  rateLimitService?: RateLimitServiceOptions;
+  /**
+   * Filter configurations served as they are (JSON, as `sergo translate` prints it) for one resource
+   * each, instead of translated rules: `sergo xds --config sergo/<namespace>/<app>=FILE`. The filter
+   * is their only judge (Envoy NACKs what it refuses).
+   */
+  configs?: readonly ConfigFile[];
+}
+
+export interface ConfigFile {
+  resource: string;
+  file: string;
+}
+
+/** A GlobalToLocal rule: `threshold` is the app's budget, shared by the instances connected. */
+export interface SharedBudget {
+  /** Index in the configuration's rules. */
+  index: number;
+  threshold: number;
+}
+
+export interface AppConfig {
+  key: AppKey;
+  /** The configuration as translated (GlobalToLocal rules carry the whole budget). */
+  config: FilterConfig;
+  shared: SharedBudget[];
+}
+
+export interface Catalog {
+  /** By resource name (`sergo/<namespace>/<app>`). */
+  apps: Map<string, AppConfig>;
+  /** The files read (directories expanded). */
+  files: string[];
+  /** Content-derived: changes exactly when some app's configuration does. */
+  version: string;
+}
+
+export type CatalogResult =
+  | { ok: true; catalog: Catalog; warnings: string[] }
+  | { ok: false; errors: string[]; warnings: string[] };
+
+export async function loadCatalog(inputs: readonly string[], options: CatalogOptions = {}): Promise<CatalogResult> {
+  const diagnostics = new Diagnostics();
+  const files = await expandInputs(inputs, diagnostics);
+  const sources = await readSources(files, diagnostics);
+  const model = loadModel(sources, { namespace: options.namespace }, diagnostics);
+  const warnings = diagnostics.warnings.map(formatDiagnostic);
+  if (diagnostics.hasErrors) return { ok: false, errors: diagnostics.errors.map(formatDiagnostic), warnings };
+  const apps = new Map<string, AppConfig>();
+  for (const [name, rules] of groupByApp(model.rules)) {
+    const { namespace, app } = rules[0]!;
+    apps.set(name, { key: { namespace, app }, config: emitFilterConfig(rules, options.rateLimitService), shared: sharedBudgets(rules) });
+  }
+  for (const { resource, file } of options.configs ?? []) {
+    const key = parseResourceName(resource);
+    const loaded = await loadConfiguration({ config: file });
+    if (key === undefined) diagnostics.error(undefined, undefined, undefined, `--config ${resource}=${file}: the resource must be sergo/<namespace>/<app>`);
+    else if (!loaded.ok) for (const e of loaded.errors) diagnostics.error(undefined, undefined, undefined, e);
+    else if (apps.has(resource)) diagnostics.error(undefined, undefined, undefined, `${resource} has rules in the rule files and a --config file (${file}): give one`);
+    else apps.set(resource, { key, config: loaded.config as unknown as FilterConfig, shared: [] });
+  }
+  if (diagnostics.hasErrors) return { ok: false, errors: diagnostics.errors.map(formatDiagnostic), warnings };
+  const version = digest(JSON.stringify([...apps].map(([name, a]) => [name, a.config, a.shared])));
+  const configFiles = (options.configs ?? []).map((c) => c.file);
+  return { ok: true, catalog: { apps, files: [...files, ...configFiles], version }, warnings };
+}
+
+/** The configuration of `name` for an app with no rules (an Envoy may ask before any rule exists). */
+export function emptyApp(key: AppKey): AppConfig {
+  return { key, config: { version: 1, rules: [] }, shared: [] };
+}
+
+/**
+ * The configuration one instance runs: each GlobalToLocal budget T split over `instances` N as
+ * floor(T / N), plus one for the first T mod N instances (`rank` 0-based, in order of connection),
+ * so the shares add up to exactly T and no two differ by more than one.
+ */
+export function instanceConfig(app: AppConfig, rank: number, instances: number): FilterConfig {
+  if (app.shared.length === 0) return app.config;
+  const rules = app.config.rules.map((r) => ({ ...r }));
+  for (const { index, threshold } of app.shared) {
+    const rule = rules[index]!;
+    if (rule.strategy.kind !== 'RateLimit') continue;
+    rule.strategy = { ...rule.strategy, threshold: share(threshold, rank, instances) };
+  }
+  return { ...app.config, rules };
+}
+
+export function share(budget: number, rank: number, instances: number): number {
+  const n = Math.max(1, instances);
+  return Math.floor(budget / n) + (rank < budget % n ? 1 : 0);
+}
+
+function groupByApp(rules: readonly Rule[]): Map<string, Rule[]> {
+  const groups = new Map<string, Rule[]>();
+  for (const rule of rules) {
+    const name = resourceName(rule);
+    const group = groups.get(name);
+    if (group === undefined) groups.set(name, [rule]);
+    else group.push(rule);
+  }
+  return groups;
+}
+
+function sharedBudgets(rules: readonly Rule[]): SharedBudget[] {
+  const shared: SharedBudget[] = [];
+  rules.forEach((rule, index) => {
+    const spec = rule.strategy.spec;
+    if (spec.kind === 'RateLimit' && spec.globalToLocal !== undefined) shared.push({ index, threshold: spec.threshold });
+  });
+  return shared;
+}
+
+/** Files as given; directories → their rule files, sorted (symlinks followed). */
+async function expandInputs(inputs: readonly string[], diagnostics: Diagnostics): Promise<string[]> {
+  const files: string[] = [];
+  for (const input of inputs) {
+    let isDirectory = false;
+    try {
+      isDirectory = (await stat(input)).isDirectory();
+    } catch {
+      // not there (yet): readSources reports it against its path
+    }
+    if (!isDirectory) {
+      files.push(input);
+      continue;
+    }
+    const names = (await readdir(input)).filter((n) => !n.startsWith('.') && RULE_EXTENSIONS.has(extname(n).toLowerCase())).sort();
+    if (names.length === 0) diagnostics.warning(undefined, undefined, undefined, `${input}: no *.yaml, *.yml or *.json file in this directory`);
+    files.push(...names.map((n) => join(input, n)));
+  }
+  return files;
+}

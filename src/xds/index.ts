@@ -1,0 +1,213 @@
+// `sergo xds`: an ECDS control plane for the sergo filter. A gRPC xDS server (ADS and ECDS, state of
+// the world) serving each Envoy the filter configuration of the app its bootstrap names
+// (`sergo/<namespace>/<app>`, src/xds/resource.ts), live: rule files and directories are watched
+// (src/serve/watch.ts), a valid edit is translated once and pushed to every subscribed Envoy, an
+// invalid one is reported as file:line:col and not pushed (the last good catalog keeps serving).
+// Each Envoy's ACK or NACK is tracked per version and shown on the admin listener (/status,
+// /stats/prometheus). docs/xds.md.
+import { stat } from 'node:fs/promises';
+import { DEFAULT_MODULE_PATH, type FailPolicy } from '../emit/envoy.ts';
+import type { RateLimitServiceOptions } from '../emit/filter.ts';
+import { parseListen } from '../serve/address.ts';
+import { createLogger, type Logger, type LogLevel } from '../serve/log.ts';
+import { watchFiles, type FileWatcher } from '../serve/watch.ts';
+import { startAdmin, type AdminServer } from './admin.ts';
+import { loadCatalog, type Catalog, type ConfigFile } from './catalog.ts';
+import { createXdsMetrics, type ReloadOutcome, type XdsMetrics } from './metrics.ts';
+import { nodeStatus, type CatalogError, type XdsStatus } from './status.ts';
+import { XdsServer } from './server.ts';
+
+export { parseResourceName, resourceName, waitingConfig } from './resource.ts';
+export type { XdsStatus, NodeStatus } from './status.ts';
+
+export interface XdsOptions {
+  /** OpenSergo rule files and directories */
+  rules: readonly string[];
+  /** HOST:PORT of the gRPC server (port 0: any free port) */
+  listen: string;
+  /** HOST:PORT of /status, /stats/prometheus, /ready (default 127.0.0.1:9902; port 0: any) */
+  admin?: string;
+  /** the module's path as Envoy sees it (default /etc/envoy/sergo.wasm) */
+  module?: string;
+  /** the PluginConfig's failure_policy of what is served (default closed) */
+  failPolicy?: FailPolicy;
+  /** namespace of objects without metadata.namespace (default `default`) */
+  namespace?: string;
+  rateLimitService?: RateLimitServiceOptions;
+  /** filter configurations served as they are, one resource each (`--config sergo/NS/APP=FILE`) */
+  configs?: readonly ConfigFile[];
+  logLevel?: LogLevel;
+  write?: (line: string) => void;
+  logger?: Logger;
+  /** watch the rules (default true) */
+  watch?: boolean;
+  reloadDebounceMs?: number;
+}
+
+export interface XdsHandle {
+  port: number;
+  adminPort: number;
+  /** HOST:PORT for `sergo translate --format envoy --xds` */
+  address: string;
+  adminUrl: string;
+  catalog(): Catalog;
+  status(): XdsStatus;
+  /** /stats/prometheus */
+  metricsText(): Promise<string>;
+  /** Re-reads the rules now (what a file change does). */
+  reload(): Promise<ReloadOutcome>;
+  close(): Promise<void>;
+}
+
+export class XdsError extends Error {}
+
+export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
+  const logger = opts.logger ?? createLogger(opts.logLevel ?? 'info', opts.write ?? ((l) => void process.stderr.write(l)), 'sergo xds');
+  const listen = parseOrThrow(opts.listen, 'listen address');
+  const adminAt = parseOrThrow(opts.admin ?? '127.0.0.1:9902', 'admin address');
+  if (opts.rules.length === 0 && (opts.configs ?? []).length === 0) throw new XdsError('sergo xds: no rule files or directories (--rules)');
+  const catalogOptions = { namespace: opts.namespace, rateLimitService: opts.rateLimitService, configs: opts.configs };
+  const first = await loadCatalog(opts.rules, catalogOptions);
+  for (const w of first.warnings) logger.warn(w);
+  if (!first.ok) throw new XdsError(first.errors.join('\n'));
+
+  let catalog = first.catalog;
+  let lastError: CatalogError | undefined;
+  let metrics: XdsMetrics | undefined;
+  const server = new XdsServer(catalog, {
+    code: { local: { filename: opts.module ?? DEFAULT_MODULE_PATH } },
+    failPolicy: opts.failPolicy ?? 'closed',
+    logger,
+    metrics: () => metrics!,
+  });
+  metrics = createXdsMetrics(() => behindByApp(server));
+
+  const reloadOnce = async (): Promise<ReloadOutcome> => {
+    const next = await loadCatalog(opts.rules, catalogOptions);
+    for (const w of next.warnings) logger.warn(w);
+    if (!next.ok) {
+      for (const e of next.errors) logger.error(e);
+      logger.error(`rules invalid (${next.errors.length} error${next.errors.length === 1 ? '' : 's'}): not pushed; Envoys keep version ${catalog.version}`);
+      lastError = { at: new Date().toISOString(), errors: next.errors };
+      return 'invalid';
+    }
+    lastError = undefined;
+    if (next.catalog.version === catalog.version) return 'unchanged';
+    catalog = next.catalog;
+    logger.info(`rules changed: catalog ${catalog.version} (${describeApps(catalog)})`);
+    server.publish(catalog);
+    return 'applied';
+  };
+  const reload = serialized(async () => {
+    const outcome = await reloadOnce().catch((err: unknown) => {
+      logger.error(`reload failed: ${(err as Error).stack ?? String(err)}`);
+      return 'invalid' as const;
+    });
+    metrics!.reloads.inc({ result: outcome });
+    return outcome;
+  });
+
+  let port: number;
+  let admin: AdminServer;
+  try {
+    port = await server.listen(listen.host, listen.port);
+  } catch (err) {
+    await server.close();
+    throw new XdsError(`sergo xds: cannot listen on ${opts.listen}: ${(err as Error).message}`);
+  }
+  const status = (): XdsStatus => ({
+    catalog: {
+      version: catalog.version,
+      files: catalog.files,
+      apps: [...catalog.apps].map(([resource, a]) => ({ resource, rules: a.config.rules.length })),
+      lastError: lastError ?? null,
+    },
+    nodes: server.connected().flatMap((s) => nodeStatus(s, server)),
+  });
+  try {
+    admin = await startAdmin(adminAt.host, adminAt.port, { status, metrics: () => metrics!.registry.metrics(), contentType: metrics.registry.contentType });
+  } catch (err) {
+    await server.close();
+    throw new XdsError(`sergo xds: cannot listen on ${opts.admin}: ${(err as Error).message}`);
+  }
+
+  let watcher: FileWatcher | undefined;
+  if (opts.watch ?? true) {
+    const directories = await directoriesOf(opts.rules);
+    watcher = watchFiles(catalog.files, () => void reload(), { debounceMs: opts.reloadDebounceMs ?? 100, directories, onError: (m) => logger.warn(m) });
+  }
+  logger.info(`xDS (ADS, ECDS) on ${listen.host}:${port}; admin on ${adminAt.host}:${admin.port}; catalog ${catalog.version} (${describeApps(catalog)})`);
+
+  return {
+    port,
+    adminPort: admin.port,
+    address: `${listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host}:${port}`,
+    adminUrl: `http://${adminAt.host === '0.0.0.0' ? '127.0.0.1' : adminAt.host}:${admin.port}`,
+    catalog: () => catalog,
+    status,
+    metricsText: () => metrics!.registry.metrics(),
+    reload,
+    async close() {
+      watcher?.close();
+      await Promise.all([server.close(), admin.close()]);
+    },
+  };
+}
+
+function parseOrThrow(value: string, what: string) {
+  try {
+    return parseListen(value, what);
+  } catch (err) {
+    throw new XdsError(`sergo xds: ${(err as Error).message}`);
+  }
+}
+
+/** One run at a time; calls during a run make one more run after it (the newest files win). */
+function serialized<T>(run: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | undefined;
+  let again = false;
+  return () => {
+    if (running !== undefined) {
+      again = true;
+      return running;
+    }
+    const loop = async (): Promise<T> => {
+      let result: T;
+      do {
+        again = false;
+        result = await run();
+      } while (again);
+      return result;
+    };
+    running = loop().finally(() => (running = undefined));
+    return running;
+  };
+}
+
+async function directoriesOf(inputs: readonly string[]): Promise<string[]> {
+  const dirs: string[] = [];
+  for (const input of inputs) {
+    try {
+      if ((await stat(input)).isDirectory()) dirs.push(input);
+    } catch {
+      // a missing file: its directory is watched through the file
+    }
+  }
+  return dirs;
+}
+
+function describeApps(catalog: Catalog): string {
+  const apps = [...catalog.apps].map(([name, a]) => `${name}: ${a.config.rules.length} rule${a.config.rules.length === 1 ? '' : 's'}`);
+  return apps.length === 0 ? 'no rules' : apps.join(', ');
+}
+
+function behindByApp(server: XdsServer): Map<string, number> {
+  const behind = new Map<string, number>();
+  for (const stream of server.connected()) {
+    for (const name of stream.names) {
+      const late = stream.sent === undefined || stream.acked?.nonce !== stream.sent.nonce;
+      behind.set(name, (behind.get(name) ?? 0) + (late ? 1 : 0));
+    }
+  }
+  return behind;
+}

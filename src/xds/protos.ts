@@ -1,0 +1,85 @@
+// Envoy's own xDS protos, as the maintained @grpc/grpc-js-xds package ships them (deps/envoy-api and
+// the trees it imports), loaded at run time with @grpc/proto-loader. No message layout is written
+// here: the ADS and ECDS services, DiscoveryRequest/Response and the resources we serve
+// (TypedExtensionConfig → envoy.extensions.filters.http.wasm.v3.Wasm) all come from these files.
+//
+// `google.protobuf.Any` fields are given as `{ '@type': 'type.googleapis.com/<message>', …fields }`
+// (the form Envoy's YAML uses): protobufjs, under proto-loader, packs them with the named message of
+// the same loaded root, so every message we nest must be in PROTO_FILES.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+const DEPS = join(dirname(createRequire(import.meta.url).resolve('@grpc/grpc-js-xds/package.json')), 'deps');
+export const PROTO_INCLUDE_DIRS = ['envoy-api', 'googleapis', 'xds', 'protoc-gen-validate'].map((d) => join(DEPS, d));
+
+export const PROTO_FILES = [
+  'envoy/service/discovery/v3/ads.proto',
+  'envoy/service/extension/v3/config_discovery.proto',
+  'envoy/config/core/v3/extension.proto',
+  'envoy/extensions/filters/http/wasm/v3/wasm.proto',
+];
+
+export const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
+export const ECDS_SERVICE = 'envoy.service.extension.v3.ExtensionConfigDiscoveryService';
+export const TYPED_EXTENSION_CONFIG_TYPE = 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig';
+
+const LOADER_OPTIONS: protoLoader.Options = {
+  includeDirs: PROTO_INCLUDE_DIRS,
+  keepCase: true,
+  enums: String,
+  longs: Number,
+  defaults: false,
+  oneofs: true,
+};
+
+let cached: grpc.GrpcObject | undefined;
+
+export function loadXdsPackage(): grpc.GrpcObject {
+  cached ??= grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_FILES, LOADER_OPTIONS));
+  return cached;
+}
+
+/** A service's definition (for grpc.Server#addService) or client constructor (tests, load clients). */
+export function xdsService(name: typeof ADS_SERVICE | typeof ECDS_SERVICE): grpc.ServiceClientConstructor {
+  let node: unknown = loadXdsPackage();
+  for (const part of name.split('.')) node = (node as Record<string, unknown>)[part];
+  if (typeof node !== 'function') throw new Error(`${name} is not in the loaded protos`);
+  return node as grpc.ServiceClientConstructor;
+}
+
+// ---- the wire shapes (proto-loader objects with the options above; absent = default) ------------
+
+export interface WireNode {
+  id?: string;
+  cluster?: string;
+  user_agent_name?: string;
+  user_agent_version?: string;
+  user_agent_version_type?: string;
+  metadata?: unknown;
+}
+
+export interface WireStatus {
+  code?: number;
+  message?: string;
+}
+
+export interface WireDiscoveryRequest {
+  version_info?: string;
+  node?: WireNode;
+  resource_names?: string[];
+  type_url?: string;
+  response_nonce?: string;
+  error_detail?: WireStatus;
+}
+
+/** An Any in the packed form protobufjs accepts: the message's fields beside its type URL. */
+export type AnyObject = { '@type': string } & Record<string, unknown>;
+
+export interface WireDiscoveryResponse {
+  version_info: string;
+  resources: AnyObject[];
+  type_url: string;
+  nonce: string;
+}
