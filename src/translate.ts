@@ -21,6 +21,11 @@ export interface TranslateOptions {
    * domain `sergo`, timeout 20 ms unless given). Emitted only when some rule is Global.
    */
   rateLimitService?: RateLimitServiceOptions;
+  /**
+   * Accept `limitMode: GlobalToLocal` (emitted with the whole budget): for callers whose Envoys get
+   * their rules from `sergo xds`, which divides it. Default false: refused, with its position.
+   */
+  allowGlobalToLocal?: boolean;
 }
 
 export interface TranslateResult {
@@ -65,7 +70,7 @@ export function translateSources(
   const selection = selectApp(model, options.app);
   if (!selection.ok) diagnostics.error(undefined, undefined, undefined, selection.error);
   else if (selection.warning !== undefined) diagnostics.warning(undefined, undefined, undefined, selection.warning);
-  if (selection.ok) refuseGlobalToLocal(selection.rules, diagnostics);
+  if (selection.ok && options.allowGlobalToLocal !== true) refuseGlobalToLocal(selection.rules, diagnostics);
   const result = { apps, files, warnings: diagnostics.warnings, errors: diagnostics.errors, diagnostics: diagnostics.items };
   if (!selection.ok || diagnostics.hasErrors) return result;
   return { ...result, app: selection.app, config: emitFilterConfig(selection.rules, options.rateLimitService) };

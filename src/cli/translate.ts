@@ -32,7 +32,9 @@ export async function runTranslate(files: string[], options: TranslateCommandOpt
   // Flags first: a bad flag is reported before (and without) reading any file.
   const plan = planFormat({ ...options, format: options.format ?? 'filter' });
   if (!plan.ok) return fail(io, plan.errors);
-  const result = await translateFiles(files, { app: options.app, namespace: options.namespace, rateLimitService: plan.value.rls.service });
+  // With --xds the bootstrap carries no rules (sergo xds serves them, dividing GlobalToLocal budgets).
+  const allowGlobalToLocal = plan.value.format === 'envoy' && plan.value.xdsServer !== undefined;
+  const result = await translateFiles(files, { app: options.app, namespace: options.namespace, rateLimitService: plan.value.rls.service, allowGlobalToLocal });
   printDiagnostics(io, result.diagnostics);
   if (result.config === undefined) return EXIT_INVALID_INPUT;
   if (plan.value.rls.given.length > 0 && !hasGlobalRules(result.config)) {

@@ -34,16 +34,18 @@ const LOADER_OPTIONS: protoLoader.Options = {
   oneofs: true,
 };
 
-let cached: grpc.GrpcObject | undefined;
+const cached = new Map<boolean, grpc.GrpcObject>();
 
-export function loadXdsPackage(): grpc.GrpcObject {
-  cached ??= grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_FILES, LOADER_OPTIONS));
-  return cached;
+/** `unpackAny`: decoded Any fields come back as `{ '@type', …fields }` (clients that read resources). */
+export function loadXdsPackage(unpackAny = false): grpc.GrpcObject {
+  let loaded = cached.get(unpackAny);
+  if (loaded === undefined) cached.set(unpackAny, (loaded = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_FILES, { ...LOADER_OPTIONS, json: unpackAny }))));
+  return loaded;
 }
 
 /** A service's definition (for grpc.Server#addService) or client constructor (tests, load clients). */
-export function xdsService(name: typeof ADS_SERVICE | typeof ECDS_SERVICE): grpc.ServiceClientConstructor {
-  let node: unknown = loadXdsPackage();
+export function xdsService(name: typeof ADS_SERVICE | typeof ECDS_SERVICE, unpackAny = false): grpc.ServiceClientConstructor {
+  let node: unknown = loadXdsPackage(unpackAny);
   for (const part of name.split('.')) node = (node as Record<string, unknown>)[part];
   if (typeof node !== 'function') throw new Error(`${name} is not in the loaded protos`);
   return node as grpc.ServiceClientConstructor;
