@@ -21,7 +21,7 @@ export interface NodeStatus {
   connectedAt: string;
   /** the version last sent for this resource */
   sent: string | null;
-  /** the version Envoy runs: the last one it ACKed */
+  /** the version Envoy runs: the last one it ACKed (or, before any, the one it had when it connected) */
   running: string | null;
   /** ACKed: runs what was sent; NACKed: refused it (runs `running`); pending: no answer yet */
   state: 'ACKed' | 'NACKed' | 'pending';
@@ -45,7 +45,7 @@ export function nodeStatus(stream: NodeStream, server: XdsServer): NodeStatus[] 
   return stream.names.map((resource) => {
     const key = parseResourceName(resource);
     const sent = stream.sent?.versions.get(resource) ?? null;
-    const running = stream.acked?.versions.get(resource) ?? null;
+    const running = stream.acked?.versions.get(resource) ?? (stream.names.length === 1 ? stream.versionAtConnect : undefined) ?? null;
     const nack = stream.lastNack;
     const nacked = nack !== undefined && stream.sent !== undefined && nack.version === stream.sent.version;
     const acked = stream.sent !== undefined && stream.acked?.nonce === stream.sent.nonce;

@@ -43,6 +43,8 @@ export class NodeStream {
   sent: Sent | undefined;
   acked: Sent | undefined;
   lastNack: Nack | undefined;
+  /** The version_info of the stream's first request: what a reconnecting Envoy already runs. */
+  versionAtConnect: string | undefined;
   closed = false;
   readonly connectedAt = Date.now();
   private nonce = 0;
@@ -88,6 +90,7 @@ export class NodeStream {
     if (nonce !== '' && this.sent !== undefined) this.judge(this.sent, request);
     const names = [...(request.resource_names ?? [])].sort();
     const first = nonce === '';
+    if (first && this.versionAtConnect === undefined && (request.version_info ?? '') !== '') this.versionAtConnect = request.version_info;
     if (first || !sameNames(names, this.names)) {
       const before = this.names;
       this.names = names;

@@ -23,15 +23,18 @@ export class AdsClient {
   private readonly call: grpc.ClientDuplexStream<WireDiscoveryRequest, unknown>;
   private waiters: Array<() => void> = [];
 
-  /** `nack(version)`: answer that version with an error instead of an ACK. */
-  constructor(address: string, readonly nodeId: string, readonly resource: string, private readonly nack: (version: string) => boolean = () => false) {
+  /**
+   * `nack(version)`: answer that version with an error instead of an ACK. `runs`: the version_info of
+   * the first request (what an Envoy reconnecting with a configuration says it runs).
+   */
+  constructor(address: string, readonly nodeId: string, readonly resource: string, private readonly nack: (version: string) => boolean = () => false, runs?: string) {
     const Client = xdsService(ADS_SERVICE, true);
     this.client = new Client(address, grpc.credentials.createInsecure()) as unknown as AdsClient['client'];
     this.call = this.client.StreamAggregatedResources();
     this.call.on('data', (response: { version_info: string; nonce: string; resources?: WireResource[] }) => this.onResponse(response));
     this.call.on('error', () => this.onClose());
     this.call.on('end', () => this.onClose());
-    this.call.write({ node: { id: nodeId }, resource_names: [resource], type_url: TYPED_EXTENSION_CONFIG_TYPE });
+    this.call.write({ node: { id: nodeId }, resource_names: [resource], type_url: TYPED_EXTENSION_CONFIG_TYPE, ...(runs === undefined ? {} : { version_info: runs }) });
   }
 
   get latest(): Received | undefined {

@@ -60,6 +60,15 @@ describe(`${CLIENTS} xDS streams at once`, () => {
     for (const app of APPS) expect(metrics).toMatch(new RegExp(`sergo_xds_streams\\{app="sergo/default/${app}"\\} 0`));
   });
 
+  it('shows what a reconnecting client runs when it refuses everything newer', async () => {
+    const client = new AdsClient(server.handle.address, 'stubborn', 'sergo/default/a0', () => true, 'v-from-before');
+    clients = [client];
+    await eventually(() => server.handle.status().nodes[0]?.state === 'NACKed', 10_000, 'the NACK');
+    expect(server.handle.status().nodes[0]).toMatchObject({ node: 'stubborn', running: 'v-from-before', lastError: { message: expect.stringContaining('stubborn refuses') } });
+    client.close();
+    await eventually(() => server.handle.status().nodes.length === 0, 10_000, 'the client gone');
+  });
+
   it('splits a GlobalToLocal budget of 1000 over 50 streams so that the shares add up to it', async () => {
     const joined = Array.from({ length: CLIENTS }, (_, i) => new AdsClient(server.handle.address, `shared-${i}`, 'sergo/default/shared'));
     clients = joined;
@@ -67,7 +76,7 @@ describe(`${CLIENTS} xDS streams at once`, () => {
     // Every stream ends up with the split for 50 (each join re-splits the ones already there).
     await eventually(() => joined.every((c) => shareOf(c) === 20), 15_000, 'every stream at its share of 50');
     expect(joined.reduce((sum, c) => sum + shareOf(c)!, 0)).toBe(1000);
-    // 13 leave: 37 share 1000 as 27 × 28 + 10 × 27.
+    // 13 leave: 37 share 1000 as 1 × 28 + 36 × 27.
     for (const c of joined.splice(0, 13)) c.close();
     await eventually(() => joined.every((c) => [27, 28].includes(shareOf(c)!)) && joined.reduce((s, c) => s + shareOf(c)!, 0) === 1000, 15_000, 'the split over 37');
     expect(joined.filter((c) => shareOf(c) === 28)).toHaveLength(1000 % 37);

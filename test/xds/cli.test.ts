@@ -1,0 +1,30 @@
+// `sergo xds` as a command: what it refuses at start (before listening), with the exit code of
+// invalid input. (Running it is in faults.test.ts: started, killed with SIGKILL, restarted.)
+import { describe, expect, it } from 'vitest';
+import { EXIT_INVALID_INPUT } from '../../src/cli/exit-codes.ts';
+import { runSergo } from '../support/cli.ts';
+import { limitRules, RulesDir } from './support.ts';
+
+describe('sergo xds (command line)', () => {
+  const dir = new RulesDir();
+
+  it('does not start on invalid rules, and says where they are wrong', async () => {
+    const bad = dir.save('bad.yaml', limitRules('foo', [{ name: 'bad', resource: '/a', threshold: -1 }]));
+    const run = await runSergo(['xds', '--rules', bad, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0']);
+    expect(run.code).toBe(EXIT_INVALID_INPUT);
+    expect(run.stderr).toMatch(new RegExp(`${bad.replace(/[.]/g, '\\.')}:4:\\d+: RateLimitStrategy/bad: spec.threshold: must be between 0 and 2147483647, not -1`));
+    expect(run.stderr).toContain('sergo xds: not started');
+  });
+
+  it('needs rules or a configuration, and a --config of the form resource=file', async () => {
+    const none = await runSergo(['xds', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0']);
+    expect(none.code).toBe(EXIT_INVALID_INPUT);
+    expect(none.stderr).toContain('no rule files or directories');
+    const config = await runSergo(['xds', '--config', 'foo.json']);
+    expect(config.code).toBe(EXIT_INVALID_INPUT);
+    expect(config.stderr).toContain('expected sergo/<namespace>/<app>=FILE');
+    const resource = dir.save('x.json', '{"version":1,"rules":[]}');
+    const wrong = await runSergo(['xds', '--config', `foo=${resource}`, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0']);
+    expect(wrong.stderr).toContain('the resource must be sergo/<namespace>/<app>');
+  });
+});
