@@ -7,8 +7,8 @@
 // and on_delete: CALLING and QUEUED streams roll everything back (they never reached the upstream),
 // FORWARDED ones record their outcome (breakers) and release what they hold (concurrency).
 import {
-  StreamContext, Action, MapType, Status, Bytes,
-  nowMs, hostPtr, hostSize, getHeader, setEffectiveContext, continueRequest, incrementMetric,
+  StreamContext, Action, MapType, Status, Bytes, bytesEqual,
+  nowMs, hostPtr, hostSize, getHeader, getProperty, setEffectiveContext, continueRequest, incrementMetric,
 } from "./abi";
 import { Rule } from "./config/config";
 import { Resource } from "./match/resource";
@@ -19,6 +19,7 @@ import { SergoRoot } from "./root";
 const PATH = new Bytes(":path");
 const METHOD = new Bytes(":method");
 export const STATUS = new Bytes(":status");
+const CODE_DETAILS = new Bytes("response\0code_details");
 
 const IDLE: u8 = 0;
 const QUEUED: u8 = 1;
@@ -220,6 +221,9 @@ export class SergoStream extends StreamContext {
     if (this.phase == FORWARDED && !this.observed && this.hasBreaker) {
       let status: u32 = 0;
       if (getHeader(MapType.HTTP_RESPONSE_HEADERS, STATUS) == Status.OK) status = parseStatus(hostPtr(), hostSize());
+      // An upstream that failed before its response headers (connection failure, reset, timeout)
+      // reaches the filter as Envoy's router's own 503/504: a reset, whatever the error statuses.
+      if (status >= 500 && upstreamFailed()) status = 0;
       this.observe(status, nowMs());
     }
     return Action.CONTINUE;
@@ -320,6 +324,30 @@ function filterByMethod(matched: Resource[]): bool {
   }
   matched.length = kept;
   return kept > 0;
+}
+
+const EARLY_RESET = new Bytes("upstream_reset_before_response_started");   // + "{reason}"
+const PER_TRY = new Bytes("upstream_per_try_");                              // _timeout, _idle_timeout
+const TIMEOUT = new Bytes("response_timeout");                               // Envoy 1.36
+const TIMEOUT_OLD = new Bytes("upstream_response_timeout");                  // older Envoy
+const MAX_DURATION = new Bytes("upstream_max_stream_duration_reached");
+
+/** Whether the response is the router's local reply to an upstream failure, from Envoy's
+ *  response.code_details ("via_upstream" for a response the upstream sent). Read only for 5xx. */
+function upstreamFailed(): bool {
+  if (getProperty(CODE_DETAILS) != Status.OK) return false;
+  const p = hostPtr();
+  const n = hostSize();
+  return startsWith(p, n, EARLY_RESET) || startsWith(p, n, PER_TRY) || equals(p, n, TIMEOUT) ||
+    equals(p, n, TIMEOUT_OLD) || equals(p, n, MAX_DURATION);
+}
+
+function startsWith(ptr: usize, len: usize, prefix: Bytes): bool {
+  return len >= prefix.length && memory.compare(ptr, prefix.ptr, prefix.length) == 0;
+}
+
+function equals(ptr: usize, len: usize, text: Bytes): bool {
+  return bytesEqual(ptr, len, text.ptr, text.length);
 }
 
 export function parseStatus(ptr: usize, len: usize): u32 {

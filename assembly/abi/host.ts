@@ -40,6 +40,13 @@ export function getHeader(mapType: u32, name: Bytes): u32 {
   return imp.proxy_get_header_map_value(mapType, name.ptr, name.length, RET, RET + 4);
 }
 
+// ---- properties ----
+/** Reads a property (path tokens joined by NUL bytes); on OK the value is at hostPtr()/hostSize(). */
+export function getProperty(path: Bytes): u32 {
+  store<u64>(RET, 0);
+  return imp.proxy_get_property(path.ptr, path.length, RET, RET + 4);
+}
+
 // ---- stream control ----
 export function continueRequest(): u32 { return imp.proxy_continue_stream(StreamType.HTTP_REQUEST); }
 export function setEffectiveContext(contextId: u32): u32 { return imp.proxy_set_effective_context(contextId); }

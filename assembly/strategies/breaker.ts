@@ -8,8 +8,10 @@
 //
 // Bad: SlowRequestRatio — response time (forwarded → response headers, or → reset) > maxAllowedRtMs;
 // ErrorRequestRatio — a status in the error ranges (default 500–599) or a reset before response
-// headers. Statistics: BUCKETS sliding buckets over statDurationMs, recorded only while CLOSED.
-// Blocked requests are never counted. Record layout:
+// headers (status 0: the stream ended without them, or Envoy's router answered an upstream
+// connection failure, reset or timeout itself — see SergoStream.onResponseHeaders).
+// Statistics: BUCKETS sliding buckets over statDurationMs, recorded only while CLOSED. Blocked
+// requests are never counted. Record layout:
 //   u32 state · u32 generation · i64 retryAt · BUCKETS × (i64 bucket number, u32 total, u32 bad)
 import { Strategy, Kind, BLOCKED } from "./strategy";
 import { updateRecord, readRecord, Update } from "../state/shared";

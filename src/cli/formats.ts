@@ -13,6 +13,8 @@ import {
   parseUpstreamUrl,
   renderEnvoyBootstrap,
   UPSTREAM_CLUSTER,
+  UPSTREAM_PROTOCOLS,
+  type UpstreamProtocol,
   type EnvoyBootstrapOptions,
   type FailPolicy,
   type HostPort,
@@ -59,6 +61,8 @@ export interface FormatFlags {
   listen?: string;
   admin?: string;
   upstream?: string;
+  upstreamTimeout?: string;
+  upstreamProtocol?: UpstreamProtocol;
   xds?: string;
   module?: string;
   failPolicy?: FailPolicy;
@@ -81,6 +85,8 @@ const FLAG_FORMATS: Record<FlagKey, readonly Format[]> = {
   listen: ['envoy'],
   admin: ['envoy'],
   upstream: ['envoy'],
+  upstreamTimeout: ['envoy'],
+  upstreamProtocol: ['envoy'],
   xds: ['envoy'],
   module: ['envoy', 'envoyfilter'],
   failPolicy: ['envoy', 'istio', 'envoyfilter'],
@@ -101,6 +107,8 @@ const FLAG_NAMES: Record<FlagKey, string> = {
   listen: '--listen',
   admin: '--admin',
   upstream: '--upstream',
+  upstreamTimeout: '--upstream-timeout',
+  upstreamProtocol: '--upstream-protocol',
   xds: '--xds',
   module: '--module',
   failPolicy: '--fail-policy',
@@ -127,6 +135,8 @@ export function addFormatOptions(command: Command): Command {
   return command
     .addOption(new Option('--format <format>', 'output: filter JSON, Envoy bootstrap, Istio WasmPlugin or EnvoyFilter (YAML)').choices(FORMATS).default('filter'))
     .addOption(new Option('--upstream <url>', 'envoy: where requests go, http://HOST:PORT (required)'))
+    .addOption(new Option('--upstream-timeout <ms>', 'envoy: the route timeout, no complete upstream response within it → 504 (default: Envoy\'s, 15000)'))
+    .addOption(new Option('--upstream-protocol <protocol>', 'envoy: HTTP/1.1 or HTTP/2 (prior knowledge) to the upstream; gRPC needs http2 (default http1)').choices(UPSTREAM_PROTOCOLS))
     .addOption(new Option('--xds <host:port>', 'envoy: take the sergo filter\'s rules from `sergo xds` at HOST:PORT over ECDS, live (docs/xds.md)'))
     .addOption(new Option('--listen <host:port>', `envoy: listener address (default ${DEFAULT_LISTEN})`))
     .addOption(new Option('--admin <host:port>', `envoy: admin address (default ${DEFAULT_ADMIN})`))
@@ -277,15 +287,20 @@ function planEnvoy(flags: FormatFlags, failPolicy: FailPolicy): Checked<FormatTa
   const upstream = flags.upstream === undefined ? undefined : parseUpstreamUrl(flags.upstream);
   if (upstream === undefined) errors.push('--format envoy needs --upstream http://HOST:PORT (where Envoy sends the requests)');
   else if (!upstream.ok) errors.push(`--upstream: ${upstream.error}`);
+  const upstreamTimeoutMs = flags.upstreamTimeout === undefined ? undefined : Number(flags.upstreamTimeout);
+  // As `sergo serve --upstream-timeout`: a positive number of milliseconds.
+  if (flags.upstreamTimeout !== undefined && !/^[1-9][0-9]{0,8}$/.test(flags.upstreamTimeout)) {
+    errors.push(`--upstream-timeout: "${flags.upstreamTimeout}" is not a positive integer of at most 9 digits (milliseconds)`);
+  }
   const modulePath = flags.module ?? DEFAULT_MODULE_PATH;
   if (modulePath.trim() === '') errors.push('--module: the path is empty');
   const xds = flags.xds === undefined ? undefined : parseServerAddress(flags.xds);
   if (xds !== undefined && !xds.ok) errors.push(`--xds: ${xds.error}`);
   if (!listen.ok || !admin.ok || upstream === undefined || !upstream.ok || errors.length > 0) return { ok: false, errors };
-  return {
-    ok: true,
-    value: { format: 'envoy', options: { listen: listen.value, admin: admin.value, upstream: upstream.value, modulePath, failPolicy }, ...(xds?.ok === true ? { xdsServer: xds.value } : {}) },
-  };
+  const options: EnvoyBootstrapOptions = { listen: listen.value, admin: admin.value, upstream: upstream.value, modulePath, failPolicy };
+  if (upstreamTimeoutMs !== undefined) options.upstreamTimeoutMs = upstreamTimeoutMs;
+  if (flags.upstreamProtocol !== undefined) options.upstreamProtocol = flags.upstreamProtocol;
+  return { ok: true, value: { format: 'envoy', options, ...(xds?.ok === true ? { xdsServer: xds.value } : {}) } };
 }
 
 function envoyFilterCode(flags: FormatFlags, errors: string[]): WasmCode | undefined {

@@ -59,6 +59,10 @@ export const ESCAPED_SLASHES_ACTION = 'UNESCAPE_AND_FORWARD';
 
 export type FailPolicy = 'closed' | 'open';
 
+/** How Envoy talks to the upstream: HTTP/1.1 (Envoy's default) or HTTP/2 with prior knowledge (gRPC). */
+export const UPSTREAM_PROTOCOLS = ['http1', 'http2'] as const;
+export type UpstreamProtocol = (typeof UPSTREAM_PROTOCOLS)[number];
+
 // ---- the Envoy objects we emit (exactly the fields used; schema/envoy-bootstrap.schema.json) ----
 
 export interface SocketAddress {
@@ -128,7 +132,7 @@ export interface HttpConnectionManager {
     virtual_hosts: Array<{
       name: string;
       domains: string[];
-      routes: Array<{ match: { prefix: string }; route: { cluster: string } }>;
+      routes: Array<{ match: { prefix: string }; route: { cluster: string; timeout?: string } }>;
     }>;
   };
   /** (or, with `--xds`, a DiscoveredHttpFilter in place of the sergo filter) */
@@ -184,6 +188,13 @@ export interface EnvoyBootstrapOptions {
    * `rateLimitService` (limitMode Global rules), whose `cluster` names the cluster built for it.
    */
   rls?: HostPort;
+  /**
+   * The route's `timeout` (ms): no complete response from the upstream by then → 504. Absent: not
+   * emitted, so Envoy's own default (15 s) applies.
+   */
+  upstreamTimeoutMs?: number;
+  /** `--upstream-protocol`: default http1 (nothing emitted); http2 for gRPC upstreams. */
+  upstreamProtocol?: UpstreamProtocol;
   /** `--xds`: the sergo filter's configuration comes from `sergo xds` over ECDS (docs/xds.md). */
   xds?: XdsBootstrapOptions;
 }
@@ -204,7 +215,7 @@ export function emitEnvoyBootstrap(config: FilterConfig, options: EnvoyBootstrap
   const sergo = xds === undefined ? sergoHttpFilter(config, code, options.failPolicy) : discoveredHttpFilter(xds, code, options.failPolicy);
   // The ECDS form has config_discovery instead of typed_config; the HCM takes either.
   const httpFilters = [sergo as HttpFilter, routerHttpFilter()];
-  const clusters = [staticCluster(UPSTREAM_CLUSTER, options.upstream)];
+  const clusters = [upstreamCluster(options)];
   if (xds !== undefined) clusters.push(xdsCluster(xds.server));
   const service = config.rateLimitService;
   if (service !== undefined) {
@@ -217,7 +228,7 @@ export function emitEnvoyBootstrap(config: FilterConfig, options: EnvoyBootstrap
     admin: { address: socketAddress(options.admin) },
     stats_config: { stats_tags: metricStatsTags() },
     static_resources: {
-      listeners: [httpListener('sergo_http', options.listen, UPSTREAM_CLUSTER, httpFilters)],
+      listeners: [httpListener('sergo_http', options.listen, UPSTREAM_CLUSTER, httpFilters, options.upstreamTimeoutMs)],
       clusters,
     },
   };
@@ -301,7 +312,8 @@ export function metricStatsTags(): StatsTag[] {
   return METRIC_TAGS.map((tag) => ({ tag_name: tag, regex: `(${tag}=\\.=(.*?);\\.;)` }));
 }
 
-export function httpListener(name: string, address: HostPort, cluster: string, httpFilters: HttpFilter[]): Listener {
+export function httpListener(name: string, address: HostPort, cluster: string, httpFilters: HttpFilter[], upstreamTimeoutMs?: number): Listener {
+  const route = upstreamTimeoutMs === undefined ? { cluster } : { cluster, timeout: durationText(upstreamTimeoutMs) };
   const hcm: HttpConnectionManager = {
     '@type': HCM_FILTER_TYPE,
     stat_prefix: 'ingress_http',
@@ -311,7 +323,7 @@ export function httpListener(name: string, address: HostPort, cluster: string, h
     access_log: [{ name: STDOUT_ACCESS_LOG_NAME, typed_config: { '@type': STDOUT_ACCESS_LOG_TYPE } }],
     route_config: {
       name: 'local_route',
-      virtual_hosts: [{ name: cluster, domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster } }] }],
+      virtual_hosts: [{ name: cluster, domains: ['*'], routes: [{ match: { prefix: '/' }, route }] }],
     },
     http_filters: httpFilters,
   };
@@ -328,6 +340,19 @@ export function staticCluster(name: string, endpoint: HostPort, connectTimeout: 
   return dns
     ? { name, type: 'STRICT_DNS', connect_timeout: connectTimeout, dns_lookup_family: 'V4_PREFERRED', load_assignment: loadAssignment }
     : { name, type: 'STATIC', connect_timeout: connectTimeout, load_assignment: loadAssignment };
+}
+
+/** Milliseconds as a protobuf JSON Duration: 300 → "0.3s", 15000 → "15s". */
+function durationText(ms: number): string {
+  return `${ms / 1000}s`;
+}
+
+/** The cluster of the application; gRPC needs HTTP/2 to it (`--upstream-protocol http2`). */
+function upstreamCluster(options: EnvoyBootstrapOptions): Cluster {
+  const cluster = staticCluster(UPSTREAM_CLUSTER, options.upstream);
+  if (options.upstreamProtocol !== 'http2') return cluster;
+  const http2 = { '@type': HTTP_PROTOCOL_OPTIONS_TYPE, explicit_http_config: { http2_protocol_options: {} } };
+  return { ...cluster, typed_extension_protocol_options: { [HTTP_PROTOCOL_OPTIONS_NAME]: http2 } };
 }
 
 function socketAddress(a: HostPort): SocketAddress {

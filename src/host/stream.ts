@@ -111,6 +111,8 @@ export class HttpStream implements StreamInfoView {
   private deleted = false;
   private requestStarted = false;
   private responseStarted = false;
+  /** response.code_details of the response given to responseHeaders. */
+  private responseDetails = 'via_upstream';
   private responseSent = false; // response headers continued downstream
   private failReplySent = false;
   // what the filter may touch right now (Envoy's request_headers_ etc. pointers)
@@ -207,7 +209,12 @@ export class HttpStream implements StreamInfoView {
     return this.end(r, 'request', Kind.Trailers);
   }
 
-  responseHeaders(headers: HeaderList, endOfStream = true): StepResult {
+  /**
+   * The response headers. `details` is Envoy's response.code_details: `via_upstream` for what the
+   * upstream sent; for the router's own reply to an upstream failure what Envoy sets, e.g.
+   * `upstream_reset_before_response_started{connection_termination}` (503) or `response_timeout` (504).
+   */
+  responseHeaders(headers: HeaderList, endOfStream = true, details = 'via_upstream'): StepResult {
     this.usable('responseHeaders');
     if (this.responseStarted) {
       if (this.localResponse) return this.early()!;
@@ -217,6 +224,7 @@ export class HttpStream implements StreamInfoView {
     if (early) return early;
     normalize(this.responseHeaderMap, headers, 'response header', this.vm.host.checkHeaders);
     this.responseStarted = true;
+    this.responseDetails = details;
     const vm = this.vm;
     const fn = vm.fns.onResponseHeaders;
     if (!fn) {
@@ -608,7 +616,7 @@ export class HttpStream implements StreamInfoView {
   }
   /** @internal */
   responseCodeDetails(): string | null {
-    return this.localResponse ? this.localResponse.details : this.responseStarted ? 'via_upstream' : null;
+    return this.localResponse ? this.localResponse.details : this.responseStarted ? this.responseDetails : null;
   }
   /** @internal */
   responseHeaderView(): HeaderMap | null {

@@ -237,8 +237,8 @@ export class Exchange {
   }
 
   /** Response headers (from upstream or made up for an upstream failure) through the filter. */
-  private respond(list: [string, string][], body: Readable | undefined, eos: boolean): void {
-    const r = this.stream.responseHeaders(list, eos);
+  private respond(list: [string, string][], body: Readable | undefined, eos: boolean, details = 'via_upstream'): void {
+    const r = this.stream.responseHeaders(list, eos, details);
     switch (r.action) {
       case 'continue':
         return this.writeResponse(this.stream.responseHeaderMap, body, eos);
@@ -324,7 +324,9 @@ export class Exchange {
     this.ctx.counters.upstreamConnectErrors++;
     const reason = err.code === 'ECONNREFUSED' ? 'connection failure' : err.code === 'ECONNRESET' ? 'connection reset' : (err.code ?? err.message);
     this.ctx.logger.debug(`upstream error for ${this.method} ${this.req.url}: ${err.message}`);
-    this.failUpstream(502, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`);
+    // response.code_details as Envoy's router sets them (the filter's breakers read them).
+    const details = `upstream_reset_before_response_started{${err.code === 'ECONNREFUSED' ? 'remote_connection_failure' : 'connection_termination'}}`;
+    this.failUpstream(502, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`, details);
   }
 
   private timedOut(): void {
@@ -333,11 +335,11 @@ export class Exchange {
     this.ctx.counters.upstreamTimeouts++;
     this.ctx.logger.debug(`upstream timeout (${this.ctx.upstreamTimeoutMs} ms) for ${this.method} ${this.req.url}`);
     if (this.headersWritten || this.phase === 'response-paused') return this.resetBoth();
-    this.failUpstream(504, 'upstream request timeout');
+    this.failUpstream(504, 'upstream request timeout', 'response_timeout');
   }
 
   /** Like Envoy's router: a local reply for the upstream failure, seen by the filter as the response. */
-  private failUpstream(status: number, text: string): void {
+  private failUpstream(status: number, text: string, details: string): void {
     this.abortUpstream();
     const body = Buffer.from(text);
     const list: [string, string][] = [
@@ -345,7 +347,7 @@ export class Exchange {
       ['content-length', String(body.length)],
       ['content-type', 'text/plain'],
     ];
-    this.respond(list, Readable.from([body]), false);
+    this.respond(list, Readable.from([body]), false, details);
   }
 
   private sendLocal(reply: LocalResponse): void {

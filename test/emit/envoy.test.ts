@@ -15,6 +15,7 @@ import {
   type WasmFilter,
 } from '../../src/emit/envoy.ts';
 import type { FilterConfig } from '../../src/emit/filter.ts';
+import { planFormat } from '../../src/cli/formats.ts';
 import { translateInline } from '../support/translate.ts';
 import { allStrategies, bootstrapSchemaErrors } from './helpers.ts';
 
@@ -90,6 +91,36 @@ describe('envoy bootstrap', () => {
     for (const cluster of clusters) expect(cluster.load_assignment.cluster_name).toBe(cluster.name);
     expect(bootstrap.static_resources.listeners[0]!.address).toEqual({ socket_address: { address: '0.0.0.0', port_value: 10000 } });
     expect(bootstrap.admin.address).toEqual({ socket_address: { address: '127.0.0.1', port_value: 9901 } });
+  });
+
+  it('emits no route timeout by default (Envoy\'s own 15 s) and --upstream-timeout as the route\'s timeout', async () => {
+    const filterConfig = await config();
+    const route = (b: EnvoyBootstrap) => hcm(b).route_config.virtual_hosts[0]!.routes[0]!.route;
+    expect(route(emitEnvoyBootstrap(filterConfig, OPTIONS))).toEqual({ cluster: 'upstream' });
+    for (const [ms, text] of [[300, '0.3s'], [1, '0.001s'], [15_000, '15s'], [90_500, '90.5s']] as const) {
+      const bootstrap = emitEnvoyBootstrap(filterConfig, { ...OPTIONS, upstreamTimeoutMs: ms });
+      expect(route(bootstrap)).toEqual({ cluster: 'upstream', timeout: text });
+      expect(bootstrapSchemaErrors(bootstrap)).toEqual([]);
+    }
+    const badTimeout = emitEnvoyBootstrap(filterConfig, OPTIONS);
+    (route(badTimeout) as { timeout?: string }).timeout = '300ms';
+    expect(bootstrapSchemaErrors(badTimeout)).not.toEqual([]);
+  });
+
+  it('--upstream-timeout: a positive integer of milliseconds, only with --format envoy', () => {
+    const base = { format: 'envoy', upstream: 'http://app:8080' } as const;
+    const planned = planFormat({ ...base, upstreamTimeout: '300' });
+    expect(planned.ok && planned.value.format === 'envoy' && planned.value.options.upstreamTimeoutMs).toBe(300);
+    const plain = planFormat(base);
+    expect(plain.ok && plain.value.format === 'envoy' && 'upstreamTimeoutMs' in plain.value.options).toBe(false);
+    for (const bad of ['0', '-1', '1.5', '300ms', '', '1234567890']) {
+      expect(planFormat({ ...base, upstreamTimeout: bad }), bad).toEqual({
+        ok: false, errors: [`--upstream-timeout: "${bad}" is not a positive integer of at most 9 digits (milliseconds)`],
+      });
+    }
+    expect(planFormat({ format: 'filter', upstreamTimeout: '300' })).toEqual({
+      ok: false, errors: ['--upstream-timeout does not apply to --format filter (only to envoy)'],
+    });
   });
 
   it('builds a STRICT_DNS cluster for names and a STATIC one for IP addresses', async () => {

@@ -32,6 +32,8 @@ export interface EnvoyOptions {
   rlsPort?: number;
   /** The module, a path on this machine (default build/sergo.wasm). */
   module?: string;
+  /** Rewrites the emitted bootstrap before Envoy reads it (e.g. another HTTP filter around sergo's). */
+  rewrite?: (bootstrap: string) => string;
 }
 
 export interface RunningEnvoy {
@@ -72,6 +74,7 @@ export const processLauncher: Launcher = {
       module: options.module ?? SERGO_WASM,
       translateArgs: options.translateArgs,
       concurrency: options.concurrency ?? 2,
+      rewrite: options.rewrite,
     });
     return new RunningProcess(launched);
   },
@@ -112,6 +115,7 @@ export const containerLauncher: Launcher = {
       admin: '0.0.0.0:9901',
       module: '/etc/envoy/sergo.wasm',
     }, options.translateArgs);
+    if (options.rewrite !== undefined) writeFileSync(join(dir, 'bootstrap.yaml'), options.rewrite(bootstrap));
     copyFileSync(options.module ?? SERGO_WASM, join(dir, 'sergo.wasm'));
     const container = await new GenericContainer(ENVOY_IMAGE)
       .withCopyFilesToContainer([

@@ -102,4 +102,42 @@ describe('CircuitBreakerStrategy', () => {
     for (let i = 0; i < 20; i++) exchange(host, 'GET', '/b', i % 2 ? 503 : 504);
     expect(exchange(host, 'GET', '/b').action).toBe('local-response');
   });
+
+  it("Envoy's router replies to an upstream failure (response.code_details) are errors whatever errorStatus says", () => {
+    const { host } = startSergo({ version: 1, rules: [errorBreaker({ errorStatus: [[500, 500]] })] });
+    const upstreamFails = (status: number, details: string) => {
+      const { stream, result } = send(host, 'GET', '/b');
+      expect(result.action).toBe('continue');
+      stream.responseHeaders([[':status', String(status)]], true, details);
+      stream.finish();
+    };
+    // The upstream's own 503/504 are not errors here; 5 of them make the total.
+    for (let i = 0; i < 5; i++) upstreamFails(503 + (i % 2), 'via_upstream');
+    expect(exchange(host, 'GET', '/b').action).toBe('continue');
+    // Connection failures, resets and timeouts, with the details Envoy's router sets (1.36, and the
+    // older upstream_response_timeout): the 9th makes 9 bad of 15 = triggerRatio 0.6.
+    const failures: Array<[number, string]> = [
+      [503, 'upstream_reset_before_response_started{connection_termination}'],
+      [503, 'upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_Connection_refused}'],
+      [504, 'response_timeout'], [504, 'upstream_per_try_timeout'], [504, 'upstream_response_timeout'],
+      [503, 'upstream_max_stream_duration_reached'], [503, 'upstream_reset_before_response_started{overflow}'],
+      [503, 'upstream_reset_before_response_started{remote_reset}'], [504, 'response_timeout'],
+    ];
+    for (const [status, details] of failures.slice(0, -1)) upstreamFails(status, details);
+    expect(state(host)).toBe(0n);
+    upstreamFails(...failures.at(-1)!);
+    expect(exchange(host, 'GET', '/b').action).toBe('local-response');
+    expect(state(host)).toBe(1n);
+  });
+
+  it('a local reply of another filter (not an upstream failure) counts by its status only', () => {
+    const { host } = startSergo({ version: 1, rules: [errorBreaker({ errorStatus: [[500, 500]] })] });
+    for (let i = 0; i < 20; i++) {
+      const { stream } = send(host, 'GET', '/b');
+      stream.responseHeaders([[':status', '503']], true, 'fault_filter_abort');
+      stream.finish();
+    }
+    expect(exchange(host, 'GET', '/b').action).toBe('continue');
+    expect(state(host)).toBe(0n);
+  });
 });

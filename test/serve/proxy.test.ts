@@ -92,6 +92,26 @@ describe('sergo serve: proxying', () => {
     expect(sample(text, 'sergo_breaker_state')).toBe(1);
   });
 
+  const ONLY_500 = docs(
+    strategy('CircuitBreakerStrategy', 'cb', "strategy: ErrorRequestRatio\ntriggerRatio: '50%'\nstatDuration: 30s\nrecoveryTimeout: 30s\nminRequestAmount: 2\nerrorConditions: { statusCodes: [500] }"),
+    rule('guarded', '/**', ['cb']),
+  );
+
+  it('upstream down: an error even for a breaker whose statusCodes leave out 502 (the router\'s code details, as in Envoy)', async () => {
+    ws = workspace();
+    served = await serveFor({ rules: [ws.file('rules.yaml', ONLY_500)], upstream: `http://127.0.0.1:${await deadPort()}` });
+    expect((await request(served.base, '/a')).status).toBe(502);
+    expect((await request(served.base, '/b')).status).toBe(502);
+    expect((await request(served.base, '/c')).status).toBe(429);   // open
+  });
+
+  it('upstream timeout: an error even for a breaker whose statusCodes leave out 504; the upstream\'s own 503 is not', async () => {
+    const { base } = await setup(ONLY_500, { upstreamTimeoutMs: 200 });
+    expect((await request(base, '/status/503')).status).toBe(503);
+    expect((await request(base, '/hang')).status).toBe(504);
+    expect((await request(base, '/ok')).status).toBe(429);   // 1 of 2: open
+  });
+
   it('upstream timeout: 504 after --upstream-timeout, counted as an error by the filter', async () => {
     const { base, served } = await setup(BREAKER, { upstreamTimeoutMs: 300 });
     const r = await request(base, '/hang');
