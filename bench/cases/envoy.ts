@@ -4,6 +4,7 @@
 // local_ratelimit with a bucket that never empties. Every bootstrap is the one `sergo translate
 // --format envoy` emits ((a) and (f) derived from it: the wasm filter removed or replaced).
 // Requests/s, p50/p99, Envoy's CPU µs per request (/proc/<pid>/stat) and RSS; ratios to (a) and (b).
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus as machineCpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,8 +128,9 @@ export async function runEnvoy(opts: BenchOptions): Promise<Section> {
     progress(`envoy: skipped (${binary.error})`);
     return { id: 'envoy', title, method: '', figures: [], notes: [], skipped: `Envoy is not installed (${binary.error}); install it with ${ENVOY_INSTALL}` };
   }
-  const rounds = opts.quick ? 2 : 7;
-  const seconds = opts.quick ? 1 : 3;
+  // Many short rounds: the noise of a shared machine comes in bursts, and a median over 11 shrugs them off.
+  const rounds = opts.quick ? 2 : 11;
+  const seconds = opts.quick ? 1 : 2;
   const warmup = opts.quick ? 1 : 2; // wrk takes whole seconds
   const tasksetHere = await hasTaskset();
   const place = opts.pin && tasksetHere && machineCpus().length >= 2 ? PINNED : undefined;
@@ -207,9 +209,14 @@ async function filterCounters(envoys: Map<string, LaunchedEnvoy>): Promise<Count
   return c;
 }
 
+/** `envoy --version` → `1.36.4/Clean/RELEASE/BoringSSL` (the part after the commit). */
+function envoyVersion(binary: string): string {
+  const out = execFileSync(binary, ['--version'], { encoding: 'utf8' });
+  return /version: [0-9a-f]+\/(\S+)/.exec(out)?.[1] ?? out.trim();
+}
+
 function method(envoy: string, load: string, notPinned: string | undefined, p: { rounds: number; seconds: number; warmup: number }): string {
-  const version = /envoy-(\d[\w.]*)\//.exec(envoy)?.[1];
-  return `Envoy ${version ?? `(${envoy})`} with --concurrency 1, one process per case (all started first, then loaded in turn), every bootstrap ` +
+  return `Envoy ${envoyVersion(envoy)} with --concurrency 1, one process per case (all started first, then loaded in turn), every bootstrap ` +
     `the one \`sergo translate --format envoy\` emits for the case's rules ((a) and (f) derived from it: the wasm filter removed, or replaced by ` +
     `envoy.filters.http.local_ratelimit with a shared token bucket of 10⁹ tokens refilled every second, enabled and enforced for every request). ` +
     `Upstream: a second Envoy answering 200 from its route (direct_response, 12 bytes). Load: ${load}, GET ${PATH}, ${CONNECTIONS} keep-alive ` +
