@@ -37,7 +37,7 @@ export interface RuleSource {
   namespace?: string;
   /** the rate-limit service URL (--rls): Global rules get a rateLimitService if they have none */
   rls?: URL;
-  /** the rate-limit domain and call timeout of Global rules (translator defaults: sergo, 20 ms) */
+  /** the rate-limit domain and call timeout of Global rules (defaults: sergo, SERVE_RLS_TIMEOUT_MS) */
   rlsDomain?: string;
   rlsTimeoutMs?: number;
 }
@@ -45,6 +45,13 @@ export interface RuleSource {
 export type LoadResult =
   | { ok: true; config: ServedConfig; json: string; summary: string; warnings: string[] }
   | { ok: false; errors: string[]; warnings: string[] };
+
+/**
+ * The rate-limit call timeout under serve when --rls-timeout-ms is not given. The translator's 20 ms
+ * suits Envoy's C++ async client; here a call also waits for Node's event loop (and, first, for a new
+ * connection), which on a loaded machine can take longer than 20 ms and would fail the request closed.
+ */
+export const SERVE_RLS_TIMEOUT_MS = 250;
 
 /** The cluster name serve gives the rate-limit service when the configuration names none. */
 export const DEFAULT_RLS_CLUSTER = 'sergo_rls';
@@ -115,6 +122,6 @@ async function readConfigFile(path: string): Promise<Loaded> {
 function serviceOverrides(source: RuleSource): { domain?: string; timeoutMs?: number } {
   return {
     ...(source.rlsDomain !== undefined ? { domain: source.rlsDomain } : {}),
-    ...(source.rlsTimeoutMs !== undefined ? { timeoutMs: source.rlsTimeoutMs } : {}),
+    timeoutMs: source.rlsTimeoutMs ?? SERVE_RLS_TIMEOUT_MS,
   };
 }
