@@ -15,7 +15,7 @@ import { startAdmin, type AdminServer } from './admin.ts';
 import { loadCatalog, type Catalog, type ConfigFile } from './catalog.ts';
 import { createXdsMetrics, type ReloadOutcome, type XdsMetrics } from './metrics.ts';
 import { nodeStatus, type CatalogError, type XdsStatus } from './status.ts';
-import { XdsServer } from './server.ts';
+import { XdsServer, type Keepalive } from './server.ts';
 
 export { parseResourceName, resourceName, waitingConfig } from './resource.ts';
 export type { XdsStatus, NodeStatus } from './status.ts';
@@ -39,6 +39,8 @@ export interface XdsOptions {
   logLevel?: LogLevel;
   write?: (line: string) => void;
   logger?: Logger;
+  /** how dead connections are found (default: pings every 15 s, 5 s to answer) */
+  keepalive?: Keepalive;
   /** watch the rules (default true) */
   watch?: boolean;
   reloadDebounceMs?: number;
@@ -79,6 +81,7 @@ export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
     failPolicy: opts.failPolicy ?? 'closed',
     logger,
     metrics: () => metrics!,
+    keepalive: opts.keepalive,
   });
   metrics = createXdsMetrics(() => behindByApp(server));
 

@@ -18,18 +18,29 @@ export interface XdsServerOptions {
   logger: Logger;
   /** Set once the server exists (metrics read the server's streams). */
   metrics: () => XdsMetrics;
+  keepalive?: Keepalive;
 }
 
-/** HTTP/2 pings find Envoys that vanished without closing their connection (GlobalToLocal counts them). */
-const KEEPALIVE: grpc.ChannelOptions = { 'grpc.keepalive_time_ms': 15_000, 'grpc.keepalive_timeout_ms': 5_000 };
+/**
+ * HTTP/2 pings every `timeMs`, unanswered for `timeoutMs` → the connection is closed: finds Envoys
+ * that vanished without closing it (GlobalToLocal would count them). Default 15 s + 5 s.
+ */
+export interface Keepalive {
+  timeMs: number;
+  timeoutMs: number;
+}
+
+export const DEFAULT_KEEPALIVE: Keepalive = { timeMs: 15_000, timeoutMs: 5_000 };
 
 export class XdsServer implements StreamEvents {
-  private readonly grpcServer = new grpc.Server(KEEPALIVE);
+  private readonly grpcServer: grpc.Server;
   private readonly streams = new Map<number, NodeStream>();
   private nextId = 1;
   private warnedUnknown = new Set<string>();
 
   constructor(private catalog: Catalog, private readonly options: XdsServerOptions) {
+    const keepalive = options.keepalive ?? DEFAULT_KEEPALIVE;
+    this.grpcServer = new grpc.Server({ 'grpc.keepalive_time_ms': keepalive.timeMs, 'grpc.keepalive_timeout_ms': keepalive.timeoutMs });
     const handler = (call: XdsCall) => this.accept(call);
     const unimplemented = (call: grpc.ServerDuplexStream<unknown, unknown>) =>
       call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'sergo xds speaks state-of-the-world xDS only (api_type GRPC, not DELTA_GRPC)' });

@@ -51,16 +51,17 @@ export class NodeStream {
   /** Types other than ECDS already answered (empty), so they do not wait on us. */
   private readonly otherTypes = new Set<string>();
 
+  /** Where the stream comes from (kept: gRPC forgets it once the connection is gone). */
+  readonly peer: string;
+
   constructor(readonly id: number, private readonly call: XdsCall, private readonly events: StreamEvents) {
+    this.peer = call.getPeer();
     call.on('data', (request: WireDiscoveryRequest) => this.onRequest(request));
     call.on('error', () => this.close());
     call.on('end', () => this.close());
     call.on('close', () => this.close());
   }
 
-  get peer(): string {
-    return this.call.getPeer();
-  }
 
   /** Sends `rendered` unless the stream already has exactly that; returns whether it sent. */
   push(rendered: Rendered, force = false): boolean {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT_INVALID_INPUT } from '../../src/cli/exit-codes.ts';
 import { runSergo } from '../support/cli.ts';
-import { limitRules, RulesDir } from './support.ts';
+import { freePort, limitRules, RulesDir, XdsProcess } from './support.ts';
 
 describe('sergo xds (command line)', () => {
   const dir = new RulesDir();
@@ -14,6 +14,13 @@ describe('sergo xds (command line)', () => {
     expect(run.code).toBe(EXIT_INVALID_INPUT);
     expect(run.stderr).toMatch(new RegExp(`${bad.replace(/[.]/g, '\\.')}:4:\\d+: RateLimitStrategy/bad: spec.threshold: must be between 0 and 2147483647, not -1`));
     expect(run.stderr).toContain('sergo xds: not started');
+  });
+
+  it('stops on SIGTERM with exit code 0', async () => {
+    const server = await XdsProcess.start(['--rules', dir.save('ok.yaml', limitRules('foo', [{ name: 'ok', resource: '/a', threshold: 1 }]))], await freePort());
+    await server.kill('SIGTERM');
+    expect(server.exitCode).toBe(0);
+    expect(server.logs()).toContain('SIGTERM received, stopping');
   });
 
   it('needs rules or a configuration, and a --config of the form resource=file', async () => {

@@ -2,7 +2,10 @@
 // configuration, every one converges to an edit, a NACKing client is told apart, GlobalToLocal
 // shares over 50 add up to the budget, and when they all leave the server keeps nothing of them.
 // Times are printed, never asserted (bench/xds.ts measures them).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../support/paths.ts';
 import { AdsClient } from './clients.ts';
 import { eventually, limitRules, RulesDir, startServer, type TestServer } from './support.ts';
 
@@ -67,6 +70,23 @@ describe(`${CLIENTS} xDS streams at once`, () => {
     expect(server.handle.status().nodes[0]).toMatchObject({ node: 'stubborn', running: 'v-from-before', lastError: { message: expect.stringContaining('stubborn refuses') } });
     client.close();
     await eventually(() => server.handle.status().nodes.length === 0, 10_000, 'the client gone');
+  });
+
+  it('drops a client that froze without closing its connection (keepalive), and re-splits its budget', async () => {
+    const quick = await startServer({ rules: [dir.path], logLevel: 'warn', keepalive: { timeMs: 500, timeoutMs: 500 } });
+    const live = new AdsClient(quick.handle.address, 'live', 'sergo/default/shared');
+    const frozen = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/xds/client-process.ts'), quick.handle.address, 'frozen', 'sergo/default/shared'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const shareOf = () => live.latest?.configs.get(live.resource)?.rules[0]?.strategy.threshold;
+      await eventually(() => shareOf() === 500 && quick.handle.status().nodes.every((n) => n.state === 'ACKed') && quick.handle.status().nodes.length === 2, 20_000, 'two streams splitting 1000');
+      frozen.kill('SIGSTOP');
+      await eventually(() => quick.handle.status().nodes.length === 1, 10_000, 'the frozen stream dropped');
+      await eventually(() => shareOf() === 1000, 5_000, 'the whole budget back to the live stream');
+    } finally {
+      frozen.kill('SIGKILL');
+      live.close();
+      await quick.handle.close();
+    }
   });
 
   it('splits a GlobalToLocal budget of 1000 over 50 streams so that the shares add up to it', async () => {

@@ -114,6 +114,11 @@ export class XdsProcess {
     return this.output;
   }
 
+  /** null while it runs (or when a signal ended it) */
+  get exitCode(): number | null {
+    return this.child.exitCode;
+  }
+
   async status(): Promise<XdsStatus> {
     return JSON.parse((await get(`${this.adminUrl}/status`)).body) as XdsStatus;
   }
