@@ -60,6 +60,7 @@ export class NodeStream {
     call.on('error', () => this.close());
     call.on('end', () => this.close());
     call.on('close', () => this.close());
+    call.on('cancelled', () => this.close());
   }
 
 

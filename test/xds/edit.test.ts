@@ -172,6 +172,7 @@ for (const launcher of await processLaunchers('test/xds/edit.test.ts')) {
       expect(envoy.logs()).toContain('sergo: configuration rejected: version: must be 1');
       expect(server.log.filter((l) => l.includes('(NACK)'))).toHaveLength(1);
       expect(await server.handle.metricsText()).toMatch(/sergo_xds_nacks_total\{app="sergo\/default\/bar"\} 1/);
+      expect(await server.handle.metricsText()).toMatch(/sergo_xds_streams_behind\{app="sergo\/default\/bar"\} 1/);
       expect(await envoyStat(envoy, `extension_config_discovery.http_filter.${BAR}.update_rejected`)).toBe(1);
       expect(await envoyVersion(envoy, BAR)).toBe(good);
       // The previous limit (2 per minute, one spent) still holds on every worker.
@@ -183,6 +184,7 @@ for (const launcher of await processLaunchers('test/xds/edit.test.ts')) {
       node = (await converged(status, BAR, 1, good))[0]!;
       expect(node.lastError?.version).not.toBe(node.running);
       expect(await statuses(envoy, '/a', 5)).toEqual([200, 200, 200, 200, 429]);
+      expect(await server.handle.metricsText()).toMatch(/sergo_xds_streams_behind\{app="sergo\/default\/bar"\} 0/);
     });
   });
 }
