@@ -33,8 +33,23 @@ spec:
   strategies: [{ name: breaker, kind: CircuitBreakerStrategy }]
 `;
 
+const PACING = `
+apiVersion: fault-tolerance.opensergo.io/v1alpha1
+kind: ThrottlingStrategy
+metadata: { name: pace, labels: { app: foo } }
+spec: { minIntervalOfRequests: '500ms', queueTimeout: '5s' }
+---
+apiVersion: fault-tolerance.opensergo.io/v1alpha1
+kind: FaultToleranceRule
+metadata: { name: paced, labels: { app: foo } }
+spec:
+  targets: [{ targetResourceName: '/p' }]
+  strategies: [{ name: pace, kind: ThrottlingStrategy }]
+`;
+
 function fooRules(traffic: number, a: number, b: number): string {
   return [
+    PACING,
     limitRules('foo', [
       { name: 'traffic', resource: '/t', threshold: traffic },
       { name: 'window', resource: '/a', threshold: a },
@@ -114,9 +129,22 @@ for (const launcher of await processLaunchers('test/xds/edit.test.ts')) {
       expect(upstream.seen.filter((s) => s.path.startsWith('/c')).length).toBe(reachedBefore);
     });
 
+    it('resumes requests paused by Throttling under the previous configuration after a push', async () => {
+      const previous = (await converged(status, FOO, 1))[0]!.running;
+      const sentAt = Date.now();
+      const paced = Array.from({ length: 4 }, () => send(envoy.url, '/p').then((r) => ({ status: r.status, at: Date.now() - sentAt })));
+      await sleep(150);
+      dir.save('foo.yaml', fooRules(3, 5, 51));
+      await converged(status, FOO, 1, previous);
+      const done = (await Promise.all(paced)).sort((x, y) => x.at - y.at);
+      expect(done.map((d) => d.status)).toEqual([200, 200, 200, 200]);
+      // Slots 500 ms apart (less at most one 100 ms tick across workers): the last ~1.5 s after the first.
+      expect(done[3]!.at - done[0]!.at).toBeGreaterThanOrEqual(1_200);
+    });
+
     it('does not push an invalid edit: reports file:line:col, Envoy keeps the last good version', async () => {
       const good = (await converged(status, FOO, 1))[0]!.running;
-      const file = dir.save('foo.yaml', `${fooRules(3, 5, 50)}---\n${limitRules('foo', [{ name: 'broken', resource: '/x', threshold: -1 }])}`);
+      const file = dir.save('foo.yaml', `${fooRules(3, 5, 51)}---\n${limitRules('foo', [{ name: 'broken', resource: '/x', threshold: -1 }])}`);
       expect(await server.handle.reload()).toBe('invalid');
       const { lastError } = status().catalog;
       expect(lastError?.errors.join('\n')).toMatch(new RegExp(`${file.replace(/[.]/g, '\\.')}:\\d+:\\d+: RateLimitStrategy/broken: spec.threshold`));
@@ -124,7 +152,7 @@ for (const launcher of await processLaunchers('test/xds/edit.test.ts')) {
       expect(status().nodes[0]!.sent).toBe(good);
       expect(await envoyVersion(envoy, FOO)).toBe(good);
       expect(await statuses(envoy, '/a', 1)).toEqual([429]);
-      dir.save('foo.yaml', fooRules(3, 5, 50));
+      dir.save('foo.yaml', fooRules(3, 5, 51));
       expect(await server.handle.reload()).toBe('unchanged');
       expect(status().catalog.lastError).toBeNull();
     });
