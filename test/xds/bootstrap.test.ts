@@ -1,7 +1,7 @@
 // `sergo translate --format envoy --xds HOST:PORT`: the ECDS bootstrap (schema, fields, Envoy's own
 // validation), its refusals, and `limitMode: GlobalToLocal`, which only `sergo xds` can enforce.
 import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { bootstrapSchemaErrors, sergo } from '../emit/helpers.ts';
 import { envoyBinary, SERGO_WASM } from '../envoy/harness.ts';
@@ -11,6 +11,7 @@ import { loadCatalog, instanceConfig, share } from '../../src/xds/catalog.ts';
 import { limitRules, RulesDir } from './support.ts';
 
 const dir = new RulesDir();
+afterAll(() => dir.remove());
 const FOO = dir.save('foo.yaml', limitRules('foo', [{ name: 'limit', resource: '/a', threshold: 5 }], 'shop'));
 const base = ['translate', FOO, '--format', 'envoy', '--upstream', 'http://127.0.0.1:8080'];
 

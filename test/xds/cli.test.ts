@@ -1,12 +1,13 @@
 // `sergo xds` as a command: what it refuses at start (before listening), with the exit code of
 // invalid input. (Running it is in faults.test.ts: started, killed with SIGKILL, restarted.)
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT_INVALID_INPUT } from '../../src/cli/exit-codes.ts';
 import { runSergo } from '../support/cli.ts';
 import { freePort, limitRules, RulesDir, XdsProcess } from './support.ts';
 
 describe('sergo xds (command line)', () => {
   const dir = new RulesDir();
+  afterAll(() => dir.remove());
 
   it('does not start on invalid rules, and says where they are wrong', async () => {
     const bad = dir.save('bad.yaml', limitRules('foo', [{ name: 'bad', resource: '/a', threshold: -1 }]));
