@@ -111,6 +111,16 @@ describe('sergo serve --rls: limitMode Global', () => {
     expect(served.serve.config().rateLimitService).toMatchObject({ cluster: 'sergo_rls', domain: 'shop', timeoutMs: 500 });
   });
 
+  it('without --rls-timeout-ms, a service answer 60 ms late still admits (serve waits 250 ms, not the translator\'s 20 ms)', async () => {
+    ws = workspace();
+    up = await startUpstream();
+    rls = await fakeRls(1);
+    rls.delayMs = 60;   // a first call on a loaded machine: a new connection and a busy event loop
+    served = await serveFor({ config: ws.file('filter.json', JSON.stringify(globalConfig())), upstream: up.url, rls: rls.url });
+    expect((await request(served.base, '/g')).status).toBe(200);
+    expect(served.serve.config().rateLimitService).toMatchObject({ cluster: 'sergo_rls', timeoutMs: 250 });
+  });
+
   it('a service that does not answer within timeoutMs, or is down, is an error: failOpen decides', async () => {
     ws = workspace();
     up = await startUpstream();
