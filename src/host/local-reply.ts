@@ -13,7 +13,7 @@
 //    percent-encoded as Envoy's PercentEncoding::encode does; 'content-length' is removed. On the
 //    wire (HTTP/2, Envoy's oghttp2 codec) headers of one name go out together, at the place of the
 //    first: wireOrderHttp2.
-import type { HeaderMap } from './vm.ts';
+import type { HeaderMap } from './context.ts';
 import type { LocalResponse } from './types.ts';
 import { utf8Decode } from './text.ts';
 

@@ -14,11 +14,12 @@
 //    response directly;
 //  * on_log, on_done and on_delete run at most once each, in that order (Envoy's access logging
 //    precedes filter destruction); nothing runs into a failed VM.
-import { MapType, Status } from './abi.ts';
+import { BufferType, MapType, Status } from './abi.ts';
+import type { Direction, HeaderMap, StreamGuestContext } from './context.ts';
 import { isGrpcRequest, localReply, wireOrderHttp2 } from './local-reply.ts';
-import { encodeProperties, type StreamInfoView } from './properties.ts';
+import { encodeProperties } from './properties.ts';
 import { asciiLower, checkByteString, toBytes, utf8Decode } from './text.ts';
-import type { HeaderMap, RootContext, Vm } from './vm.ts';
+import type { RootContext, Vm } from './vm.ts';
 import type { HeaderList, LocalResponse, PropertyValue, StepResult } from './types.ts';
 
 const CONTINUE: StepResult = Object.freeze({ action: 'continue' });
@@ -27,14 +28,15 @@ const RESET: StepResult = Object.freeze({ action: 'reset' });
 const FAILED_OPEN: StepResult = Object.freeze({ action: 'failed-open' });
 const EMPTY = new Uint8Array(0);
 
-const enum Kind {
+/** Which part of a direction a callback is given. */
+const enum Part {
   Headers,
-  Data,
+  Body,
   Trailers,
 }
 
-/** cpp-host: headers 0 Continue and 2 ContinueAndEndStream continue; data/trailers only 0. */
-const continues = (r: number, kind: Kind): boolean => r === 0 || (kind === Kind.Headers && r === 2);
+/** cpp-host: headers 0 Continue and 2 ContinueAndEndStream continue; body/trailers only 0. */
+const continues = (r: number, part: Part): boolean => r === 0 || (part === Part.Headers && r === 2);
 
 /**
  * Copies the embedder's headers into a live map, lower-casing names (ASCII, as Envoy) and
@@ -66,7 +68,7 @@ function normalize(into: HeaderMap, headers: HeaderList, what: string, check: bo
   }
 }
 
-export class HttpStream implements StreamInfoView {
+export class HttpStream implements StreamGuestContext {
   readonly id: number;
   readonly vm: Vm;
   readonly root: RootContext;
@@ -78,7 +80,7 @@ export class HttpStream implements StreamInfoView {
   readonly responseTrailerMap: [string, string][] = [];
   localResponse: LocalResponse | undefined;
   paused = false;
-  pausedDirection: 'request' | 'response' | undefined;
+  pausedDirection: Direction | undefined;
   resumeCount = 0;
   /** continue_stream calls for this stream that found it not paused (e.g. a double resume) */
   spuriousResumes = 0;
@@ -139,7 +141,7 @@ export class HttpStream implements StreamInfoView {
     this.vm = vm;
     this.id = id;
     this.root = vm.root;
-    this.startMs = vm.host.clock.nowMs();
+    this.startMs = vm.proc.clock.nowMs();
     this.properties = props ? encodeProperties(props) : null;
   }
 
@@ -166,7 +168,7 @@ export class HttpStream implements StreamInfoView {
     this.created = true;
     const vm = this.vm;
     if (vm.failed || !vm.fns.onContextCreate) return;
-    vm.call2(vm.fns.onContextCreate, this, 'proxy_on_context_create', this.id, this.root.id);
+    vm.call(vm.fns.onContextCreate, this, 'proxy_on_context_create', this.id, this.root.id);
     vm.afterCall();
   }
 
@@ -175,7 +177,7 @@ export class HttpStream implements StreamInfoView {
   requestHeaders(headers: HeaderList, endOfStream = true): StepResult {
     this.usable('requestHeaders');
     if (this.requestStarted) throw new Error(`stream ${this.id}: requestHeaders called twice`);
-    normalize(this.requestHeaderMap, headers, 'request header', this.vm.host.checkHeaders);
+    normalize(this.requestHeaderMap, headers, 'request header', this.vm.proc.checkHeaders);
     this.grpcRequest = isGrpcRequest(this.requestHeaderMap);
     this.requestStarted = true;
     const early = this.early();
@@ -184,9 +186,9 @@ export class HttpStream implements StreamInfoView {
     const fn = vm.fns.onRequestHeaders;
     if (!fn) return CONTINUE;
     this.reqHeadersLive = true;
-    this.begin();
-    const r = vm.call3(fn, this, 'proxy_on_request_headers', this.id, this.requestHeaderMap.length, endOfStream ? 1 : 0);
-    return this.end(r, 'request', Kind.Headers);
+    this.beginCallback();
+    const r = vm.call(fn, this, 'proxy_on_request_headers', this.id, this.requestHeaderMap.length, endOfStream ? 1 : 0);
+    return this.callbackResult(r, 'request', Part.Headers);
   }
 
   requestBody(body: Uint8Array | string, endOfStream: boolean): StepResult {
@@ -197,16 +199,16 @@ export class HttpStream implements StreamInfoView {
 
   requestTrailers(trailers: HeaderList): StepResult {
     this.usable('requestTrailers');
-    normalize(this.requestTrailerMap, trailers, 'request trailer', this.vm.host.checkHeaders);
+    normalize(this.requestTrailerMap, trailers, 'request trailer', this.vm.proc.checkHeaders);
     const early = this.early();
     if (early) return early;
     const vm = this.vm;
     const fn = vm.fns.onRequestTrailers;
     if (!fn) return CONTINUE;
     this.reqTrailersLive = true;
-    this.begin();
-    const r = vm.call2(fn, this, 'proxy_on_request_trailers', this.id, this.requestTrailerMap.length);
-    return this.end(r, 'request', Kind.Trailers);
+    this.beginCallback();
+    const r = vm.call(fn, this, 'proxy_on_request_trailers', this.id, this.requestTrailerMap.length);
+    return this.callbackResult(r, 'request', Part.Trailers);
   }
 
   /**
@@ -222,7 +224,7 @@ export class HttpStream implements StreamInfoView {
     }
     const early = this.early();
     if (early) return early;
-    normalize(this.responseHeaderMap, headers, 'response header', this.vm.host.checkHeaders);
+    normalize(this.responseHeaderMap, headers, 'response header', this.vm.proc.checkHeaders);
     this.responseStarted = true;
     this.responseDetails = details;
     const vm = this.vm;
@@ -232,9 +234,9 @@ export class HttpStream implements StreamInfoView {
       return CONTINUE;
     }
     this.respHeadersLive = true;
-    this.begin();
-    const r = vm.call3(fn, this, 'proxy_on_response_headers', this.id, this.responseHeaderMap.length, endOfStream ? 1 : 0);
-    return this.end(r, 'response', Kind.Headers);
+    this.beginCallback();
+    const r = vm.call(fn, this, 'proxy_on_response_headers', this.id, this.responseHeaderMap.length, endOfStream ? 1 : 0);
+    return this.callbackResult(r, 'response', Part.Headers);
   }
 
   responseBody(body: Uint8Array | string, endOfStream: boolean): StepResult {
@@ -247,16 +249,16 @@ export class HttpStream implements StreamInfoView {
 
   responseTrailers(trailers: HeaderList): StepResult {
     this.usable('responseTrailers');
-    normalize(this.responseTrailerMap, trailers, 'response trailer', this.vm.host.checkHeaders);
+    normalize(this.responseTrailerMap, trailers, 'response trailer', this.vm.proc.checkHeaders);
     const early = this.early();
     if (early) return early;
     const vm = this.vm;
     const fn = vm.fns.onResponseTrailers;
     if (!fn) return CONTINUE;
     this.respTrailersLive = true;
-    this.begin();
-    const r = vm.call2(fn, this, 'proxy_on_response_trailers', this.id, this.responseTrailerMap.length);
-    return this.end(r, 'response', Kind.Trailers);
+    this.beginCallback();
+    const r = vm.call(fn, this, 'proxy_on_response_trailers', this.id, this.responseTrailerMap.length);
+    return this.callbackResult(r, 'response', Part.Trailers);
   }
 
   /** Downstream/upstream reset: Envoy then runs on_log, on_done, on_delete. */
@@ -276,7 +278,7 @@ export class HttpStream implements StreamInfoView {
     if (vm.failed || !vm.fns.onLog) return;
     this.clearLive();
     this.accessLog = true;
-    vm.call1(vm.fns.onLog, this, 'proxy_on_log', this.id);
+    vm.call(vm.fns.onLog, this, 'proxy_on_log', this.id);
     this.accessLog = false;
     vm.afterCall();
   }
@@ -287,7 +289,7 @@ export class HttpStream implements StreamInfoView {
     const vm = this.vm;
     if (this.deleted || !this.created || vm.failed || !vm.fns.onDone) return (this.doneResult = true);
     this.clearLive();
-    const r = vm.call1(vm.fns.onDone, this, 'proxy_on_done', this.id);
+    const r = vm.call(vm.fns.onDone, this, 'proxy_on_done', this.id);
     this.doneResult = vm.failed || r !== 0;
     vm.afterCall();
     return this.doneResult;
@@ -302,7 +304,7 @@ export class HttpStream implements StreamInfoView {
     this.paused = false;
     this.clearLive();
     if (this.created && !vm.failed && vm.fns.onDelete) {
-      vm.call1(vm.fns.onDelete, this, 'proxy_on_delete', this.id);
+      vm.call(vm.fns.onDelete, this, 'proxy_on_delete', this.id);
       vm.afterCall();
     }
     vm.contexts.delete(this.id);
@@ -322,7 +324,7 @@ export class HttpStream implements StreamInfoView {
 
   // ------------------------------------------------------------------ step plumbing
 
-  private bodyStep(dir: 'request' | 'response', chunk: Uint8Array, endOfStream: boolean): StepResult {
+  private bodyStep(dir: Direction, chunk: Uint8Array, endOfStream: boolean): StepResult {
     const early = this.early();
     if (early) return early;
     if (this.paused && this.pausedAtHeaders && this.pausedDirection === dir) {
@@ -337,9 +339,9 @@ export class HttpStream implements StreamInfoView {
     let buffered: Uint8Array;
     if (req) buffered = this.reqBody = this.bufferingReq && this.reqBody ? concat(this.reqBody, chunk) : chunk;
     else buffered = this.respBody = this.bufferingResp && this.respBody ? concat(this.respBody, chunk) : chunk;
-    this.begin();
-    const r = vm.call3(fn, this, req ? 'proxy_on_request_body' : 'proxy_on_response_body', this.id, buffered.length, endOfStream ? 1 : 0);
-    return this.end(r, dir, Kind.Data);
+    this.beginCallback();
+    const r = vm.call(fn, this, req ? 'proxy_on_request_body' : 'proxy_on_response_body', this.id, buffered.length, endOfStream ? 1 : 0);
+    return this.callbackResult(r, dir, Part.Body);
   }
 
   private usable(what: string): void {
@@ -360,7 +362,7 @@ export class HttpStream implements StreamInfoView {
    * failed filter.
    */
   private failResult(trappedHere = false): StepResult {
-    if (this.vm.host.failPolicy === 'open' && !trappedHere) return FAILED_OPEN;
+    if (this.vm.proc.failPolicy === 'open' && !trappedHere) return FAILED_OPEN;
     if (!this.failReplySent && !this.localResponse) {
       this.failReplySent = true;
       this.paused = false;
@@ -372,21 +374,22 @@ export class HttpStream implements StreamInfoView {
     return { action: 'failed-closed', localResponse: this.localResponse! };
   }
 
-  private begin(): void {
+  private beginCallback(): void {
     this.inStep = true;
     this.localInStep = false;
   }
 
-  private end(r: number, dir: 'request' | 'response', kind: Kind): StepResult {
+  /** What the step reports once its callback returned `r` (and the after-call actions ran). */
+  private callbackResult(r: number, dir: Direction, part: Part): StepResult {
     const vm = this.vm;
     if (vm.failed) {
       this.inStep = false;
       this.clearLive();
       return this.failResult(true);
     }
-    const stopped = vm.stopNext || !continues(r >>> 0, kind);
+    const stopped = vm.stopNext || !continues(r >>> 0, part);
     let body: Uint8Array | undefined;
-    if (kind === Kind.Data) {
+    if (part === Part.Body) {
       // Envoy decodeData/encodeData: StopIterationAndBuffer (1) keeps accumulating.
       if (dir === 'request') this.bufferingReq = !stopped ? false : r >>> 0 === 1;
       else this.bufferingResp = !stopped ? false : r >>> 0 === 1;
@@ -394,12 +397,12 @@ export class HttpStream implements StreamInfoView {
     if (stopped) {
       this.paused = true;
       this.pausedDirection = dir;
-      this.pausedAtHeaders = kind === Kind.Headers;
+      this.pausedAtHeaders = part === Part.Headers;
     } else {
-      if (kind === Kind.Data) body = (dir === 'request' ? this.reqBody : this.respBody) ?? EMPTY;
-      this.dropPhase(dir, kind);
+      if (part === Part.Body) body = (dir === 'request' ? this.reqBody : this.respBody) ?? EMPTY;
+      this.dropPhase(dir, part);
       if (this.pausedDirection === dir) this.paused = false;
-      if (dir === 'response' && kind === Kind.Headers) this.responseSent = true;
+      if (dir === 'response' && part === Part.Headers) this.responseSent = true;
     }
     vm.afterCall();
     this.inStep = false;
@@ -407,19 +410,19 @@ export class HttpStream implements StreamInfoView {
     if (this.wasReset) return RESET;
     if (this.localInStep) return { action: 'local-response', localResponse: this.localResponse! };
     if (this.paused) return PAUSE;
-    if (stopped && kind === Kind.Data) body = (dir === 'request' ? this.reqBody : this.respBody) ?? EMPTY;
+    if (stopped && part === Part.Body) body = (dir === 'request' ? this.reqBody : this.respBody) ?? EMPTY;
     return body ? { action: 'continue', body } : CONTINUE;
   }
 
   /** Envoy forgets the phase's map/buffer when the callback continues. */
-  private dropPhase(dir: 'request' | 'response', kind: Kind): void {
+  private dropPhase(dir: Direction, part: Part): void {
     if (dir === 'request') {
-      if (kind === Kind.Headers) this.reqHeadersLive = false;
-      else if (kind === Kind.Trailers) this.reqTrailersLive = false;
+      if (part === Part.Headers) this.reqHeadersLive = false;
+      else if (part === Part.Trailers) this.reqTrailersLive = false;
       else this.reqBody = null;
     } else {
-      if (kind === Kind.Headers) this.respHeadersLive = false;
-      else if (kind === Kind.Trailers) this.respTrailersLive = false;
+      if (part === Part.Headers) this.respHeadersLive = false;
+      else if (part === Part.Trailers) this.respTrailersLive = false;
       else this.respBody = null;
     }
   }
@@ -431,16 +434,16 @@ export class HttpStream implements StreamInfoView {
   // ------------------------------------------------------------------ deferred actions
 
   /** @internal proxy_continue_stream(type) was called with this stream effective. */
-  continueRequested(dir: 'request' | 'response'): void {
+  continueRequested(dir: Direction): void {
     // Envoy drops the request-side pointers immediately, whichever direction is continued.
     this.reqHeadersLive = false;
     this.reqTrailersLive = false;
     this.reqBody = null;
-    this.vm.defer({ kind: 'continue', stream: this, dir });
+    this.vm.defer(() => this.deliverContinue(dir));
   }
 
   /** @internal */
-  deliverContinue(dir: 'request' | 'response'): void {
+  deliverContinue(dir: Direction): void {
     if (this.deleted || this.wasReset || this.localResponse) return;
     if (this.paused && this.pausedDirection === dir && !this.logged) {
       this.paused = false;
@@ -469,29 +472,29 @@ export class HttpStream implements StreamInfoView {
 
   /** @internal proxy_send_local_response with this stream effective. */
   localRequested(reply: LocalResponse): void {
-    this.vm.defer({ kind: 'local', stream: this, reply });
+    this.vm.defer(() => this.deliverLocalResponse(reply));
   }
 
   /** @internal */
   deliverLocalResponse(reply: LocalResponse): void {
     if (this.deleted || this.wasReset) return;
     if (this.logged) {
-      this.vm.host.hostLog(this.vm.index, 'warn', `stream ${this.id}: local response after the stream completed: ignored`);
+      this.vm.proc.hostLog(this.vm.index, 'warn', `stream ${this.id}: local response after the stream completed: ignored`);
       return;
     }
     if (this.localResponse) {
       this.extraLocalResponses++;
-      this.vm.host.hostLog(this.vm.index, 'warn', `stream ${this.id}: second local response (${reply.status}) ignored`);
+      this.vm.proc.hostLog(this.vm.index, 'warn', `stream ${this.id}: second local response (${reply.status}) ignored`);
       return;
     }
     const vm = this.vm;
     if (this.responseSent) {
       // Envoy cannot replace a response whose headers went downstream: it resets the stream.
-      vm.host.hostLog(vm.index, 'warn', `stream ${this.id}: local response after the response started: stream reset`);
+      vm.proc.hostLog(vm.index, 'warn', `stream ${this.id}: local response after the response started: stream reset`);
       this.deliverClose();
       return;
     }
-    const throughFilter = !this.responseStarted && vm.host.localReplyThroughFilter;
+    const throughFilter = !this.responseStarted && vm.proc.localReplyThroughFilter;
     this.localResponse = reply;
     this.paused = false;
     if (this.inStep) this.localInStep = true;
@@ -504,14 +507,14 @@ export class HttpStream implements StreamInfoView {
       const fnH = vm.fns.onResponseHeaders;
       if (fnH) {
         this.respHeadersLive = true;
-        vm.call3(fnH, this, 'proxy_on_response_headers', this.id, map.length, reply.body.length === 0 ? 1 : 0);
+        vm.call(fnH, this, 'proxy_on_response_headers', this.id, map.length, reply.body.length === 0 ? 1 : 0);
         this.respHeadersLive = false;
         vm.afterCall();
       }
       const fnB = vm.fns.onResponseBody;
       if (!vm.failed && fnB && reply.body.length !== 0) {
         this.respBody = reply.body;
-        vm.call3(fnB, this, 'proxy_on_response_body', this.id, reply.body.length, 1);
+        vm.call(fnB, this, 'proxy_on_response_body', this.id, reply.body.length, 1);
         reply.body = this.respBody ?? reply.body;
         reply.bodyText = utf8Decode(reply.body);
         this.respBody = null;
@@ -528,7 +531,7 @@ export class HttpStream implements StreamInfoView {
 
   /** @internal proxy_close_stream(HTTP_REQUEST|HTTP_RESPONSE) with this stream effective. */
   closeRequested(): void {
-    this.vm.defer({ kind: 'close', stream: this });
+    this.vm.defer(() => this.deliverClose());
   }
 
   /** @internal Envoy resets the stream: access log, then filter destruction. */
@@ -577,15 +580,16 @@ export class HttpStream implements StreamInfoView {
 
   /** @internal null = NOT_FOUND */
   getBuffer(type: number): Uint8Array | null {
-    if (type === 0) return this.reqBody ?? EMPTY;
-    if (type === 1) return this.respBody ?? EMPTY;
-    if (type === 7) return null; // only the root context is configured
+    if (type === BufferType.HTTP_REQUEST_BODY) return this.reqBody ?? EMPTY;
+    if (type === BufferType.HTTP_RESPONSE_BODY) return this.respBody ?? EMPTY;
+    if (type === BufferType.PLUGIN_CONFIGURATION) return null; // only the root context is configured
     return this.root.getBuffer(type);
   }
 
   /** @internal proxy_set_buffer_bytes, Envoy Buffer::copyFrom: prepend, replace all, or append. */
   setBuffer(type: number, start: number, len: number, data: Uint8Array): number {
-    const cur = type === 0 ? this.reqBody : type === 1 ? this.respBody : null;
+    const request = type === BufferType.HTTP_REQUEST_BODY;
+    const cur = request ? this.reqBody : type === BufferType.HTTP_RESPONSE_BODY ? this.respBody : null;
     if (!cur) return Status.BAD_ARGUMENT;
     let next: Uint8Array;
     if (start === 0) {
@@ -597,7 +601,7 @@ export class HttpStream implements StreamInfoView {
     } else {
       return Status.BAD_ARGUMENT;
     }
-    if (type === 0) this.reqBody = next;
+    if (request) this.reqBody = next;
     else this.respBody = next;
     return Status.OK;
   }
@@ -622,6 +626,14 @@ export class HttpStream implements StreamInfoView {
   responseHeaderView(): HeaderMap | null {
     return this.responseStarted ? this.responseHeaderMap : null;
   }
+}
+
+/** A new stream context on `vm` (ProxyWasmHost.stream): on_context_create(id, root). */
+export function openStream(vm: Vm, properties: Record<string, PropertyValue> | undefined): HttpStream {
+  const s = new HttpStream(vm, vm.allocContextId(), properties);
+  vm.contexts.set(s.id, s);
+  s.create();
+  return s;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

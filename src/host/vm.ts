@@ -7,34 +7,21 @@
 //  * restricted host calls while the module initialises or inside its allocator (Envoy's V8 traps);
 //  * traps: any exception out of the guest marks the VM failed; Envoy's failure policy then applies
 //    to every later stream on this VM (other VMs are unaffected).
-import {
-  ALLOWED_DURING_ALLOC,
-  ALLOWED_DURING_INIT,
-  BufferType,
-  MapType,
-  Status,
-} from './abi.ts';
+// It knows streams only as GuestContexts (context.ts): ProxyWasmHost opens them and builds the
+// imports, so that neither stream.ts nor imports.ts is imported here.
+import { ALLOWED_DURING_ALLOC, ALLOWED_DURING_INIT, BufferType, MapType, Status } from './abi.ts';
+import { HostTrap, type GuestContext, type HeaderMap, type RootGuestContext } from './context.ts';
 import { GuestMemory } from './memory.ts';
 import { VmMetrics } from './metrics.ts';
-import { createImports } from './imports.ts';
-import { HttpStream } from './stream.ts';
 import { asciiLower, toBytes, utf8Encode } from './text.ts';
-import type { ProxyWasmHost } from './host.ts';
-import type { HeaderList, HttpCallResponse, LocalResponse, PropertyValue } from './types.ts';
-
-/** A mutable header map: the stream's live list of [lower-case name, value] byte strings. */
-export type HeaderMap = [string, string][];
+import type { HostProcess } from './process.ts';
+import type { HeaderList, HttpCallResponse } from './types.ts';
 
 const EMPTY_BYTES = new Uint8Array(0);
 
-/** Thrown from host functions to trap the guest (Envoy: V8 trap "restricted_callback", proc_exit). */
-export class HostTrap extends Error {
-  override name = 'HostTrap';
-}
-
-const NONE = 0;
-const INIT = 1;
-const ALLOC = 2;
+/** Vm.restrict: the restricted phase the guest is in, as bits so that a guard tests a set of them. */
+export const Restrict = { NONE: 0, INIT: 1, ALLOC: 2 } as const;
+const { NONE, INIT, ALLOC } = Restrict;
 
 type F0 = () => unknown;
 type F1 = (a: number) => number;
@@ -65,30 +52,43 @@ export interface GuestFns {
   onQueueReady: F2 | undefined;
 }
 
-const NO_FNS: GuestFns = {
-  malloc: undefined,
-  initialize: undefined,
-  start: undefined,
-  main: undefined,
-  onContextCreate: undefined,
-  onVmStart: undefined,
-  onConfigure: undefined,
-  onTick: undefined,
-  onDone: undefined,
-  onLog: undefined,
-  onDelete: undefined,
-  onRequestHeaders: undefined,
-  onRequestBody: undefined,
-  onRequestTrailers: undefined,
-  onResponseHeaders: undefined,
-  onResponseBody: undefined,
-  onResponseTrailers: undefined,
-  onHttpCallResponse: undefined,
-  onQueueReady: undefined,
+/** Export name of each callback. */
+const EXPORT_NAMES: Readonly<Record<keyof GuestFns, string>> = {
+  malloc: 'malloc',
+  initialize: '_initialize',
+  start: '_start',
+  main: 'main',
+  onContextCreate: 'proxy_on_context_create',
+  onVmStart: 'proxy_on_vm_start',
+  onConfigure: 'proxy_on_configure',
+  onTick: 'proxy_on_tick',
+  onDone: 'proxy_on_done',
+  onLog: 'proxy_on_log',
+  onDelete: 'proxy_on_delete',
+  onRequestHeaders: 'proxy_on_request_headers',
+  onRequestBody: 'proxy_on_request_body',
+  onRequestTrailers: 'proxy_on_request_trailers',
+  onResponseHeaders: 'proxy_on_response_headers',
+  onResponseBody: 'proxy_on_response_body',
+  onResponseTrailers: 'proxy_on_response_trailers',
+  onHttpCallResponse: 'proxy_on_http_call_response',
+  onQueueReady: 'proxy_on_queue_ready',
 };
 
+function guestFns(x: WebAssembly.Exports): GuestFns {
+  const fns = {} as Record<keyof GuestFns, unknown>;
+  for (const key of Object.keys(EXPORT_NAMES) as (keyof GuestFns)[]) {
+    const f = x[EXPORT_NAMES[key]];
+    fns[key] = typeof f === 'function' ? f : undefined;
+  }
+  if (fns.malloc === undefined && typeof x.proxy_on_memory_allocate === 'function') fns.malloc = x.proxy_on_memory_allocate;
+  return fns as GuestFns;
+}
+
+const NO_FNS = guestFns({});
+
 /** The plugin's root context on one VM. */
-export class RootContext {
+export class RootContext implements RootGuestContext {
   readonly isRoot = true;
   readonly root: RootContext = this;
   readonly accessLog = false;
@@ -112,9 +112,9 @@ export class RootContext {
       case BufferType.HTTP_CALL_RESPONSE_BODY:
         return this.vm.httpCallResponse?.body ?? null;
       case BufferType.VM_CONFIGURATION:
-        return this.vm.host.vmConfigurationBytes;
+        return this.vm.proc.vmConfigurationBytes;
       case BufferType.PLUGIN_CONFIGURATION:
-        return this.vm.pluginConfigFor === this ? this.vm.host.configurationBytes : null;
+        return this.vm.pluginConfigFor === this ? this.vm.proc.configurationBytes : null;
       default:
         return EMPTY_BYTES;
     }
@@ -124,22 +124,11 @@ export class RootContext {
   }
 }
 
-export type Context = RootContext | HttpStream;
-
-interface HttpCallState {
-  token: number;
-  deadline: number;
-}
 export interface HttpCallResult {
   headers: HeaderMap;
   body: Uint8Array;
   trailers: HeaderMap;
 }
-
-type Deferred =
-  | { kind: 'continue'; stream: HttpStream; dir: 'request' | 'response' }
-  | { kind: 'local'; stream: HttpStream; reply: LocalResponse }
-  | { kind: 'close'; stream: HttpStream };
 
 export class Vm {
   readonly index: number;
@@ -154,38 +143,39 @@ export class Vm {
   spuriousResumes = 0;
   exports: WebAssembly.Exports = {};
 
-  /** @internal */ readonly host: ProxyWasmHost;
+  /** @internal */ readonly proc: HostProcess;
   /** @internal */ readonly gm: GuestMemory;
   /** @internal */ readonly metrics: VmMetrics;
   /** @internal */ fns: GuestFns = NO_FNS;
   /** @internal */ readonly root: RootContext;
-  /** @internal */ readonly contexts = new Map<number, Context>();
-  /** @internal the context whose callback runs, and the effective context for host calls */
-  cur: Context | undefined;
-  /** @internal */ eff: Context | undefined;
+  /** @internal */ readonly contexts = new Map<number, GuestContext>();
+  /** @internal the effective context for host calls (the callback's, or set_effective_context's) */
+  eff: GuestContext | undefined;
   /** @internal */ depth = 0;
-  /** @internal */ restrict = NONE;
+  /** @internal */ restrict: number = NONE;
   /** @internal send_local_response was called during the current callback */
   stopNext = false;
-  /** @internal */ pending: Deferred[] = [];
+  /** @internal after-call actions, in the order they were requested */
+  pending: (() => void)[] = [];
   /** @internal root context that may read PLUGIN_CONFIGURATION now */
   pluginConfigFor: RootContext | undefined;
   /** @internal */ nextTickAt = Infinity;
-  /** @internal */ timer: ReturnType<typeof setTimeout> | undefined;
   /** @internal response being delivered to proxy_on_http_call_response */
   httpCallResponse: HttpCallResult | undefined;
   /** @internal proxy_get_status */
   callStatus: { code: number; message: string } = { code: 0, message: '' };
-  /** @internal */ readonly httpCalls = new Map<number, HttpCallState>();
+  /** @internal outstanding proxy_http_call tokens */
+  readonly httpCalls = new Set<number>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private nextHttpCallId = 1;
   private nextContextId: number;
 
-  constructor(host: ProxyWasmHost, index: number, firstContextId: number) {
-    this.host = host;
+  constructor(proc: HostProcess, index: number, firstContextId: number) {
+    this.proc = proc;
     this.index = index;
     this.nextContextId = firstContextId;
     this.gm = new GuestMemory((len) => this.allocate(len));
-    this.metrics = new VmMetrics(host.metricsStore);
+    this.metrics = new VmMetrics(proc.metricsStore);
     // cpp-host allocates the root context's id when the plugin starts on this VM: the first id.
     this.root = new RootContext(this, this.allocContextId());
     this.rootContextId = this.root.id;
@@ -208,75 +198,58 @@ export class Vm {
   // ---------------------------------------------------------------- start-up
 
   /** @internal instantiate, _initialize (or _start), root context, on_vm_start, on_configure. */
-  start(module: WebAssembly.Module): boolean {
-    let instance: WebAssembly.Instance;
-    this.restrict = INIT;
-    try {
-      instance = new WebAssembly.Instance(module, createImports(this));
-    } catch (e) {
-      this.restrict = NONE;
-      this.trap(e, 'instantiate');
-      return false;
-    }
-    const x = (this.exports = instance.exports);
-    const f = <T>(name: string) => (typeof x[name] === 'function' ? (x[name] as T) : undefined);
-    this.fns = {
-      malloc: f<F1>('malloc') ?? f<F1>('proxy_on_memory_allocate'),
-      initialize: f<F0>('_initialize'),
-      start: f<F0>('_start'),
-      main: f<F2>('main'),
-      onContextCreate: f<F2>('proxy_on_context_create'),
-      onVmStart: f<F2>('proxy_on_vm_start'),
-      onConfigure: f<F2>('proxy_on_configure'),
-      onTick: f<F1>('proxy_on_tick'),
-      onDone: f<F1>('proxy_on_done'),
-      onLog: f<F1>('proxy_on_log'),
-      onDelete: f<F1>('proxy_on_delete'),
-      onRequestHeaders: f<F3>('proxy_on_request_headers'),
-      onRequestBody: f<F3>('proxy_on_request_body'),
-      onRequestTrailers: f<F2>('proxy_on_request_trailers'),
-      onResponseHeaders: f<F3>('proxy_on_response_headers'),
-      onResponseBody: f<F3>('proxy_on_response_body'),
-      onResponseTrailers: f<F2>('proxy_on_response_trailers'),
-      onHttpCallResponse: f<F5>('proxy_on_http_call_response'),
-      onQueueReady: f<F2>('proxy_on_queue_ready'),
-    };
-    this.gm.attach(x.memory as WebAssembly.Memory);
-
-    // WASI reactor: _initialize then main(0, 0) if exported; a command: _start.
-    try {
-      if (this.fns.initialize) {
-        this.fns.initialize();
-        if (this.fns.main) this.fns.main(0, 0);
-      } else if (this.fns.start) {
-        this.fns.start();
-      }
-    } catch (e) {
-      this.trap(e, this.fns.initialize ? '_initialize' : '_start');
-    } finally {
-      this.restrict = NONE;
-    }
-    if (this.failed) return false;
-
+  start(module: WebAssembly.Module, imports: WebAssembly.Imports): boolean {
+    if (!this.instantiate(module, imports)) return false;
     // cpp-host ContextBase::onStart: on_context_create(root, 0) (the plugin config is readable
     // here), then on_vm_start(root, vm_configuration_size).
+    const root = this.root;
     if (this.fns.onContextCreate) {
-      this.pluginConfigFor = this.root;
-      this.call2(this.fns.onContextCreate, this.root, 'proxy_on_context_create', this.root.id, 0);
+      this.pluginConfigFor = root;
+      this.call(this.fns.onContextCreate, root, 'proxy_on_context_create', root.id, 0);
       this.pluginConfigFor = undefined;
       this.afterCall();
     }
     if (this.failed) return false;
     if (this.fns.onVmStart) {
-      const ok = this.call2(this.fns.onVmStart, this.root, 'proxy_on_vm_start', this.root.id, this.host.vmConfigurationBytes.length);
+      const ok = this.call(this.fns.onVmStart, root, 'proxy_on_vm_start', root.id, this.proc.vmConfigurationBytes.length);
       this.afterCall();
       if (this.failed) return false;
       if (ok === 0) {
-        this.host.hostLog(this.index, 'error', 'proxy_on_vm_start returned false: Envoy fails to start the plugin');
+        this.proc.hostLog(this.index, 'error', 'proxy_on_vm_start returned false: Envoy fails to start the plugin');
         return false;
       }
     }
     return this.configure();
+  }
+
+  /** The instance, then the WASI reactor's _initialize and main(0, 0), or a command's _start. */
+  private instantiate(module: WebAssembly.Module, imports: WebAssembly.Imports): boolean {
+    let instance: WebAssembly.Instance;
+    this.restrict = INIT;
+    try {
+      instance = new WebAssembly.Instance(module, imports);
+    } catch (e) {
+      this.restrict = NONE;
+      this.trap(e, 'instantiate');
+      return false;
+    }
+    this.exports = instance.exports;
+    this.fns = guestFns(instance.exports);
+    this.gm.attach(instance.exports.memory as WebAssembly.Memory);
+    const fns = this.fns;
+    try {
+      if (fns.initialize) {
+        fns.initialize();
+        if (fns.main) fns.main(0, 0);
+      } else if (fns.start) {
+        fns.start();
+      }
+    } catch (e) {
+      this.trap(e, fns.initialize ? '_initialize' : '_start');
+    } finally {
+      this.restrict = NONE;
+    }
+    return !this.failed;
   }
 
   /** @internal proxy_on_configure(root, size) with the host's current plugin configuration. */
@@ -284,7 +257,7 @@ export class Vm {
     if (this.failed) return true; // cpp-host onConfigure: a failed VM "accepts"
     if (!this.fns.onConfigure) return true;
     this.pluginConfigFor = this.root;
-    const ok = this.call2(this.fns.onConfigure, this.root, 'proxy_on_configure', this.root.id, this.host.configurationBytes.length);
+    const ok = this.call(this.fns.onConfigure, this.root, 'proxy_on_configure', this.root.id, this.proc.configurationBytes.length);
     this.pluginConfigFor = undefined;
     this.afterCall();
     if (this.failed) return false;
@@ -293,62 +266,24 @@ export class Vm {
 
   // ---------------------------------------------------------------- calls into the guest
 
-  private enter(ctx: Context, where: string): void {
+  private enter(ctx: GuestContext, where: string): void {
     if (this.depth !== 0) {
       throw new Error(`re-entrant call into VM ${this.index} (${where}) from inside a host callback`);
     }
     this.depth = 1;
-    this.cur = ctx;
     this.eff = ctx;
     this.stopNext = false;
   }
   private leave(): void {
     this.depth = 0;
-    this.cur = undefined;
     this.eff = undefined;
   }
 
-  /** @internal Calls a context callback; after a trap returns -1 with `failed` set. */
-  call1(fn: F1, ctx: Context, where: string, a: number): number {
-    this.enter(ctx, where);
-    let r: number;
-    try {
-      r = fn(a);
-    } catch (e) {
-      r = -1;
-      this.trap(e, where);
-    }
-    this.leave();
-    return r;
-  }
-  /** @internal */
-  call2(fn: F2, ctx: Context, where: string, a: number, b: number): number {
-    this.enter(ctx, where);
-    let r: number;
-    try {
-      r = fn(a, b);
-    } catch (e) {
-      r = -1;
-      this.trap(e, where);
-    }
-    this.leave();
-    return r;
-  }
-  /** @internal */
-  call3(fn: F3, ctx: Context, where: string, a: number, b: number, c: number): number {
-    this.enter(ctx, where);
-    let r: number;
-    try {
-      r = fn(a, b, c);
-    } catch (e) {
-      r = -1;
-      this.trap(e, where);
-    }
-    this.leave();
-    return r;
-  }
-  /** @internal */
-  call5(fn: F5, ctx: Context, where: string, a: number, b: number, c: number, d: number, e: number): number {
+  /**
+   * @internal Calls a context callback of up to five i32 arguments (a callback of fewer ignores
+   * the rest); after a trap returns -1 with `failed` set.
+   */
+  call(fn: F5, ctx: GuestContext, where: string, a: number, b = 0, c = 0, d = 0, e = 0): number {
     this.enter(ctx, where);
     let r: number;
     try {
@@ -370,7 +305,7 @@ export class Vm {
   }
 
   /** @internal */
-  invokeIn(ctx: Context, name: string, args: (number | bigint)[]): number | bigint | undefined {
+  invokeIn(ctx: GuestContext, name: string, args: (number | bigint)[]): number | bigint | undefined {
     if (this.failed) throw new Error(`VM ${this.index} has failed: ${this.failure}`);
     const fn = this.exports[name];
     if (typeof fn !== 'function') throw new Error(`the module exports no function ${name}`);
@@ -412,15 +347,15 @@ export class Vm {
     if (this.failed) return;
     this.failed = true;
     const err = e instanceof Error ? e : new Error(String(e));
-    const kind =
+    const hostBug =
       err instanceof WebAssembly.RuntimeError || err instanceof HostTrap || err instanceof WebAssembly.LinkError
         ? ''
         : ' (a JS exception, not a wasm trap: a host bug?)';
-    this.failure = `${where}: ${err.name}: ${err.message}${kind}`;
-    this.host.hostLog(
+    this.failure = `${where}: ${err.name}: ${err.message}${hostBug}`;
+    this.proc.hostLog(
       this.index,
       'critical',
-      `wasm VM ${this.index} failed in ${this.failure}${kind ? `\n${err.stack ?? ''}` : ''}`,
+      `wasm VM ${this.index} failed in ${this.failure}${hostBug ? `\n${err.stack ?? ''}` : ''}`,
     );
     this.pending = [];
     this.clearTimer();
@@ -428,9 +363,9 @@ export class Vm {
 
   // ---------------------------------------------------------------- after-VM-call actions
 
-  /** @internal */
-  defer(a: Deferred): void {
-    this.pending.push(a);
+  /** @internal An action to run once the callback has returned (continue, local reply, close). */
+  defer(action: () => void): void {
+    this.pending.push(action);
   }
 
   /** @internal Runs deferred actions once no callback is running (cpp-host DeferAfterCallActions). */
@@ -438,23 +373,8 @@ export class Vm {
     while (this.depth === 0 && this.pending.length !== 0 && !this.failed) {
       const list = this.pending;
       this.pending = [];
-      for (let i = 0; i < list.length && !this.failed; i++) {
-        const a = list[i]!;
-        if (a.kind === 'continue') a.stream.deliverContinue(a.dir);
-        else if (a.kind === 'local') a.stream.deliverLocalResponse(a.reply);
-        else a.stream.deliverClose();
-      }
+      for (let i = 0; i < list.length && !this.failed; i++) list[i]!();
     }
-  }
-
-  // ---------------------------------------------------------------- streams
-
-  /** @internal */
-  newStream(props: Record<string, PropertyValue> | undefined): HttpStream {
-    const s = new HttpStream(this, this.allocContextId(), props);
-    this.contexts.set(s.id, s);
-    s.create();
-    return s;
   }
 
   // ---------------------------------------------------------------- ticks
@@ -462,18 +382,33 @@ export class Vm {
   /** @internal proxy_set_tick_period_milliseconds: re-arms from now (Envoy Wasm::setTickPeriod). */
   setTickPeriod(ms: number): void {
     this.tickPeriodMs = ms;
-    this.nextTickAt = ms > 0 ? this.host.clock.nowMs() + ms : Infinity;
-    this.host.tickPeriodChanged(this);
+    this.nextTickAt = ms > 0 ? this.proc.clock.nowMs() + ms : Infinity;
+    if (!this.proc.realTimers || this.proc.closed) return;
+    this.clearTimer();
+    if (ms > 0 && !this.failed) this.armTimer();
+  }
+
+  /** A real timer for the next tick (HostOptions.realTimers). */
+  private armTimer(): void {
+    const t = setTimeout(() => {
+      this.timer = undefined;
+      if (this.proc.closed) return;
+      this.fireTick();
+      // fireTick may have re-armed through proxy_set_tick_period_milliseconds
+      if (this.timer === undefined && this.tickPeriodMs > 0 && !this.failed && !this.proc.closed) this.armTimer();
+    }, this.tickPeriodMs);
+    t.unref?.();
+    this.timer = t;
   }
 
   /** @internal */
   fireTick(): void {
     if (!this.failed && this.fns.onTick) {
-      this.call1(this.fns.onTick, this.root, 'proxy_on_tick', this.root.id);
+      this.call(this.fns.onTick, this.root, 'proxy_on_tick', this.root.id);
       this.afterCall();
     }
     // Envoy re-arms the timer after the tick: next = now + period.
-    this.nextTickAt = this.tickPeriodMs > 0 && !this.failed ? this.host.clock.nowMs() + this.tickPeriodMs : Infinity;
+    this.nextTickAt = this.tickPeriodMs > 0 && !this.failed ? this.proc.clock.nowMs() + this.tickPeriodMs : Infinity;
   }
 
   /** @internal */
@@ -487,22 +422,22 @@ export class Vm {
   /** @internal proxy_http_call: returns [status, token]. */
   httpCall(cluster: string, headers: HeaderMap, body: Uint8Array, trailers: HeaderMap, timeoutMs: number): [number, number] {
     if (timeoutMs < 0) return [Status.BAD_ARGUMENT, 0];
-    const handler = this.host.httpCallHandler;
+    const handler = this.proc.httpCallHandler;
     if (!handler) return [Status.BAD_ARGUMENT, 0]; // no cluster of that name
     const has = (k: string) => headers.some((h) => h[0] === k);
     if (!has(':path') || !has(':method') || !has(':authority')) return [Status.BAD_ARGUMENT, 0];
     let token = this.nextHttpCallId++ >>> 0;
     while (token === 0 || this.httpCalls.has(token)) token = this.nextHttpCallId++ >>> 0;
-    const deadline = timeoutMs > 0 ? this.host.clock.nowMs() + timeoutMs : Infinity;
-    this.httpCalls.set(token, { token, deadline });
-    this.host.httpCallStarted(this, token, deadline);
+    const deadline = timeoutMs > 0 ? this.proc.clock.nowMs() + timeoutMs : Infinity;
+    this.httpCalls.add(token);
+    this.proc.httpCallStarted(deadline, () => this.timeoutHttpCall(token));
     const request = { cluster, headers: headers.map((h) => [h[0], h[1]] as [string, string]), body, trailers, timeoutMs };
     Promise.resolve()
       .then(() => handler(this.index, request))
       .then(
         (resp) => this.deliverHttpCall(token, resp ?? null),
         (err: unknown) => {
-          this.host.hostLog(this.index, 'warn', `httpCallHandler failed for call ${token}: ${String(err)}`);
+          this.proc.hostLog(this.index, 'warn', `httpCallHandler failed for call ${token}: ${String(err)}`);
           this.deliverHttpCall(token, null);
         },
       );
@@ -512,7 +447,7 @@ export class Vm {
   /** @internal Delivers a response (null = failure/reset) to proxy_on_http_call_response on the root. */
   deliverHttpCall(token: number, resp: HttpCallResponse | null): void {
     if (!this.httpCalls.delete(token)) return; // already answered (timeout)
-    this.host.httpCallFinished();
+    this.proc.httpCallFinished();
     if (this.failed || !this.fns.onHttpCallResponse) return;
     if (this.depth !== 0) throw new Error('http call response delivered during a callback');
     const lower = (l: HeaderList | undefined): HeaderMap => (l ?? []).map((h) => [asciiLower(h[0]), h[1]]);
@@ -524,16 +459,9 @@ export class Vm {
       this.callStatus = { code: Status.BROKEN_CONNECTION, message: 'reset' };
     }
     const r = this.httpCallResponse;
-    this.call5(
-      this.fns.onHttpCallResponse,
-      this.root,
-      'proxy_on_http_call_response',
-      this.root.id,
-      token,
-      r ? r.headers.length : 0,
-      r ? r.body.length : 0,
-      r ? r.trailers.length : 0,
-    );
+    const root = this.root;
+    const sizes = r ? [r.headers.length, r.body.length, r.trailers.length] : [0, 0, 0];
+    this.call(this.fns.onHttpCallResponse, root, 'proxy_on_http_call_response', root.id, token, sizes[0], sizes[1], sizes[2]);
     this.afterCall();
     this.httpCallResponse = undefined;
     this.callStatus = { code: 0, message: '' };
@@ -555,7 +483,7 @@ export class Vm {
   /** @internal proxy_on_queue_ready for a queue this VM's root registered. */
   queueReady(token: number): void {
     if (this.failed || !this.fns.onQueueReady || this.depth !== 0) return;
-    this.call2(this.fns.onQueueReady, this.root, 'proxy_on_queue_ready', this.root.id, token);
+    this.call(this.fns.onQueueReady, this.root, 'proxy_on_queue_ready', this.root.id, token);
     this.afterCall();
   }
 }
