@@ -1,7 +1,9 @@
-// No import cycles: every module of src/ (and of assembly/) can be read, tested and replaced
-// bottom-up. Type-only imports count too: a cycle through types is still two files that cannot be
-// understood one without the other. Imports are read with TypeScript's own pre-processor (static,
-// dynamic, `export … from`, `import type`), relative ones resolved as Node and asc resolve them.
+// The shape of the code, checked so that it stays:
+//  * no import cycles: every module of src/ (and of assembly/) can be read, tested and replaced
+//    bottom-up. Type-only imports count too: a cycle through types is still two files that cannot
+//    be understood one without the other. Imports are read with TypeScript's own pre-processor
+//    (static, dynamic, `export … from`, `import type`), relative ones resolved as Node and asc do;
+//  * no function longer than MAX_FUNCTION_LINES in the directories listed below.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -105,4 +107,40 @@ describe('import cycles', () => {
   //   expect(edgeCount('assembly')).toBeGreaterThan(20);
   //   expect(cyclesUnder('assembly')).toEqual([]);
   it.todo('assembly/ has none');
+});
+
+const MAX_FUNCTION_LINES = 80;
+/** Directories held to MAX_FUNCTION_LINES (add one once its long functions are split). */
+const SHORT_FUNCTIONS = ['src/host', 'src/serve'];
+
+/** `file:line name (n lines)` of every function (declaration, method, arrow) longer than `max`. */
+export function longFunctions(file: string, text: string, max: number): string[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const found: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) && 'body' in node && node.body !== undefined) {
+      const first = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line;
+      const lines = sf.getLineAndCharacterOfPosition(node.getEnd()).line - first + 1;
+      const name = node.name !== undefined ? node.name.getText(sf) : '(anonymous)';
+      if (lines > max) found.push(`${file}:${first + 1} ${name} (${lines} lines)`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return found;
+}
+
+describe('function length', () => {
+  it('finds a function one line too long, and not one at the limit', () => {
+    const body = (n: number) => Array.from({ length: n - 2 }, (_, i) => `  const a${i} = ${i};`).join('\n');
+    const text = `function ok() {\n${body(MAX_FUNCTION_LINES)}\n}\nconst tooLong = () => {\n${body(MAX_FUNCTION_LINES + 1)}\n};\n`;
+    expect(longFunctions('x.ts', text, MAX_FUNCTION_LINES)).toEqual([`x.ts:${MAX_FUNCTION_LINES + 1} (anonymous) (${MAX_FUNCTION_LINES + 1} lines)`]);
+  });
+
+  it.each(SHORT_FUNCTIONS)(`no function in %s is over ${MAX_FUNCTION_LINES} lines`, (dir) => {
+    const files = sourceFiles(join(ROOT, dir));
+    expect(files.length).toBeGreaterThan(5);
+    const long = files.flatMap((f) => longFunctions(relative(ROOT, f), readFileSync(f, 'utf8'), MAX_FUNCTION_LINES));
+    expect(long).toEqual([]);
+  });
 });

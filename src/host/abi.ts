@@ -22,9 +22,6 @@ export const Status = {
 } as const;
 export type StatusCode = (typeof Status)[keyof typeof Status];
 
-/** Values a header/body callback returns (proxy_action_t plus Envoy's extra filter statuses). */
-export const Action = { CONTINUE: 0, PAUSE: 1 } as const;
-
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'critical'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LogLevelNum: Readonly<Record<LogLevel, number>> = {

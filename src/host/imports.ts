@@ -28,7 +28,7 @@ export function createImports(vm: Vm): WebAssembly.Imports {
 }
 
 /** The restricted phases (Restrict bits) in which the call `name` traps. */
-export function trapsIn(name: string): number {
+function trapsIn(name: string): number {
   return (ALLOWED_DURING_INIT.has(name) ? 0 : Restrict.INIT) | (ALLOWED_DURING_ALLOC.has(name) ? 0 : Restrict.ALLOC);
 }
 

@@ -12,6 +12,8 @@ import { MetricType, Status } from './abi.ts';
 export type MetricKind = 'counter' | 'gauge' | 'histogram';
 const KIND: readonly MetricKind[] = ['counter', 'gauge', 'histogram'];
 const U64 = (v: bigint) => BigInt.asUintN(64, v);
+/** Envoy's kMetricTypeMask: the low two bits of an id are its type (3 is none). */
+const TYPE_MASK = 3;
 
 export interface Stat {
   readonly type: MetricKind;
@@ -62,8 +64,8 @@ export class VmMetrics {
   }
 
   increment(id: number, delta: bigint): number {
-    const type = id & 3;
-    if (type === MetricType.HISTOGRAM || type === 3) return Status.BAD_ARGUMENT;
+    const type = id & TYPE_MASK;
+    if (type === MetricType.HISTOGRAM || type > MetricType.MAX) return Status.BAD_ARGUMENT;
     const s = this.byId.get(id);
     if (!s) return Status.NOT_FOUND;
     if (type === MetricType.COUNTER) {
@@ -77,7 +79,7 @@ export class VmMetrics {
 
   record(id: number, value: bigint): number {
     const s = this.byId.get(id);
-    if (!s || (id & 3) === 3) return Status.NOT_FOUND;
+    if (!s || (id & TYPE_MASK) > MetricType.MAX) return Status.NOT_FOUND;
     const v = U64(value);
     if (s.type === 'counter') s.value = U64(s.value + v);
     else if (s.type === 'gauge') s.value = v;
@@ -90,8 +92,8 @@ export class VmMetrics {
 
   /** A u64 value, or a status number. */
   get(id: number): bigint | number {
-    const type = id & 3;
-    if (type === MetricType.HISTOGRAM || type === 3) return Status.BAD_ARGUMENT;
+    const type = id & TYPE_MASK;
+    if (type === MetricType.HISTOGRAM || type > MetricType.MAX) return Status.BAD_ARGUMENT;
     const s = this.byId.get(id);
     return s ? s.value : Status.NOT_FOUND;
   }
