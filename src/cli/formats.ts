@@ -3,21 +3,18 @@
 // Each flag belongs to the formats listed in FLAG_FORMATS; giving it with another format is an error,
 // so that a typo'd or misplaced flag never silently does nothing.
 import { Option, type Command } from 'commander';
+import { parseBindAddress, parseModuleUrl, parseRlsUrl, parseServerAddress, parseSha256, parseUpstreamUrl, type HostPort } from '../address.ts';
 import {
   DEFAULT_ADMIN,
   DEFAULT_LISTEN,
   DEFAULT_MODULE_PATH,
   emitEnvoyBootstrap,
-  parseBindAddress,
-  parseRlsUrl,
-  parseUpstreamUrl,
   renderEnvoyBootstrap,
   UPSTREAM_CLUSTER,
   UPSTREAM_PROTOCOLS,
   type UpstreamProtocol,
   type EnvoyBootstrapOptions,
   type FailPolicy,
-  type HostPort,
   type WasmCode,
   type XdsBootstrapOptions,
 } from '../emit/envoy.ts';
@@ -38,8 +35,6 @@ import {
   isDnsSubdomain,
   istioClusterHostProblem,
   istioServiceCluster,
-  parseModuleUrl,
-  parseSha256,
   PHASES,
   renderWasmPlugin,
   ruleNamespaces,
@@ -48,9 +43,8 @@ import {
   type Traffic,
   type WasmPluginOptions,
 } from '../emit/istio.ts';
-import { parseServerAddress } from '../xds/address.ts';
 import { resourceName, waitingConfig } from '../xds/resource.ts';
-import { packageVersion } from './version.ts';
+import { packageVersion } from '../version.ts';
 
 export const FORMATS = ['filter', 'envoy', 'istio', 'envoyfilter'] as const;
 export type Format = (typeof FORMATS)[number];

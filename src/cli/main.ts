@@ -1,7 +1,7 @@
 // The `sergo` CLI: wires the subcommands (one module each) and turns outcomes into exit codes.
 // Later commands (serve, package, rls) register themselves the same way.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { packageVersion } from '../version.ts';
 import { EXIT_INTERNAL_ERROR, EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
 import { processIO, type CliIO } from './io.ts';
 import { registerRlsCommand } from './rls.ts';
@@ -46,9 +46,4 @@ function reportInternalError(err: unknown, debug: boolean, io: CliIO): void {
   const message = err instanceof Error ? err.message : String(err);
   if (debug && err instanceof Error && err.stack !== undefined) io.stderr(`sergo: internal error: ${err.stack}\n`);
   else io.stderr(`sergo: internal error: ${message} (run with --debug for the stack trace)\n`);
-}
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }

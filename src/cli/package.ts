@@ -7,7 +7,7 @@ import { buildWasmImage, isValidTag, isWasmModule, layoutFiles, layoutTar } from
 import { OutputError, writeLayoutDirectory } from '../package/write.ts';
 import { EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
 import type { CliIO } from './io.ts';
-import { packageVersion } from './version.ts';
+import { packageVersion } from '../version.ts';
 import { writeFileAtomic } from './write-atomic.ts';
 
 export const DEFAULT_MODULE = 'build/sergo.wasm';

@@ -13,6 +13,7 @@
 // lists clusters and HTTP filters as arrays, so another cluster is one more `staticCluster(...)` in
 // `clusters` and another filter one more entry before the router.
 import { isIP } from 'node:net';
+import type { HostPort } from '../address.ts';
 import { renderFilterConfig, type FilterConfig } from './filter.ts';
 import { renderYaml } from './yaml.ts';
 
@@ -167,11 +168,6 @@ export interface EnvoyBootstrap {
 }
 
 // ---- inputs ----
-
-export interface HostPort {
-  host: string;
-  port: number;
-}
 
 export interface EnvoyBootstrapOptions {
   /** Listener address (an IP literal). */
@@ -357,55 +353,4 @@ function upstreamCluster(options: EnvoyBootstrapOptions): Cluster {
 
 function socketAddress(a: HostPort): SocketAddress {
   return { socket_address: { address: a.host, port_value: a.port } };
-}
-
-// ---- parsing the CLI's address arguments ----
-
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
-
-/** `HOST:PORT` with HOST an IPv4 literal or a bracketed IPv6 literal (Envoy binds, it does not resolve). */
-export function parseBindAddress(text: string): Parsed<HostPort> {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(text);
-  const host = match?.[1] ?? match?.[2];
-  if (match === null || host === undefined) return { ok: false, error: `"${text}" is not HOST:PORT (e.g. 0.0.0.0:10000 or [::]:10000)` };
-  if (isIP(host) === 0) return { ok: false, error: `"${host}" is not an IP address (Envoy binds to an address, it does not resolve names)` };
-  if (match[1] !== undefined && isIP(host) !== 6) return { ok: false, error: `"[${host}]" is not an IPv6 address` };
-  const port = parsePort(match[3]!);
-  if (port === undefined) return { ok: false, error: `port ${match[3]} is not in 1..65535` };
-  return { ok: true, value: { host, port } };
-}
-
-/** `http://HOST[:PORT]` (no path, query or credentials); the port defaults to 80. */
-export function parseUpstreamUrl(text: string): Parsed<HostPort> {
-  return parseHttpUrl(text, 'upstreams', 'requests keep their own path');
-}
-
-/** The rate-limit service's HTTP/JSON address, `http://HOST[:PORT]`: the filter posts to /json. */
-export function parseRlsUrl(text: string): Parsed<HostPort> {
-  return parseHttpUrl(text, 'rate-limit service URLs', 'the filter posts to /json');
-}
-
-function parseHttpUrl(text: string, what: string, pathHint: string): Parsed<HostPort> {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return { ok: false, error: `"${text}" is not a URL (expected http://HOST:PORT)` };
-  }
-  if (url.protocol !== 'http:') return { ok: false, error: `"${text}": only http:// ${what} are supported` };
-  if (url.username !== '' || url.password !== '') return { ok: false, error: `"${text}": credentials in the URL are not supported` };
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '' || /^http:\/\/[^/]+\/./.test(text)) {
-    return { ok: false, error: `"${text}": the URL must not have a path, query or fragment (${pathHint})` };
-  }
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  if (host === '') return { ok: false, error: `"${text}" has no host` };
-  const port = url.port === '' ? 80 : parsePort(url.port);
-  if (port === undefined) return { ok: false, error: `"${text}": port ${url.port} is not in 1..65535` };
-  return { ok: true, value: { host, port } };
-}
-
-function parsePort(text: string): number | undefined {
-  if (!/^\d{1,5}$/.test(text)) return undefined;
-  const port = Number(text);
-  return port >= 1 && port <= 65535 ? port : undefined;
 }

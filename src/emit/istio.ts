@@ -5,7 +5,8 @@
 // EnvoyFilter emitter too.
 import { isIP } from 'node:net';
 import type { FilterConfig } from './filter.ts';
-import { ROOT_ID, type FailPolicy, type HostPort, type Parsed } from './envoy.ts';
+import type { HostPort } from '../address.ts';
+import { ROOT_ID, type FailPolicy } from './envoy.ts';
 import { renderYaml } from './yaml.ts';
 
 export const WASM_PLUGIN_API_VERSION = 'extensions.istio.io/v1alpha1';
@@ -98,48 +99,6 @@ export function ruleNamespaces(config: FilterConfig): string[] {
 /** RFC 1123 subdomain, as Kubernetes requires of metadata.name. */
 export function isDnsSubdomain(name: string): boolean {
   return name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name);
-}
-
-/** `HEX` or `sha256:HEX` (64 hex digits) → lower-case HEX. */
-export function parseSha256(text: string): Parsed<string> {
-  const hex = text.startsWith('sha256:') ? text.slice('sha256:'.length) : text;
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return { ok: false, error: `"${text}" is not a SHA-256 digest (64 hex digits, optionally prefixed sha256:)` };
-  return { ok: true, value: hex.toLowerCase() };
-}
-
-export type ModuleUrlScheme = 'oci' | 'file' | 'http' | 'https';
-
-export interface ModuleUrl {
-  scheme: ModuleUrlScheme;
-  url: string;
-  /** The digest pinned in the URL (`…@sha256:HEX`), if any. */
-  pinned?: string;
-  /** file:// only: the path inside the proxy. */
-  path?: string;
-}
-
-/** A module location as Istio reads it: oci://, file:///abs/path, http://, https://. */
-export function parseModuleUrl(text: string): Parsed<ModuleUrl> {
-  const scheme = /^([a-z]+):\/\//.exec(text)?.[1];
-  if (scheme !== 'oci' && scheme !== 'file' && scheme !== 'http' && scheme !== 'https') {
-    return { ok: false, error: `"${text}" must start with oci://, file://, http:// or https://` };
-  }
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return { ok: false, error: `"${text}" is not a valid URL` };
-  }
-  if (scheme === 'file') {
-    if (url.host !== '' || !url.pathname.startsWith('/') || url.pathname === '/') {
-      return { ok: false, error: `"${text}": a file URL names an absolute path inside the proxy, e.g. file:///var/local/sergo.wasm` };
-    }
-    return { ok: true, value: { scheme, url: text, path: decodeURIComponent(url.pathname) } };
-  }
-  if (url.host === '') return { ok: false, error: `"${text}" has no host` };
-  if (scheme === 'oci' && url.pathname.length <= 1) return { ok: false, error: `"${text}" names no repository (e.g. oci://ghcr.io/you/sergo:0.1.0)` };
-  const pinned = /@sha256:([0-9a-f]{64})$/.exec(text)?.[1];
-  return { ok: true, value: pinned === undefined ? { scheme, url: text } : { scheme, url: text, pinned } };
 }
 
 // ---- the rate-limit service of Global rules, as an Istio proxy reaches it ----

@@ -8,7 +8,7 @@
 import { stat } from 'node:fs/promises';
 import { DEFAULT_MODULE_PATH, type FailPolicy } from '../emit/envoy.ts';
 import type { RateLimitServiceOptions } from '../emit/filter.ts';
-import { parseListen } from '../serve/address.ts';
+import { parseListen } from '../address.ts';
 import { createLogger, type Logger, type LogLevel } from '../serve/log.ts';
 import { watchFiles, type FileWatcher } from '../serve/watch.ts';
 import { startAdmin, type AdminServer } from './admin.ts';

@@ -6,14 +6,13 @@ import { parse as parseYaml } from 'yaml';
 import {
   emitEnvoyBootstrap,
   METRIC_TAGS,
-  parseBindAddress,
-  parseUpstreamUrl,
   renderEnvoyBootstrap,
   type EnvoyBootstrap,
   type EnvoyBootstrapOptions,
   type HttpFilter,
   type WasmFilter,
 } from '../../src/emit/envoy.ts';
+import { parseBindAddress, parseUpstreamUrl } from '../../src/address.ts';
 import type { FilterConfig } from '../../src/emit/filter.ts';
 import { planFormat } from '../../src/cli/formats.ts';
 import { translateInline } from '../support/translate.ts';

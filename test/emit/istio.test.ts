@@ -4,13 +4,12 @@
 import { WasmPlugin } from '@kubernetes-models/istio/extensions.istio.io/v1alpha1/WasmPlugin';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { parseModuleUrl, parseSha256 } from '../../src/address.ts';
 import type { FilterConfig } from '../../src/emit/filter.ts';
 import {
   defaultPluginUrl,
   emitWasmPlugin,
   isDnsSubdomain,
-  parseModuleUrl,
-  parseSha256,
   renderWasmPlugin,
   ruleNamespaces,
   type WasmPluginManifest,
