@@ -1,62 +1,62 @@
-// The stream context of the sergo filter: the check chain of one request and the bookkeeping that
-// gives every reservation back exactly once.
+// The stream context of the sergo filter: one request through the check chain (chain/chain.ts),
+// from its request headers to its end, in these phases:
 //
-// A stream moves IDLE → (blocked: ENDED) | CALLING (asking the rate-limit service, Global rules) →
-// QUEUED (waiting for a pacing slot) → FORWARDED → ENDED; CALLING and QUEUED are skipped when not
-// needed. Whatever a stream took is returned in `end()`, which runs on the first of on_log, on_done
-// and on_delete: CALLING and QUEUED streams roll everything back (they never reached the upstream),
-// FORWARDED ones record their outcome (breakers) and release what they hold (concurrency).
+//   IDLE ─▶ (blocked) ENDED
+//     └─▶ WAITING for its time (pacing), released by the worker's tick ─▶ the chain goes on …
+//     └─▶ ASKING the rate-limit service (after every local check) ─▶ FORWARDED ─▶ ENDED
+//
+// WAITING and ASKING are skipped when not needed. Whatever the request took is settled once, in
+// `conclude()`, on the first of on_log, on_done and on_delete: a request that never reached the
+// upstream gives everything back, a forwarded one records how it ended and releases what it holds.
 import {
-  StreamContext, Action, MapType, Status, Bytes, bytesEqual,
-  nowMs, hostPtr, hostSize, getHeader, getProperty, setEffectiveContext, continueRequest, incrementMetric,
+  StreamContext, Action, MapType, Status, Bytes, nowMs, hostPtr, hostSize, getHeader, continueRequest, incrementMetric,
 } from "./abi";
 import { Rule } from "./config/config";
 import { Resource } from "./match/resource";
-import { Kind, KIND_COUNT, BLOCKED, casExhaustedCount } from "./strategies/strategy";
-import { GlobalRateLimit, NEEDS_CALL, GRANTED } from "./strategies/global-ratelimit";
-import { SergoRoot } from "./root";
+import { Chain } from "./chain/chain";
+import { Verdict, CheckResult } from "./chain/result";
+import { Strategy, Waiter } from "./strategies/strategy";
+import { STATUS, parseStatus, Outcome, upstreamFailed } from "./http";
+import { Worker } from "./worker";
 
 const PATH = new Bytes(":path");
 const METHOD = new Bytes(":method");
-export const STATUS = new Bytes(":status");
-const CODE_DETAILS = new Bytes("response\0code_details");
 
 const IDLE: u8 = 0;
-const QUEUED: u8 = 1;
-const FORWARDED: u8 = 2;
-const ENDED: u8 = 3;
-const CALLING: u8 = 4;
+const WAITING: u8 = 1;
+const ASKING: u8 = 2;
+const FORWARDED: u8 = 3;
+const ENDED: u8 = 4;
 
-/** Answers of the rate-limit service. */
-export const RLS_OK: u8 = 0;
-export const RLS_OVER_LIMIT: u8 = 1;
-export const RLS_ERROR: u8 = 2;
+/** The stream's side of a rate-limit service answer. */
+class StreamWaiter extends Waiter {
+  constructor(private stream: SergoStream) { super(); }
+  answered(strategy: Strategy, now: i64): void { this.stream.answered(strategy, this.result, now); }
+}
 
 export class SergoStream extends StreamContext {
   phase: u8 = IDLE;
+  /** WAITING: when the worker releases the request. */
   wakeAt: i64 = 0;
-  forwardedAt: i64 = 0;
-  observed: bool = false;
-  hasBreaker: bool = false;
-  /** Reservations taken: rules[i] admitted this request with tickets[i]. */
-  rules: Rule[] = [];
-  tickets: i64[] = [];
-  /** Rate-limit service: Global rules to ask, answers still awaited, and the first refusal. */
-  toCall: Rule[] = [];
-  pendingAnswers: i32 = 0;
-  refusedBy: Rule | null = null;
+  private forwardedAt: i64 = 0;
+  private responseSeen: bool = false;
+  private chain: Chain = new Chain();
+  private waiter!: StreamWaiter;
+  /** ASKING: answers still awaited, whether the asks are still being made, the first refusal. */
+  private pendingAnswers: i32 = 0;
+  private asking: bool = false;
+  private refusedBy: Rule | null = null;
 
-  constructor(public root: SergoRoot) { super(); }
+  constructor(public worker: Worker<SergoStream>) {
+    super();
+    this.waiter = new StreamWaiter(this);
+  }
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): u32 {
     this.phase = IDLE;
-    this.observed = false;
-    this.hasBreaker = false;
-    this.rules.length = 0;
-    this.tickets.length = 0;
-    this.toCall.length = 0;
-    this.refusedBy = null;
-    const active = this.root.active;
+    const chain = this.chain;
+    chain.clear();
+    const active = this.worker.active;
     if (active === null || active.resources.length == 0) return Action.CONTINUE;
     if (getHeader(MapType.HTTP_REQUEST_HEADERS, PATH) != Status.OK) return Action.CONTINUE;
     const pathPtr = hostPtr();
@@ -64,244 +64,140 @@ export class SergoStream extends StreamContext {
     for (let i: usize = 0; i < pathLen; i++) {
       if (load<u8>(pathPtr + i) == 0x3f) { pathLen = i; break; }   // strip "?query"
     }
-    const matched = this.root.matched;
-    matched.length = 0;
-    active.matcher.match(pathPtr, pathLen, matched);
-    if (matched.length == 0) return Action.CONTINUE;
-    if (!filterByMethod(matched)) return Action.CONTINUE;
-
-    const now = nowMs();
-    let wake = now;
-    this.wakeAt = now;
-    for (let kind = 0; kind < KIND_COUNT; kind++) {
-      for (let r = 0; r < matched.length; r++) {
-        const rules = unchecked(unchecked(matched[r]).rulesByKind[kind]);
-        for (let i = 0; i < rules.length; i++) {
-          const rule = unchecked(rules[i]);
-          const ticket = rule.strategy.check(now);
-          if (casExhaustedCount != this.root.reportedCasExhausted) this.root.reportCasExhausted();
-          if (ticket == BLOCKED) return this.block(rule, now);
-          if (ticket == NEEDS_CALL) {
-            this.toCall.push(rule);
-            continue;
-          }
-          if (rule.strategy.remote) this.root.maybePrefetch(rule, now);
-          this.rules.push(rule);
-          this.tickets.push(ticket);
-          if (kind == Kind.CircuitBreaker) this.hasBreaker = true;
-          if (kind == Kind.Throttling && ticket > wake) {
-            if (this.root.queue.length >= active.maxQueued) {
-              const m = this.root.filterMetrics;
-              if (m !== null) m.inc(m.queueOverflow);
-              return this.block(rule, now);
-            }
-            wake = ticket;
-          }
-        }
-      }
-    }
-    this.wakeAt = wake;
-    if (this.toCall.length > 0) return this.callService(now);
-    return this.admit(now);
+    active.matcher.match(pathPtr, pathLen, chain.resources);
+    if (chain.resources.length == 0 || !filterByMethod(chain.resources)) return Action.CONTINUE;
+    return this.proceed(nowMs());
   }
 
-  /** Every check passed: wait for the pacing slot if there is one, else go upstream. */
-  private admit(now: i64): u32 {
-    for (let i = 0; i < this.rules.length; i++) {
-      incrementMetric(unchecked(this.rules[i]).strategy.metrics!.passed, 1);
-    }
-    if (this.wakeAt > now) {
-      this.phase = QUEUED;
-      this.root.enqueue(this);
-      this.countThrottling(true);
-      return Action.PAUSE;
-    }
-    this.phase = FORWARDED;
-    this.forwardedAt = now;
-    return Action.CONTINUE;
+  /** The worker's tick: the request's time has come (this stream is the effective context). */
+  release(now: i64): void {
+    this.phase = IDLE;
+    this.chain.stoppedBy!.strategy.resumed();
+    if (this.proceed(now) == Action.CONTINUE) continueRequest();
   }
 
-  /** The local checks passed; ask the rate-limit service for each Global rule, in parallel. */
-  private callService(now: i64): u32 {
-    this.phase = CALLING;
-    this.pendingAnswers = 0;
-    const toCall = this.toCall;
-    for (let i = 0; i < toCall.length; i++) this.ask(unchecked(toCall[i]), now);
+  /** Runs the chain from where it stopped: block, wait for a time, ask the service, or go upstream. */
+  private proceed(now: i64): u32 {
+    const chain = this.chain;
+    const verdict = chain.run(now);
+    this.worker.flushCasExhausted();
+    if (verdict == Verdict.Block) return this.block(chain.stoppedBy!, now);
+    if (verdict == Verdict.Wait) return this.wait(now);
+    if (chain.asks.length > 0) return this.askService(now);
+    return this.forward(now);
+  }
+
+  private wait(now: i64): u32 {
+    const rule = this.chain.stoppedBy!;
+    const worker = this.worker;
+    if (worker.queueFull()) {
+      const m = worker.metrics;
+      if (m !== null) m.inc(m.queueOverflow);
+      return this.block(rule, now);
+    }
+    this.chain.countPassed();
+    this.phase = WAITING;
+    this.wakeAt = this.chain.waitUntil;
+    worker.enqueue(this, now);
+    rule.strategy.paused();
+    return Action.PAUSE;
+  }
+
+  /** Every local check passed; ask the service for each rule that needs it, in parallel. */
+  private askService(now: i64): u32 {
+    this.phase = ASKING;
+    this.refusedBy = null;
+    const asks = this.chain.asks;
+    this.pendingAnswers = asks.length;
+    this.asking = true;
+    for (let i = 0; i < asks.length; i++) unchecked(asks[i]).strategy.ask(this.waiter, now);
+    this.asking = false;
     if (this.pendingAnswers > 0) return Action.PAUSE;
-    return this.decide(now);
+    return this.afterAnswers(now);
   }
 
-  /** Asks the service about one rule — or, when this worker is already refilling that rule's batch,
-   *  waits for that refill instead of making a call of its own (single flight per worker). */
-  private ask(rule: Rule, now: i64): void {
-    const strategy = rule.strategy as GlobalRateLimit;
-    if (strategy.refillToken != 0) {
-      this.root.addWaiter(strategy.refillToken, this);
-      this.pendingAnswers++;
-      return;
-    }
-    const token = strategy.call();
-    if (token == 0) {
-      this.note(rule, RLS_ERROR, true);   // refused by the host (e.g. no such cluster)
-      return;
-    }
-    if (strategy.batch > 1) strategy.refillToken = token;
-    this.root.callStreams.set(token, this);
-    this.root.callRules.set(token, rule);
-    this.pendingAnswers++;
-  }
-
-  /** Records one answer for a rule; the first refusal decides the fallback. `counted`: the answer
-   *  came from a call of this stream's own (metrics count calls, not the requests waiting on one). */
-  private note(rule: Rule, answer: u8, counted: bool): void {
-    const strategy = rule.strategy as GlobalRateLimit;
-    const m = strategy.metrics!;
-    if (answer == RLS_OK) {
-      if (counted) incrementMetric(m.rlsOk, 1);
-      this.rules.push(rule);
-      this.tickets.push(GRANTED);
-      return;
-    }
-    if (answer == RLS_OVER_LIMIT) {
-      if (counted) incrementMetric(m.rlsOverLimit, 1);
+  /** A strategy's answer to this request's ask (now, or later from its call's answer). */
+  answered(strategy: Strategy, result: CheckResult, now: i64): void {
+    if (this.phase != ASKING) return;
+    const rule = this.askedRule(strategy);
+    if (result.verdict == Verdict.Block) {
+      if (this.refusedBy === null) this.refusedBy = rule;
     } else {
-      if (counted) incrementMetric(m.rlsErrors, 1);
-      if (strategy.failOpen) {
-        if (counted) incrementMetric(m.rlsFailedOpen, 1);
-        this.rules.push(rule);
-        this.tickets.push(GRANTED);
-        return;
-      }
+      this.chain.pass(rule, result);
     }
-    if (this.refusedBy === null) this.refusedBy = rule;
-  }
-
-  /** The answer to this stream's own call (from the root's on_http_call_response). */
-  answered(rule: Rule, answer: u8, now: i64): void {
-    if (this.phase != CALLING) return;
     this.pendingAnswers--;
-    this.note(rule, answer, true);
-    this.decideWhenAnswered(now);
+    if (this.pendingAnswers > 0 || this.asking) return;
+    this.makeEffective();
+    if (this.afterAnswers(now) == Action.CONTINUE) continueRequest();
   }
 
-  /** The refill this stream waited on was answered: take a token from the new batch if there is
-   *  one; if the batch is already spent, ask again (a call, or the next refill). */
-  refilled(rule: Rule, answer: u8, now: i64): void {
-    if (this.phase != CALLING) return;
-    this.pendingAnswers--;
-    if (answer == RLS_OK) {
-      const ticket = rule.strategy.check(now);
-      if (ticket >= 0) {
-        this.root.maybePrefetch(rule, now);
-        this.rules.push(rule);
-        this.tickets.push(ticket);
-      } else {
-        this.ask(rule, now);
-      }
-    } else {
-      this.note(rule, answer, false);
-    }
-    this.decideWhenAnswered(now);
+  private askedRule(strategy: Strategy): Rule {
+    const asks = this.chain.asks;
+    for (let i = 0; i < asks.length; i++) if (unchecked(asks[i]).strategy === strategy) return unchecked(asks[i]);
+    return unchecked(asks[0]);   // unreachable: only asked strategies answer
   }
 
-  private decideWhenAnswered(now: i64): void {
-    if (this.pendingAnswers > 0) return;
-    setEffectiveContext(this.id);
-    if (this.decide(now) == Action.CONTINUE) continueRequest();
-  }
-
-  /** All answers are in: block with the refusing rule's fallback, or admit. */
-  private decide(now: i64): u32 {
+  /** All answers are in: block with the first refusing rule's fallback, or go upstream. */
+  private afterAnswers(now: i64): u32 {
     const refusedBy = this.refusedBy;
     if (refusedBy !== null) return this.block(refusedBy, now);
-    return this.admit(now);
+    return this.forward(now);
   }
 
-  onResponseHeaders(headerCount: u32, endOfStream: bool): u32 {
-    if (this.phase == FORWARDED && !this.observed && this.hasBreaker) {
-      let status: u32 = 0;
-      if (getHeader(MapType.HTTP_RESPONSE_HEADERS, STATUS) == Status.OK) status = parseStatus(hostPtr(), hostSize());
-      // An upstream that failed before its response headers (connection failure, reset, timeout)
-      // reaches the filter as Envoy's router's own 503/504: a reset, whatever the error statuses.
-      if (status >= 500 && upstreamFailed()) status = 0;
-      this.observe(status, nowMs());
-    }
-    return Action.CONTINUE;
-  }
-
-  onLog(): void { this.end(); }
-  onDone(): bool { this.end(); return true; }
-  onDelete(): void { this.end(); this.phase = IDLE; }
-
-  /** Called from the root's tick when the pacing slot has arrived. */
-  resume(now: i64): void {
+  private forward(now: i64): u32 {
+    this.chain.countPassed();
     this.phase = FORWARDED;
     this.forwardedAt = now;
-    this.countThrottling(false);
-  }
-
-  private countThrottling(queued: bool): void {
-    for (let i = 0; i < this.rules.length; i++) {
-      const strategy = unchecked(this.rules[i]).strategy;
-      if (strategy.kind == Kind.Throttling) {
-        const m = strategy.metrics!;
-        incrementMetric(queued ? m.queued : m.dequeued, 1);
-      }
-    }
+    this.responseSeen = false;
+    return Action.CONTINUE;
   }
 
   private block(rule: Rule, now: i64): u32 {
-    this.rollbackAll(now);
-    incrementMetric(rule.strategy.metrics!.blocked, 1);
+    this.chain.withdrawAll(now);
+    incrementMetric(rule.metrics!.blocked, 1);
     rule.fallback.send();
     this.phase = ENDED;
     return Action.PAUSE;  // ignored by the host after a local reply
   }
 
-  private rollbackAll(now: i64): void {
-    for (let i = this.rules.length - 1; i >= 0; i--) {
-      unchecked(this.rules[i]).strategy.rollback(unchecked(this.tickets[i]), now);
-    }
-    this.rules.length = 0;
-    this.tickets.length = 0;
+  onResponseHeaders(headerCount: u32, endOfStream: bool): u32 {
+    if (this.phase != FORWARDED || this.responseSeen || !this.chain.watchesResponse) return Action.CONTINUE;
+    this.responseSeen = true;
+    let status: u32 = 0;
+    if (getHeader(MapType.HTTP_RESPONSE_HEADERS, STATUS) == Status.OK) status = parseStatus(hostPtr(), hostSize());
+    // An upstream that failed before its response headers (connection failure, reset, timeout)
+    // reaches the filter as Envoy's router's own 503/504, which says so in its code details.
+    const outcome = status >= 500 && upstreamFailed() ? Outcome.UpstreamFailed : Outcome.Answered;
+    const now = nowMs();
+    this.chain.observeAll(outcome, status, now - this.forwardedAt, now);
+    return Action.CONTINUE;
   }
 
-  private observe(status: u32, now: i64): void {
-    this.observed = true;
-    const elapsed = now - this.forwardedAt;
-    for (let i = 0; i < this.rules.length; i++) {
-      const strategy = unchecked(this.rules[i]).strategy;
-      if (strategy.kind == Kind.CircuitBreaker) strategy.observe(unchecked(this.tickets[i]), status, elapsed, now);
-    }
-  }
+  onLog(): void { this.conclude(); }
+  onDone(): bool { this.conclude(); return true; }
+  onDelete(): void { this.conclude(); this.phase = IDLE; }
 
-  /** The stream is over (first of on_log / on_done / on_delete): give back what it holds, once. */
-  private end(): void {
+  /** The stream is over (first of on_log / on_done / on_delete): settle what it took, once. */
+  private conclude(): void {
     const phase = this.phase;
     this.phase = ENDED;
-    if (phase == ENDED || phase == IDLE || (this.rules.length == 0 && phase != CALLING)) {
-      this.rules.length = 0;
-      this.tickets.length = 0;
-      return;
+    if (phase == IDLE || phase == ENDED) return;
+    const chain = this.chain;
+    // Only a strategy that watches responses uses the time, and only to give back or to record an
+    // end without response headers: spare the host call otherwise.
+    const now: i64 = chain.watchesResponse && (phase != FORWARDED || !this.responseSeen) ? nowMs() : 0;
+    if (phase == WAITING) {
+      this.worker.dequeue(this);
+      chain.withdrawAll(now);
+    } else if (phase == ASKING) {
+      const asks = chain.asks;
+      for (let i = 0; i < asks.length; i++) unchecked(asks[i]).strategy.forget(this.waiter);
+      chain.withdrawAll(now);
+    } else {
+      // No response headers: the client left (Envoy answers upstream failures itself, above).
+      if (!this.responseSeen && chain.watchesResponse) chain.observeAll(Outcome.NoResponse, 0, now - this.forwardedAt, now);
+      chain.finishAll(now);
     }
-    // Only breakers use the time when giving back or recording: spare the host call otherwise.
-    const now: i64 = this.hasBreaker ? nowMs() : 0;
-    if (phase == CALLING) {
-      this.root.forgetCalls(this);   // late answers are still used to refill batches
-      this.rollbackAll(now);
-      return;
-    }
-    if (phase == QUEUED) {
-      this.root.dequeue(this);
-      this.rollbackAll(now);
-      return;
-    }
-    if (!this.observed && this.hasBreaker) this.observe(0, now);
-    for (let i = 0; i < this.rules.length; i++) {
-      unchecked(this.rules[i]).strategy.finish(unchecked(this.tickets[i]), now);
-    }
-    this.rules.length = 0;
-    this.tickets.length = 0;
   }
 }
 
@@ -324,39 +220,4 @@ function filterByMethod(matched: Resource[]): bool {
   }
   matched.length = kept;
   return kept > 0;
-}
-
-const EARLY_RESET = new Bytes("upstream_reset_before_response_started");   // + "{reason}"
-const PER_TRY = new Bytes("upstream_per_try_");                              // _timeout, _idle_timeout
-const TIMEOUT = new Bytes("response_timeout");                               // Envoy 1.36
-const TIMEOUT_OLD = new Bytes("upstream_response_timeout");                  // older Envoy
-const MAX_DURATION = new Bytes("upstream_max_stream_duration_reached");
-
-/** Whether the response is the router's local reply to an upstream failure, from Envoy's
- *  response.code_details ("via_upstream" for a response the upstream sent). Read only for 5xx. */
-function upstreamFailed(): bool {
-  if (getProperty(CODE_DETAILS) != Status.OK) return false;
-  const p = hostPtr();
-  const n = hostSize();
-  return startsWith(p, n, EARLY_RESET) || startsWith(p, n, PER_TRY) || equals(p, n, TIMEOUT) ||
-    equals(p, n, TIMEOUT_OLD) || equals(p, n, MAX_DURATION);
-}
-
-function startsWith(ptr: usize, len: usize, prefix: Bytes): bool {
-  return len >= prefix.length && memory.compare(ptr, prefix.ptr, prefix.length) == 0;
-}
-
-function equals(ptr: usize, len: usize, text: Bytes): bool {
-  return bytesEqual(ptr, len, text.ptr, text.length);
-}
-
-export function parseStatus(ptr: usize, len: usize): u32 {
-  if (len != 3) return 0;
-  let v: u32 = 0;
-  for (let i: usize = 0; i < 3; i++) {
-    const c = <u32>load<u8>(ptr + i) - 0x30;
-    if (c > 9) return 0;
-    v = v * 10 + c;
-  }
-  return v;
 }

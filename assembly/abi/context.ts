@@ -1,6 +1,7 @@
 // The context model: one RootContext per plugin configuration per VM, one StreamContext per HTTP
 // stream. Subclass both, then call `setRootContextFactory` from the entry file. Contexts are
 // found by id in an open-addressing table, so the request path does not allocate for bookkeeping.
+import { setEffectiveContext } from "./host";
 
 export class StreamContext {
   id: u32 = 0;
@@ -12,6 +13,9 @@ export class StreamContext {
   onDone(): bool { return true; }
   /** Last callback for this stream; the context is forgotten afterwards. */
   onDelete(): void {}
+  /** Makes this stream the target of stream calls (continue, local reply) made from outside its
+   *  own callbacks: a tick, another context's callout answer. No host call when it already is. */
+  makeEffective(): void { setEffectiveContext(this.id); }
 }
 
 export class RootContext {
@@ -19,8 +23,6 @@ export class RootContext {
   onVmStart(vmConfigurationSize: usize): bool { return true; }
   onConfigure(configurationSize: usize): bool { return true; }
   onTick(): void {}
-  /** The answer to an httpCall made from this VM (headerCount 0: the call failed or timed out). */
-  onHttpCallResponse(token: u32, headerCount: u32, bodySize: usize, trailerCount: u32): void {}
   /** Returns the context for a new stream (may come from a pool). */
   newStream(id: u32): StreamContext { return new StreamContext(); }
   /** The stream was deleted; it may be reused for a later stream. */
@@ -95,17 +97,6 @@ export class IdTable<T> {
     unchecked(this.keys[hole] = 0);
     unchecked(this.values[hole] = null);
     this.count--;
-  }
-
-  /** Removes every entry whose value is `value` (a linear scan: for small tables). */
-  deleteValue(value: T): void {
-    for (let i = 0; i < this.keys.length; i++) {
-      const k = unchecked(this.keys[i]);
-      if (k != 0 && unchecked(this.values[i]) === value) {
-        this.delete(k);
-        i--;   // backward shift may have moved another entry into this slot
-      }
-    }
   }
 
   private grow(): void {

@@ -1,9 +1,17 @@
-// The callbacks Envoy calls (proxy-wasm ABI 0.2.1). Each resets the host-result arena, finds the
-// context by id and forwards to it. Unknown ids are ignored rather than trapping: a trap would
-// fail the whole worker VM.
+// The callbacks Envoy calls (proxy-wasm ABI 0.2.1). Each resets the host-result arena, notes the
+// context it runs for (the effective context), finds the context by id and forwards to it. Unknown
+// ids are ignored rather than trapping: a trap would fail the whole worker VM.
 import { RootContext, StreamContext, IdTable, createRoot } from "./context";
 import { resetArena } from "./memory";
 import { Action } from "./enums";
+import { enterCallback } from "./host";
+import { deliverHttpCallResponse } from "./callouts";
+
+/** Every callback starts here: earlier host results are dead, and stream calls go to `contextId`. */
+function enter(contextId: u32): void {
+  resetArena();
+  enterCallback(contextId);
+}
 
 const roots = new IdTable<RootContext>(8);
 const streams = new IdTable<StreamContext>(256);
@@ -12,7 +20,7 @@ const streamRoots = new IdTable<RootContext>(256);
 export function proxy_abi_version_0_2_1(): void {}
 
 export function proxy_on_context_create(contextId: u32, parentId: u32): void {
-  resetArena();
+  enter(contextId);
   if (parentId == 0) {
     const root = createRoot(contextId);
     if (root === null) return;
@@ -29,55 +37,54 @@ export function proxy_on_context_create(contextId: u32, parentId: u32): void {
 }
 
 export function proxy_on_vm_start(rootId: u32, vmConfigurationSize: usize): bool {
-  resetArena();
+  enter(rootId);
   const root = roots.get(rootId);
   return root === null ? true : root.onVmStart(vmConfigurationSize);
 }
 
 export function proxy_on_configure(rootId: u32, configurationSize: usize): bool {
-  resetArena();
+  enter(rootId);
   const root = roots.get(rootId);
   return root === null ? false : root.onConfigure(configurationSize);
 }
 
 export function proxy_on_tick(rootId: u32): void {
-  resetArena();
+  enter(rootId);
   const root = roots.get(rootId);
   if (root !== null) root.onTick();
 }
 
 export function proxy_on_http_call_response(rootId: u32, token: u32, headerCount: u32, bodySize: usize, trailerCount: u32): void {
-  resetArena();
-  const root = roots.get(rootId);
-  if (root !== null) root.onHttpCallResponse(token, headerCount, bodySize, trailerCount);
+  enter(rootId);
+  deliverHttpCallResponse(token, headerCount, bodySize, trailerCount);
 }
 
 export function proxy_on_request_headers(contextId: u32, headerCount: u32, endOfStream: bool): u32 {
-  resetArena();
+  enter(contextId);
   const stream = streams.get(contextId);
   return stream === null ? Action.CONTINUE : stream.onRequestHeaders(headerCount, endOfStream);
 }
 
 export function proxy_on_response_headers(contextId: u32, headerCount: u32, endOfStream: bool): u32 {
-  resetArena();
+  enter(contextId);
   const stream = streams.get(contextId);
   return stream === null ? Action.CONTINUE : stream.onResponseHeaders(headerCount, endOfStream);
 }
 
 export function proxy_on_log(contextId: u32): void {
-  resetArena();
+  enter(contextId);
   const stream = streams.get(contextId);
   if (stream !== null) stream.onLog();
 }
 
 export function proxy_on_done(contextId: u32): bool {
-  resetArena();
+  enter(contextId);
   const stream = streams.get(contextId);
   return stream === null ? true : stream.onDone();
 }
 
 export function proxy_on_delete(contextId: u32): void {
-  resetArena();
+  enter(contextId);
   const stream = streams.get(contextId);
   if (stream === null) {
     roots.delete(contextId);
@@ -89,6 +96,3 @@ export function proxy_on_delete(contextId: u32): void {
   streamRoots.delete(contextId);
   if (root !== null) root.releaseStream(stream);
 }
-
-/** Other modules reach a paused stream's context by id (ticks, callouts). */
-export function findStream(contextId: u32): StreamContext | null { return streams.get(contextId); }

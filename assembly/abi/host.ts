@@ -10,7 +10,6 @@ let currentLogLevel: u32 = LogLevel.INFO;
 export function refreshLogLevel(): void {
   if (imp.proxy_get_log_level(RET) == Status.OK) currentLogLevel = load<u32>(RET);
 }
-export function logEnabled(level: u32): bool { return level >= currentLogLevel; }
 export function log(level: u32, message: string): void {
   if (level < currentLogLevel) return;
   const bytes = String.UTF8.encode(message);
@@ -49,7 +48,16 @@ export function getProperty(path: Bytes): u32 {
 
 // ---- stream control ----
 export function continueRequest(): u32 { return imp.proxy_continue_stream(StreamType.HTTP_REQUEST); }
-export function setEffectiveContext(contextId: u32): u32 { return imp.proxy_set_effective_context(contextId); }
+
+/** The context stream calls go to: the one whose callback runs, until set_effective_context. */
+let effectiveContextId: u32 = 0;
+/** Called at the start of every exported callback with the context it is for. */
+export function enterCallback(contextId: u32): void { effectiveContextId = contextId; }
+export function setEffectiveContext(contextId: u32): void {
+  if (contextId == effectiveContextId) return;
+  effectiveContextId = contextId;
+  imp.proxy_set_effective_context(contextId);
+}
 
 /** Sends a local reply. `headers` is a serialized header-pair buffer (or 0/0); `grpcStatus` is
  *  used by the host for gRPC requests only (-1: none, the host derives one from `status`). */
@@ -84,13 +92,3 @@ export function recordMetric(id: u32, value: u64): void {
 }
 
 export function setTickPeriod(ms: u32): void { imp.proxy_set_tick_period_milliseconds(ms); }
-
-// ---- callouts ----
-/** Starts an HTTP call to an Envoy cluster; returns the call token, or 0 when the host refused it.
- *  The answer arrives as RootContext.onHttpCallResponse on this VM's root context. */
-export function httpCall(cluster: ArrayBuffer, headers: ArrayBuffer, body: ArrayBuffer, timeoutMs: u32): u32 {
-  const status = imp.proxy_http_call(changetype<usize>(cluster), <usize>cluster.byteLength,
-    changetype<usize>(headers), <usize>headers.byteLength, changetype<usize>(body), <usize>body.byteLength,
-    0, 0, timeoutMs, RET);
-  return status == Status.OK ? load<u32>(RET) : 0;
-}

@@ -16,12 +16,6 @@ export declare function proxy_get_buffer_bytes(bufferType: u32, start: u32, maxS
 
 @external("env", "proxy_get_header_map_value")
 export declare function proxy_get_header_map_value(mapType: u32, keyPtr: usize, keySize: usize, retPtr: usize, retSize: usize): u32;
-@external("env", "proxy_get_header_map_pairs")
-export declare function proxy_get_header_map_pairs(mapType: u32, retPtr: usize, retSize: usize): u32;
-@external("env", "proxy_add_header_map_value")
-export declare function proxy_add_header_map_value(mapType: u32, keyPtr: usize, keySize: usize, valPtr: usize, valSize: usize): u32;
-@external("env", "proxy_replace_header_map_value")
-export declare function proxy_replace_header_map_value(mapType: u32, keyPtr: usize, keySize: usize, valPtr: usize, valSize: usize): u32;
 
 @external("env", "proxy_send_local_response")
 export declare function proxy_send_local_response(

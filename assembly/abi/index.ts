@@ -2,5 +2,6 @@
 export * from "./enums";
 export * from "./context";
 export * from "./host";
+export { CallReceiver, httpCall } from "./callouts";
 export { Bytes, bytesEqual, releaseHostBuffer } from "./memory";
 export { serializePairs } from "./pairs";

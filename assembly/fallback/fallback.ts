@@ -9,40 +9,91 @@
 // here, grpc-message = the body, percent-encoded; no body (Http::Utility::prepareLocalReply). For
 // any other request the gRPC status is ignored and the reply goes out as configured.
 import { Bytes, sendLocalResponse, serializePairs } from "../abi";
-import { Kind, kindName } from "../strategies/strategy";
-
-/** gRPC status codes the fallbacks use by default (grpc/grpc doc/statuscodes.md). */
-export const GRPC_RESOURCE_EXHAUSTED: i32 = 8;
-export const GRPC_UNAVAILABLE: i32 = 14;
-/** Envoy takes 0..16 (Grpc::Status::WellKnownGrpcStatus::MaximumKnown); anything else means none. */
-export const GRPC_MAX_STATUS: i32 = 16;
-
-/** The default gRPC status of a rule's fallback: limits are RESOURCE_EXHAUSTED, an open breaker
- *  is UNAVAILABLE (the service is not being called, retry later). */
-export function defaultGrpcStatus(kind: Kind): i32 {
-  return kind == Kind.CircuitBreaker ? GRPC_UNAVAILABLE : GRPC_RESOURCE_EXHAUSTED;
-}
+import { JsonValue, JsonKind } from "../config/json";
+import { FieldReader } from "../config/reader";
+import { GRPC_MAX_STATUS } from "../http";
+import { BLOCKED_DETAILS } from "../names";
 
 export class Fallback {
   readonly body: ArrayBuffer;
   readonly headers: ArrayBuffer;
   readonly details: Bytes;
 
-  constructor(public status: u32, body: string, names: string[], values: string[],
-              public grpcStatus: i32, details: string = "sergo_blocked") {
+  constructor(public status: u32, body: string, names: string[], values: string[], public grpcStatus: i32) {
     this.body = String.UTF8.encode(body);
     this.headers = serializePairs(names, values);
-    this.details = new Bytes(details);
+    this.details = new Bytes(BLOCKED_DETAILS);
   }
 
-  /** The reply when a rule has no fallback: 429 naming the blocking strategy. */
-  static blocked(kind: Kind, ruleId: string): Fallback {
-    return new Fallback(429, "Blocked by sergo: " + kindName(kind) + " (" + ruleId + ")\n",
-                        ["content-type"], ["text/plain; charset=utf-8"], defaultGrpcStatus(kind));
+  /** The reply when a rule has no fallback: 429 naming the blocking strategy's kind. */
+  static blocked(kindName: string, ruleId: string, grpcStatus: i32): Fallback {
+    return new Fallback(429, "Blocked by sergo: " + kindName + " (" + ruleId + ")\n",
+                        ["content-type"], ["text/plain; charset=utf-8"], grpcStatus);
   }
 
   send(): void {
     sendLocalResponse(this.status, this.details, changetype<usize>(this.body), <usize>this.body.byteLength,
                       changetype<usize>(this.headers), <usize>this.headers.byteLength, this.grpcStatus);
   }
+}
+
+/** {"status": 200..599, "body": "…", "headers": [[name, value], …], "grpcStatus": 0..16}; the gRPC
+ *  status defaults to the blocking strategy's (`defaultGrpcStatus`). */
+export function decodeFallback(f: JsonValue, at: string, r: FieldReader, defaultGrpcStatus: i32): Fallback | null {
+  if (f.kind != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
+  if (!r.knownKeys(f, at, ["status", "body", "headers", "grpcStatus"])) return null;
+  const status = r.int(f, at, "status", 200, 599, true, 429);
+  const grpcStatus = <i32>r.int(f, at, "grpcStatus", 0, GRPC_MAX_STATUS, false, defaultGrpcStatus);
+  if (!r.ok) return null;
+  let body = "";
+  const b = f.get("body");
+  if (b !== null) {
+    if (b.kind != JsonKind.String || b.str.length > 65536) { r.bad(at + ".body", "must be a string of at most 65536 characters"); return null; }
+    body = b.str;
+  }
+  const names: string[] = [];
+  const values: string[] = [];
+  const h = f.get("headers");
+  if (h !== null && !decodeHeaders(h, at + ".headers", r, names, values)) return null;
+  return new Fallback(<u32>status, body, names, values, grpcStatus);
+}
+
+function decodeHeaders(h: JsonValue, at: string, r: FieldReader, names: string[], values: string[]): bool {
+  if (h.kind != JsonKind.Array || h.items.length > 64) return r.bad(at, "must be a list of at most 64 [name, value] pairs");
+  for (let i = 0; i < h.items.length; i++) {
+    const pair = h.items[i];
+    const where = at + "[" + i.toString() + "]";
+    if (pair.kind != JsonKind.Array || pair.items.length != 2 ||
+        pair.items[0].kind != JsonKind.String || pair.items[1].kind != JsonKind.String) {
+      return r.bad(where, "must be [name, value] strings");
+    }
+    const name = pair.items[0].str;
+    const value = pair.items[1].str;
+    if (!isToken(name)) return r.bad(where, "header name must be an HTTP token");
+    if (!isHeaderValue(value)) return r.bad(where, "header value must not contain CR, LF or NUL");
+    names.push(name.toLowerCase());
+    values.push(value);
+  }
+  return true;
+}
+
+function isToken(s: string): bool {
+  if (s.length == 0 || s.length > 256) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ||
+      c == 0x21 || c == 0x23 || c == 0x24 || c == 0x25 || c == 0x26 || c == 0x27 || c == 0x2a || c == 0x2b ||
+      c == 0x2d || c == 0x2e || c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+function isHeaderValue(s: string): bool {
+  if (s.length > 8192) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c == 0x0d || c == 0x0a || c == 0) return false;
+  }
+  return true;
 }

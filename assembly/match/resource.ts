@@ -1,12 +1,12 @@
-// A resource key (`targetResourceName`) and the rules attached to it, grouped by strategy kind so
-// the request path runs the checks in the fixed order without sorting.
+// A resource key (`targetResourceName`) and the rules attached to it, grouped by their step of the
+// chain (chain/order.ts) so the request path runs the checks in the declared order without sorting.
 import { Rule } from "../config/config";
-import { KIND_COUNT } from "../strategies/strategy";
+import { STEPS } from "../chain/order";
 import { bytesEqual } from "../abi";
 
 export class Resource {
-  /** Rules by strategy kind (RateLimit, Throttling, ConcurrencyLimit, CircuitBreaker). */
-  readonly rulesByKind: StaticArray<Rule[]> = new StaticArray<Rule[]>(KIND_COUNT);
+  /** Rules by step of the chain; within a step, in configuration order. */
+  readonly rulesByStep: StaticArray<Rule[]> = new StaticArray<Rule[]>(STEPS);
   /** "" when the key has no METHOD: prefix. */
   readonly method: string;
   readonly methodBytes: ArrayBuffer;
@@ -18,7 +18,7 @@ export class Resource {
     this.method = method;
     this.methodBytes = String.UTF8.encode(method);
     this.path = key.substring(slash);
-    for (let k = 0; k < KIND_COUNT; k++) this.rulesByKind[k] = [];
+    for (let k = 0; k < STEPS; k++) this.rulesByStep[k] = [];
   }
 
   /** Templates use `{name}` segments or end in `/**`; everything else is an exact key. */
@@ -30,5 +30,5 @@ export class Resource {
       bytesEqual(changetype<usize>(this.methodBytes), <usize>this.methodBytes.byteLength, ptr, len);
   }
 
-  add(rule: Rule): void { this.rulesByKind[<i32>rule.strategy.kind].push(rule); }
+  add(rule: Rule): void { this.rulesByStep[rule.strategy.step()].push(rule); }
 }

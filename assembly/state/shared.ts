@@ -60,10 +60,3 @@ export function ensureRecord(key: ArrayBuffer, size: usize): void {
   memory.fill(SCRATCH, 0, size);
   sharedSet(keyPtr, <usize>key.byteLength, SCRATCH, size, 0);
 }
-
-/** Reads a record into `out` (size bytes). Returns false when it does not exist. */
-export function readRecord(key: ArrayBuffer, size: usize, out: usize): bool {
-  if (sharedGet(changetype<usize>(key), <usize>key.byteLength) != Status.OK || hostSize() != size) return false;
-  memory.copy(out, hostPtr(), size);
-  return true;
-}

@@ -1,36 +1,60 @@
 // CircuitBreakerStrategy (Sentinel's state machine), shared across all worker VMs.
 //
-//   CLOSED ──(total >= minRequestAmount and bad/total >= triggerRatio)──▶ OPEN
-//   OPEN ──(first request at or after retryAt; one CAS winner)──▶ HALF_OPEN, that request is the probe
-//   HALF_OPEN ──probe good──▶ CLOSED (statistics reset)     HALF_OPEN ──probe bad──▶ OPEN (new retryAt)
-//   HALF_OPEN ──probe never reached the upstream (rollback)──▶ OPEN (retryAt kept: the next request probes)
-//   HALF_OPEN ──probe lost (no outcome by retryAt)──▶ a new probe may pass
+//   CLOSED ──closedToOpen: total >= minRequestAmount and bad/total >= triggerRatio──▶ OPEN
+//   OPEN ──openToHalfOpen: the first request at or after retryAt (one CAS winner) is the probe──▶ HALF_OPEN
+//   HALF_OPEN ──halfOpenToClosed: the probe was good (statistics reset)──▶ CLOSED
+//   HALF_OPEN ──halfOpenToOpen: the probe was bad (retryAt = now + recoveryTimeout)──▶ OPEN
+//   HALF_OPEN ──halfOpenToOpen: the probe ended without an outcome — a later check refused it, or
+//              its client left before the response (retryAt = now: the next request probes)──▶ OPEN
+//   HALF_OPEN ──replaceLostProbe: no outcome PROBE_LOST_MS after the probe started──▶ HALF_OPEN, a new probe
 //
-// Bad: SlowRequestRatio — response time (forwarded → response headers, or → reset) > maxAllowedRtMs;
-// ErrorRequestRatio — a status in the error ranges (default 500–599) or a reset before response
-// headers (status 0: the stream ended without them, or Envoy's router answered an upstream
-// connection failure, reset or timeout itself — see SergoStream.onResponseHeaders).
+// One probe at a time: while it is in flight every other request is blocked, however long it takes.
+// A probe is over when its stream ends, in any way. Only a probe whose stream can no longer end —
+// its worker's VM failed (a trap) or was replaced — is ever replaced, after PROBE_LOST_MS. Probes
+// carry the record's generation, so an outcome that arrives after its probe was replaced is ignored.
+//
+// Bad: SlowRequestRatio — response time (forwarded → response headers) > maxAllowedRtMs; a client
+// that left after waiting longer than that counts as slow too (the response was at least that slow).
+// ErrorRequestRatio — a status in the error ranges (default 500–599), or Envoy's router answering
+// for a failed upstream (connection failure, reset, timeout: see http.ts upstreamFailed) whatever the
+// ranges say. A client that leaves before the response is no outcome at all (Sentinel's HTTP
+// adapters do not record it either): it is not counted.
 // Statistics: BUCKETS sliding buckets over statDurationMs, recorded only while CLOSED. Blocked
 // requests are never counted. Record layout:
-//   u32 state · u32 generation · i64 retryAt · BUCKETS × (i64 bucket number, u32 total, u32 bad)
-import { Strategy, Kind, BLOCKED } from "./strategy";
-import { updateRecord, readRecord, Update } from "../state/shared";
+//   u32 state · u32 generation · i64 deadline (OPEN: retryAt, HALF_OPEN: probe lost) ·
+//   BUCKETS × (i64 bucket number, u32 total, u32 bad)
+import { Strategy } from "./strategy";
+import { CheckResult } from "../chain/result";
+import { STEP_BREAKER } from "../chain/order";
+import { updateRecord, Update } from "../state/shared";
+import { Outcome, GRPC_UNAVAILABLE } from "../http";
+import { JsonValue, JsonKind } from "../config/json";
+import { StrategyInput, MAX_INT } from "../config/reader";
+import { MetricType, defineMetric, incrementMetric, recordMetric } from "../abi";
+import * as names from "../names";
 
 export const CLOSED: u32 = 0;
 export const OPEN: u32 = 1;
 export const HALF_OPEN: u32 = 2;
 
+/**
+ * How long a probe may go without an outcome before another may replace it: no shorter than the
+ * longest a request can wait for its response headers in Envoy — its route timeout (15 s by default,
+ * `sergo translate --upstream-timeout`), and for a route without one the stream idle timeout (5 min
+ * by default), after which Envoy ends the stream itself. A probe of a live VM is over by then.
+ */
+export const PROBE_LOST_MS: i64 = 300_000;
+
 const BUCKETS: i64 = 10;
 const HEADER_BYTES: usize = 16;
 const SLOT_BYTES: usize = 16;
 const RECORD_BYTES: usize = HEADER_BYTES + <usize>BUCKETS * SLOT_BYTES;
-const READ: usize = memory.data(<i32>RECORD_BYTES, 8);
 
-/** Tickets: a normal pass or the half-open probe. */
-const PASS: i64 = 0;
-const PROBE: i64 = 1;
+/** Reservations: 0 for a request passed while closed; PROBE | generation for the probe. */
+const PROBE: i64 = 1 << 40;
 
-const enum Op { Enter, Revert, Record }
+const enum Edit { Enter, Withdraw, Record }
+const enum Judgement { Good, Bad, None }
 
 export class CircuitBreaker extends Strategy {
   slowMode: bool;
@@ -38,29 +62,38 @@ export class CircuitBreaker extends Strategy {
   /** Inclusive [from, to] status ranges that count as errors (ErrorRequestRatio). */
   errorFrom: StaticArray<u32> = [500];
   errorTo: StaticArray<u32> = [599];
-  /** The transition made by the current edit, reported once the write succeeded. */
-  private transitionFrom: u32 = CLOSED;
-  private transitionTo: u32 = CLOSED;
-  private transitioned: bool = false;
-
-  private op: Op = Op.Enter;
-  private editNow: i64 = 0;
-  private editBad: bool = false;
-  private editProbe: bool = false;
-  private admitted: i64 = BLOCKED;
-
   /** triggerRatio in millionths, so the comparison is exact integer arithmetic. */
   private ratioMillionths: i64;
+
+  // Inputs of the current edit (see RecordEdit), and what it did.
+  private edit: Edit = Edit.Enter;
+  private editNow: i64 = 0;
+  private editBad: bool = false;
+  private editProbe: i64 = 0;
+  private admitted: i64 = -1;
+  private movedFrom: u32 = CLOSED;
+  private movedTo: u32 = CLOSED;
+  private moved: bool = false;
+
+  // Metrics: the state gauge and the transition counters indexed from * 3 + to.
+  private stateGauge: u32 = u32.MAX_VALUE;
+  private transitions: StaticArray<u32> = new StaticArray<u32>(9);
 
   constructor(
     slowMode: bool, public triggerRatio: f64, public statDurationMs: i64, public recoveryTimeoutMs: i64,
     public minRequestAmount: i64, public maxAllowedRtMs: i64,
   ) {
-    super(Kind.CircuitBreaker);
+    super();
     this.slowMode = slowMode;
     this.ratioMillionths = <i64>Math.round(triggerRatio * 1_000_000);
     this.bucketMs = statDurationMs >= BUCKETS ? (statDurationMs + BUCKETS - 1) / BUCKETS : 1;
   }
+
+  name(): string { return "CircuitBreaker"; }
+  step(): i32 { return STEP_BREAKER; }
+  recordSize(): usize { return RECORD_BYTES; }
+  defaultGrpcStatus(): i32 { return GRPC_UNAVAILABLE; }   // the service is not being called: retry later
+  watchesResponse(): bool { return true; }
 
   signature(): string {
     let s = (this.slowMode ? "slow" : "error") + ",r=" + this.triggerRatio.toString() + ",s=" + this.statDurationMs.toString() +
@@ -69,94 +102,98 @@ export class CircuitBreaker extends Strategy {
     else for (let i = 0; i < this.errorFrom.length; i++) s += ",e=" + this.errorFrom[i].toString() + "-" + this.errorTo[i].toString();
     return s;
   }
-  recordSize(): usize { return RECORD_BYTES; }
 
-  check(now: i64): i64 {
-    this.op = Op.Enter;
+  defineMetrics(tags: string): void {
+    this.stateGauge = defineMetric(MetricType.GAUGE, tags + names.BREAKER_STATE);
+    const states = names.BREAKER_STATES;
+    for (let from = 0; from < 3; from++) {
+      for (let to = 0; to < 3; to++) {
+        this.transitions[from * 3 + to] = from == to ? u32.MAX_VALUE : defineMetric(MetricType.COUNTER,
+          tags + names.encodeTag(names.TAG_FROM, states[from]) + names.encodeTag(names.TAG_TO, states[to]) + names.BREAKER_TRANSITIONS);
+      }
+    }
+  }
+
+  check(now: i64, result: CheckResult): void {
+    this.edit = Edit.Enter;
     this.editNow = now;
-    this.admitted = BLOCKED;
     const update = updateRecord(this.key, RECORD_BYTES, this);
-    if (update == Update.Exhausted) return this.decide(update, PASS);
+    if (update == Update.Exhausted) { this.settle(update, result, 0); return; }
     this.report(update);
-    return this.admitted;
+    if (this.admitted < 0) result.block(); else result.passWith(this.admitted);
   }
 
-  rollback(ticket: i64, now: i64): void {
-    if (ticket != PROBE) return;
-    this.op = Op.Revert;
-    this.editNow = now;
-    this.report(updateRecord(this.key, RECORD_BYTES, this, true));
+  withdraw(reservation: i64, now: i64): void {
+    if ((reservation & PROBE) == 0) return;
+    this.change(Edit.Withdraw, reservation, false, now);
   }
 
-  observe(ticket: i64, status: u32, responseMs: i64, now: i64): void {
-    if (ticket < 0) return;
-    this.op = Op.Record;
+  observe(reservation: i64, outcome: Outcome, status: u32, elapsedMs: i64, now: i64): void {
+    const judgement = this.judge(outcome, status, elapsedMs);
+    if (judgement == Judgement.None) { this.withdraw(reservation, now); return; }
+    this.change(Edit.Record, reservation, judgement == Judgement.Bad, now);
+  }
+
+  private judge(outcome: Outcome, status: u32, elapsedMs: i64): Judgement {
+    if (this.slowMode) {
+      if (elapsedMs > this.maxAllowedRtMs) return Judgement.Bad;
+      return outcome == Outcome.NoResponse ? Judgement.None : Judgement.Good;
+    }
+    if (outcome == Outcome.NoResponse) return Judgement.None;
+    if (outcome == Outcome.UpstreamFailed) return Judgement.Bad;
+    for (let i = 0; i < this.errorFrom.length; i++) {
+      if (status >= unchecked(this.errorFrom[i]) && status <= unchecked(this.errorTo[i])) return Judgement.Bad;
+    }
+    return Judgement.Good;
+  }
+
+  private change(edit: Edit, reservation: i64, bad: bool, now: i64): void {
+    this.edit = edit;
+    this.editProbe = reservation;
+    this.editBad = bad;
     this.editNow = now;
-    this.editProbe = ticket == PROBE;
-    this.editBad = this.isBad(status, responseMs);
     this.report(updateRecord(this.key, RECORD_BYTES, this, true));
   }
 
   private report(update: Update): void {
-    const metrics = this.metrics;
-    if (update == Update.Written && this.transitioned && metrics !== null) {
-      metrics.transition(this.transitionFrom, this.transitionTo);
-    }
-  }
-
-  isBad(status: u32, responseMs: i64): bool {
-    if (this.slowMode) return responseMs > this.maxAllowedRtMs;
-    if (status == 0) return true;
-    for (let i = 0; i < this.errorFrom.length; i++) {
-      if (status >= unchecked(this.errorFrom[i]) && status <= unchecked(this.errorTo[i])) return true;
-    }
-    return false;
-  }
-
-  /** Current state as seen in shared data (for the state gauge and tests). */
-  state(): u32 { return readRecord(this.key, RECORD_BYTES, READ) ? load<u32>(READ) : CLOSED; }
-
-  private move(ptr: usize, to: u32): void {
-    const from = load<u32>(ptr);
-    store<u32>(ptr, to);
-    store<u32>(ptr, load<u32>(ptr, 4) + 1, 4);
-    this.transitionFrom = from;
-    this.transitionTo = to;
-    this.transitioned = true;
+    if (update != Update.Written || !this.moved) return;
+    incrementMetric(this.transitions[<i32>(this.movedFrom * 3 + this.movedTo)], 1);
+    recordMetric(this.stateGauge, <u64>this.movedTo);
   }
 
   apply(ptr: usize): bool {
-    this.transitioned = false;
+    this.moved = false;
+    if (this.edit == Edit.Enter) return this.enter(ptr);
+    if (!this.isCurrentProbe(ptr)) return this.edit == Edit.Record && this.editProbe == 0 && this.count(ptr);
+    if (this.edit == Edit.Withdraw || this.editBad) {
+      this.halfOpenToOpen(ptr, this.edit == Edit.Withdraw ? this.editNow : this.editNow + this.recoveryTimeoutMs);
+    } else {
+      this.halfOpenToClosed(ptr);
+    }
+    return true;
+  }
+
+  /** A request arrives: pass while closed; past the deadline it becomes the probe; else block. */
+  private enter(ptr: usize): bool {
+    this.admitted = -1;   // (a CAS retry runs this again)
     const state = load<u32>(ptr);
+    if (state == CLOSED) { this.admitted = 0; return false; }
+    if (this.editNow < load<i64>(ptr, 8)) return false;
+    if (state == OPEN) this.openToHalfOpen(ptr); else this.replaceLostProbe(ptr);
+    this.admitted = PROBE | <i64>load<u32>(ptr, 4);
+    return true;
+  }
+
+  /** Whether this edit's reservation is the probe the record is waiting for. */
+  private isCurrentProbe(ptr: usize): bool {
+    return (this.editProbe & PROBE) != 0 && load<u32>(ptr) == HALF_OPEN &&
+      <u32>(this.editProbe & 0xffffffff) == load<u32>(ptr, 4);
+  }
+
+  /** Records one outcome while closed; trips when the window says so. */
+  private count(ptr: usize): bool {
+    if (load<u32>(ptr) != CLOSED) return false;
     const now = this.editNow;
-    if (this.op == Op.Enter) {
-      if (state == CLOSED) { this.admitted = PASS; return false; }
-      if (now < load<i64>(ptr, 8)) { this.admitted = BLOCKED; return false; }
-      // OPEN past its deadline, or HALF_OPEN whose probe was lost: this request probes.
-      if (state == OPEN) this.move(ptr, HALF_OPEN);
-      store<i64>(ptr, now + this.recoveryTimeoutMs + this.statDurationMs, 8);
-      this.admitted = PROBE;
-      return true;
-    }
-    if (this.op == Op.Revert) {
-      if (state != HALF_OPEN) return false;
-      this.move(ptr, OPEN);
-      store<i64>(ptr, now, 8);
-      return true;
-    }
-    // Op.Record
-    if (this.editProbe) {
-      if (state != HALF_OPEN) return false;
-      if (this.editBad) {
-        this.move(ptr, OPEN);
-        store<i64>(ptr, now + this.recoveryTimeoutMs, 8);
-      } else {
-        this.move(ptr, CLOSED);
-        memory.fill(ptr + HEADER_BYTES, 0, <usize>BUCKETS * SLOT_BYTES);
-      }
-      return true;
-    }
-    if (state != CLOSED) return false;
     const bucket = now / this.bucketMs;
     const slot = ptr + HEADER_BYTES + <usize>(bucket % BUCKETS) * SLOT_BYTES;
     if (load<i64>(slot) != bucket) {
@@ -175,10 +212,96 @@ export class CircuitBreaker extends Strategy {
         bad += <i64>load<u32>(p, 12);
       }
     }
-    if (total >= this.minRequestAmount && bad * 1_000_000 >= this.ratioMillionths * total) {
-      this.move(ptr, OPEN);
-      store<i64>(ptr, now + this.recoveryTimeoutMs, 8);
-    }
+    if (total >= this.minRequestAmount && bad * 1_000_000 >= this.ratioMillionths * total) this.closedToOpen(ptr);
     return true;
   }
+
+  private closedToOpen(ptr: usize): void {
+    this.move(ptr, OPEN);
+    store<i64>(ptr, this.editNow + this.recoveryTimeoutMs, 8);
+  }
+
+  private openToHalfOpen(ptr: usize): void {
+    this.move(ptr, HALF_OPEN);
+    store<i64>(ptr, this.editNow + PROBE_LOST_MS, 8);
+  }
+
+  /** The probe's stream can no longer end (its VM is gone): a new probe, a new generation. */
+  private replaceLostProbe(ptr: usize): void {
+    store<u32>(ptr, load<u32>(ptr, 4) + 1, 4);
+    store<i64>(ptr, this.editNow + PROBE_LOST_MS, 8);
+  }
+
+  private halfOpenToOpen(ptr: usize, retryAt: i64): void {
+    this.move(ptr, OPEN);
+    store<i64>(ptr, retryAt, 8);
+  }
+
+  private halfOpenToClosed(ptr: usize): void {
+    this.move(ptr, CLOSED);
+    memory.fill(ptr + HEADER_BYTES, 0, <usize>BUCKETS * SLOT_BYTES);
+  }
+
+  /** Sets the state and a new generation; the transition is counted once the write succeeded. */
+  private move(ptr: usize, to: u32): void {
+    this.movedFrom = load<u32>(ptr);
+    this.movedTo = to;
+    this.moved = true;
+    store<u32>(ptr, to);
+    store<u32>(ptr, load<u32>(ptr, 4) + 1, 4);
+  }
+}
+
+/** {"kind":"CircuitBreaker","mode":"SlowRequestRatio"|"ErrorRequestRatio","triggerRatio":R,"statDurationMs":S,
+ *  "recoveryTimeoutMs":T,"minRequestAmount":M,"maxAllowedRtMs":X,"errorStatus":[[500,599]]} */
+export function decodeCircuitBreaker(input: StrategyInput): Strategy | null {
+  const s = input.spec;
+  const at = input.at;
+  const r = input.reader;
+  if (!r.knownKeys(s, at, ["kind", "mode", "triggerRatio", "statDurationMs", "recoveryTimeoutMs",
+                           "minRequestAmount", "maxAllowedRtMs", "errorStatus"])) return null;
+  const mode = s.get("mode");
+  if (mode === null || mode.kind != JsonKind.String || (mode.str != "SlowRequestRatio" && mode.str != "ErrorRequestRatio")) {
+    r.bad(at + ".mode", "must be SlowRequestRatio or ErrorRequestRatio");
+    return null;
+  }
+  const slow = mode.str == "SlowRequestRatio";
+  const ratio = s.get("triggerRatio");
+  if (ratio === null || ratio.kind != JsonKind.Number || !(ratio.num >= 0 && ratio.num <= 1)) {
+    r.bad(at + ".triggerRatio", "must be a number from 0 to 1");
+    return null;
+  }
+  const stat = r.int(s, at, "statDurationMs", 1, MAX_INT, true, 1);
+  const recovery = r.int(s, at, "recoveryTimeoutMs", 1, MAX_INT, true, 1);
+  const min = r.int(s, at, "minRequestAmount", 1, MAX_INT, true, 1);
+  const maxRt = r.int(s, at, "maxAllowedRtMs", 0, MAX_INT, slow, 0);
+  if (!r.ok) return null;
+  const breaker = new CircuitBreaker(slow, ratio.num, stat, recovery, min, maxRt);
+  const ranges = s.get("errorStatus");
+  if (ranges === null) return breaker;
+  if (slow) { r.bad(at + ".errorStatus", "applies to ErrorRequestRatio only"); return null; }
+  return decodeErrorStatus(ranges, at + ".errorStatus", breaker, input) ? breaker : null;
+}
+
+function decodeErrorStatus(ranges: JsonValue, at: string, breaker: CircuitBreaker, input: StrategyInput): bool {
+  if (ranges.kind != JsonKind.Array || ranges.items.length == 0 || ranges.items.length > 64) {
+    return input.reader.bad(at, "must be a list of 1 to 64 [from, to] ranges");
+  }
+  const n = ranges.items.length;
+  breaker.errorFrom = new StaticArray<u32>(n);
+  breaker.errorTo = new StaticArray<u32>(n);
+  for (let i = 0; i < n; i++) {
+    const range = ranges.items[i];
+    if (range.kind != JsonKind.Array || range.items.length != 2 || !isStatus(range.items[0]) || !isStatus(range.items[1]) ||
+        range.items[0].num > range.items[1].num) {
+      return input.reader.bad(at + "[" + i.toString() + "]", "must be [from, to] with 100 <= from <= to <= 599");
+    }
+    breaker.errorFrom[i] = <u32>range.items[0].num;
+    breaker.errorTo[i] = <u32>range.items[1].num;
+  }
+  return true;
+}
+
+function isStatus(v: JsonValue): bool {
+  return v.kind == JsonKind.Number && v.num == Math.floor(v.num) && v.num >= 100 && v.num <= 599;
 }

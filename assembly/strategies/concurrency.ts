@@ -1,39 +1,45 @@
 // ConcurrencyLimitStrategy (limitMode Local): at most `maxConcurrency` requests in flight across all
 // worker VMs. State: one record per rule holding the in-flight count (i64). A check increments it
-// under CAS unless it is at the limit; the slot is given back exactly once, by rollback (the
-// request never reached the upstream) or by finish (its stream ended) — the stream guarantees that.
-import { Strategy, Kind, BLOCKED } from "./strategy";
-import { updateRecord, readRecord } from "../state/shared";
+// under CAS unless it is at the limit; the slot is given back exactly once, by withdraw (the request
+// never reached the upstream) or by finish (its stream ended) — the chain guarantees that.
+// `maxConcurrency: 0` admits nothing (as Sentinel-Java; Sentinel-Go ignores such a rule).
+import { Strategy } from "./strategy";
+import { CheckResult } from "../chain/result";
+import { STEP_CONCURRENCY } from "../chain/order";
+import { updateRecord } from "../state/shared";
+import { StrategyInput, MAX_INT } from "../config/reader";
 
 const RECORD_BYTES: usize = 8;
-const READ: usize = memory.data(8, 8);
+
+const enum Edit { Take, Refund }
 
 export class ConcurrencyLimit extends Strategy {
-  private editTake: bool = true;
+  private edit: Edit = Edit.Take;
 
-  constructor(public maxConcurrency: i64) { super(Kind.ConcurrencyLimit); }
+  constructor(public maxConcurrency: i64) { super(); }
 
+  name(): string { return "ConcurrencyLimit"; }
+  step(): i32 { return STEP_CONCURRENCY; }
   signature(): string { return "c=" + this.maxConcurrency.toString(); }
   recordSize(): usize { return RECORD_BYTES; }
 
-  check(now: i64): i64 {
-    if (this.maxConcurrency <= 0) return BLOCKED;
-    this.editTake = true;
-    return this.decide(updateRecord(this.key, RECORD_BYTES, this), 0);
+  check(now: i64, result: CheckResult): void {
+    if (this.maxConcurrency <= 0) { result.block(); return; }
+    this.edit = Edit.Take;
+    this.settle(updateRecord(this.key, RECORD_BYTES, this), result, 0);
   }
 
-  rollback(ticket: i64, now: i64): void { this.release(ticket); }
-  finish(ticket: i64, now: i64): void { this.release(ticket); }
+  withdraw(reservation: i64, now: i64): void { this.refund(); }
+  finish(reservation: i64, now: i64): void { this.refund(); }
 
-  private release(ticket: i64): void {
-    if (ticket < 0) return;
-    this.editTake = false;
+  private refund(): void {
+    this.edit = Edit.Refund;
     updateRecord(this.key, RECORD_BYTES, this, true);
   }
 
   apply(ptr: usize): bool {
     const inFlight = load<i64>(ptr);
-    if (this.editTake) {
+    if (this.edit == Edit.Take) {
       if (inFlight >= this.maxConcurrency) return false;
       store<i64>(ptr, inFlight + 1);
       return true;
@@ -42,7 +48,12 @@ export class ConcurrencyLimit extends Strategy {
     store<i64>(ptr, inFlight - 1);
     return true;
   }
+}
 
-  /** Current in-flight count (for gauges and tests). */
-  inFlight(): i64 { return readRecord(this.key, RECORD_BYTES, READ) ? load<i64>(READ) : 0; }
+/** {"kind":"ConcurrencyLimit","maxConcurrency":N} */
+export function decodeConcurrencyLimit(input: StrategyInput): Strategy | null {
+  const r = input.reader;
+  if (!r.knownKeys(input.spec, input.at, ["kind", "maxConcurrency"])) return null;
+  const max = r.int(input.spec, input.at, "maxConcurrency", 0, MAX_INT, true, 0);
+  return r.ok ? new ConcurrencyLimit(max) : null;
 }

@@ -3,43 +3,39 @@
 // proxy_http_call in the service's HTTP/JSON form (POST /json, a RateLimitRequest; 200 = OK,
 // 429 = OVER_LIMIT, anything else or no answer within timeoutMs = an error).
 //
-// The call is asynchronous: the stream runs its local checks first (they can be rolled back; the
-// service has no refunds), pauses, and decides when every answer is in (see filter.ts). On an error
-// the rule's fail policy applies (`failOpen`, default false: blocked), and every error is counted.
+// Its check says Ask; the chain asks once every local check has passed (chain/order.ts), and the
+// request waits, paused, for the answer. On an error the rule's fail policy applies (`failOpen`,
+// default false: blocked), and every error is counted. The calls are this strategy's, made and
+// answered on one worker VM (the ABI layer delivers each answer here, ../abi/callouts.ts), so an
+// answer still counts after the request that needed it has gone.
 //
-// Batching (`batch` N > 1): a call asks for N hits at once; the N − 1 not used by the calling request
-// are kept in a shared record (window number, tokens) and spent by later requests of any worker
-// without a call. Each worker has at most one refill call in flight per rule (`refillToken`):
-// requests that find the batch empty meanwhile wait for that refill (root.ts) instead of calling.
-// A request whose token leaves fewer than N / 2 starts the next refill in the background
-// (`wantsPrefetch`), so under steady traffic requests find tokens and never wait for the service.
-// Tokens expire with the window they were reserved in, so the service never admits more than
-// `threshold`; what can go wrong is tokens reserved but unspent when the window ends — fewer than
-// N / 2 plus one batch of N per worker (under-admission) — or spent just after the service's
-// window rolled (overshoot of at most that much per window boundary, from clock skew between
-// proxy and service).
-import { Strategy, Kind, BLOCKED } from "./strategy";
+// Batching (`batch` N > 1): a call asks for N hits at once; the first request waiting on the call
+// takes one, and the rest are kept in a shared record (window number, tokens) and spent by later
+// requests of any worker without a call. Each worker has at most one refill call in flight per
+// rule (`refillToken`): requests that find the batch empty meanwhile wait for that refill instead of
+// calling. A request whose token leaves fewer than N / 2 starts the next refill in the background,
+// so under steady traffic requests find tokens and never wait for the service.
+//
+// The bound (stated here; docs/semantics.md repeats it): tokens expire with the window they were
+// reserved in, so the proxies never admit more than the service granted, `threshold` per window.
+// What can go wrong: tokens reserved but unspent when a window ends — fewer than N / 2 + W × N per
+// proxy with W worker threads (under-admission) — or spent just after the service's window rolled
+// (an overshoot of at most that much per window boundary, from clock skew between proxy and service).
+import { Strategy, Waiter } from "./strategy";
+import { CheckResult } from "../chain/result";
+import { STEP_RATE_LIMIT } from "../chain/order";
 import { updateRecord, Update } from "../state/shared";
-import { serializePairs, httpCall } from "../abi";
+import { RateLimitService } from "../config/service";
+import { STATUS, parseStatus } from "../http";
+import {
+  CallReceiver, httpCall, getHeader, MapType, Status, hostPtr, hostSize, nowMs, MetricType, defineMetric, incrementMetric,
+} from "../abi";
+import * as names from "../names";
 
-/** Where the rate-limit service is: an Envoy cluster, and the request line for it. */
-export class RateLimitService {
-  readonly clusterBytes: ArrayBuffer;
-  readonly headers: ArrayBuffer;
-  constructor(public cluster: string, authority: string, path: string, public domain: string, public timeoutMs: u32) {
-    this.clusterBytes = String.UTF8.encode(cluster);
-    this.headers = serializePairs([":method", ":path", ":authority", "content-type"],
-                                  ["POST", path, authority, "application/json"]);
-  }
-}
+/** What a call came back with. */
+const enum Answer { Ok, OverLimit, Error }
 
-/** `check` answer for a request that needs a call to the service. A request admitted by a token
- *  from the local batch gets the window number as its ticket (rollback refunds within it). */
-export const NEEDS_CALL: i64 = -3;
-/** Ticket of a request admitted by the service (nothing to refund). */
-export const GRANTED: i64 = -4;
-
-const enum Op { Take, Deposit, Refund }
+const enum Edit { Take, Deposit, Refund }
 
 const RECORD_BYTES: usize = 16;
 
@@ -61,87 +57,217 @@ function jsonString(s: string): string {
   return out + "\"";
 }
 
+/** The RateLimitRequest of one call: precomputed, it never changes. */
+function requestBody(ruleId: string, threshold: i64, windowMs: i64, batch: i64, domain: string): ArrayBuffer {
+  const unit = unitFor(windowMs);
+  let entries = "{\"key\":\"sergo_rule\",\"value\":" + jsonString(ruleId) + "}";
+  if (unit.length == 0) entries += ",{\"key\":\"sergo_window_ms\",\"value\":\"" + windowMs.toString() + "\"}";
+  const limit = "{\"requests_per_unit\":" + threshold.toString() + ",\"unit\":\"" + (unit.length > 0 ? unit : "SECOND") + "\"}";
+  return String.UTF8.encode("{\"domain\":" + jsonString(domain) + ",\"descriptors\":[{\"entries\":[" +
+    entries + "],\"limit\":" + limit + "}],\"hits_addend\":" + batch.toString() + "}");
+}
+
+/** Receives the answers to one rule's calls on this worker and hands them to the rule. */
+class ServiceCalls extends CallReceiver {
+  constructor(private rule: GlobalRateLimit) { super(); }
+
+  onHttpCallResponse(token: u32, headerCount: u32, bodySize: usize, trailerCount: u32): void {
+    let answer = Answer.Error;
+    if (headerCount > 0 && getHeader(MapType.HTTP_CALL_RESPONSE_HEADERS, STATUS) == Status.OK) {
+      const status = parseStatus(hostPtr(), hostSize());
+      if (status == 200) answer = Answer.Ok;
+      else if (status == 429) answer = Answer.OverLimit;
+    }
+    this.rule.receive(token, answer, nowMs());
+  }
+}
+
 export class GlobalRateLimit extends Strategy {
-  /** The RateLimitRequest sent for one call: precomputed, it never changes. */
-  body: ArrayBuffer = new ArrayBuffer(0);
+  private body: ArrayBuffer;
+  private calls!: ServiceCalls;
   /** Batching: the call refilling this worker's batch, 0 when none is in flight. */
-  refillToken: u32 = 0;
+  private refillToken: u32 = 0;
   /** Tokens left in the batch after the last successful take (any worker's). */
   private leftAfterTake: i64 = 0;
-  private depositAll: bool = false;
+  /** The window in which the service last refused a call: no background refill until it is over. */
+  private refusedWindow: i64 = -1;
+  /** Requests of this worker waiting for an answer: the token of the call each waits for. */
+  private waitingFor: u32[] = [];
+  private waiters: Waiter[] = [];
+  private woken: Waiter[] = [];
+  // Metrics.
+  private rlsOk: u32 = u32.MAX_VALUE;
+  private rlsOverLimit: u32 = u32.MAX_VALUE;
+  private rlsErrors: u32 = u32.MAX_VALUE;
+  private rlsFailedOpen: u32 = u32.MAX_VALUE;
+  // Inputs of the current edit (see RecordEdit).
+  private edit: Edit = Edit.Take;
   private editWindow: i64 = 0;
-  private op: Op = Op.Take;
+  private depositAll: bool = false;
 
-  constructor(public ruleId: string, public threshold: i64, public windowMs: i64, public batch: i64,
+  constructor(ruleId: string, public threshold: i64, public windowMs: i64, public batch: i64,
               public failOpen: bool, public service: RateLimitService) {
-    super(Kind.RateLimit);
-    this.remote = true;
-    const unit = unitFor(windowMs);
-    let entries = "{\"key\":\"sergo_rule\",\"value\":" + jsonString(ruleId) + "}";
-    if (unit.length == 0) entries += ",{\"key\":\"sergo_window_ms\",\"value\":\"" + windowMs.toString() + "\"}";
-    const limit = "{\"requests_per_unit\":" + threshold.toString() + ",\"unit\":\"" + (unit.length > 0 ? unit : "SECOND") + "\"}";
-    this.body = String.UTF8.encode("{\"domain\":" + jsonString(service.domain) + ",\"descriptors\":[{\"entries\":[" +
-      entries + "],\"limit\":" + limit + "}],\"hits_addend\":" + batch.toString() + "}");
+    super();
+    this.body = requestBody(ruleId, threshold, windowMs, batch, service.domain);
+    this.calls = new ServiceCalls(this);
   }
 
+  name(): string { return "RateLimit"; }
+  step(): i32 { return STEP_RATE_LIMIT; }
   signature(): string {
     return "global,t=" + this.threshold.toString() + ",w=" + this.windowMs.toString() + ",b=" + this.batch.toString();
   }
   recordSize(): usize { return this.batch > 1 ? RECORD_BYTES : 0; }
 
-  /** A token from the local batch when there is one, else NEEDS_CALL. */
-  check(now: i64): i64 {
-    if (this.threshold <= 0) return BLOCKED;
-    if (this.batch <= 1) return NEEDS_CALL;
+  defineMetrics(tags: string): void {
+    this.rlsOk = defineMetric(MetricType.COUNTER, tags + names.RLS_OK);
+    this.rlsOverLimit = defineMetric(MetricType.COUNTER, tags + names.RLS_OVER_LIMIT);
+    this.rlsErrors = defineMetric(MetricType.COUNTER, tags + names.RLS_ERRORS);
+    this.rlsFailedOpen = defineMetric(MetricType.COUNTER, tags + names.RLS_FAILED_OPEN);
+  }
+
+  /** A token from the local batch when there is one, else Ask. */
+  check(now: i64, result: CheckResult): void {
+    if (this.threshold <= 0) { result.block(); return; }
+    if (this.batch > 1 && this.take(now)) {
+      result.passWith(this.editWindow);
+      this.prefetchIfLow(now);
+    } else {
+      result.ask();
+    }
+  }
+
+  /** Hits counted by the service cannot be refunded; a token from the batch can, within its window. */
+  withdraw(reservation: i64, now: i64): void {
+    this.edit = Edit.Refund;
+    this.editWindow = reservation;
+    updateRecord(this.key, RECORD_BYTES, this, true);
+  }
+
+  /** Asks the service for `waiter` — or, when this worker is already refilling the batch, waits for
+   *  that refill instead of making a call of its own (single flight per worker). */
+  ask(waiter: Waiter, now: i64): void {
+    if (this.batch > 1 && this.refillToken != 0) { this.waitOn(this.refillToken, waiter); return; }
+    const token = this.call();
+    if (token == 0) { this.resolve(waiter, Answer.Error, now); return; }   // refused by the host (e.g. no such cluster)
+    if (this.batch > 1) this.refillToken = token;
+    this.waitOn(token, waiter);
+  }
+
+  forget(waiter: Waiter): void {
+    let kept = 0;
+    for (let i = 0; i < this.waiters.length; i++) {
+      const w = unchecked(this.waiters[i]);
+      if (w === waiter) continue;
+      unchecked(this.waitingFor[kept] = this.waitingFor[i]);
+      unchecked(this.waiters[kept] = w);
+      kept++;
+    }
+    this.waitingFor.length = kept;
+    this.waiters.length = kept;
+  }
+
+  /** An answer to call `token` (from ServiceCalls): refill the batch, then tell who waited on it. */
+  receive(token: u32, answer: Answer, now: i64): void {
+    if (this.refillToken == token) this.refillToken = 0;
+    this.count(answer);
+    const woken = this.takeWaiters(token);
+    if (answer == Answer.Ok && this.batch > 1) this.deposit(now, woken.length == 0);
+    if (answer == Answer.OverLimit) this.refusedWindow = now / this.windowMs;
+    for (let i = 0; i < woken.length; i++) {
+      const waiter = unchecked(woken[i]);
+      // The first waiter gets the call's own answer; in a batch, the others take from the refill.
+      if (i == 0 || answer != Answer.Ok) this.resolve(waiter, answer, now);
+      else this.retake(waiter, now);
+    }
+  }
+
+  /** Sends the call; returns its token (0: the host refused it, counted as an error). */
+  private call(): u32 {
+    const s = this.service;
+    const token = httpCall(this.calls, s.clusterBytes, s.headers, this.body, s.timeoutMs);
+    if (token == 0) this.count(Answer.Error);
+    return token;
+  }
+
+  private waitOn(token: u32, waiter: Waiter): void {
+    this.waitingFor.push(token);
+    this.waiters.push(waiter);
+  }
+
+  /** The waiters of `token`, taken out first: waking one may add it back, for the next refill. */
+  private takeWaiters(token: u32): Waiter[] {
+    const woken = this.woken;
+    woken.length = 0;
+    let kept = 0;
+    for (let i = 0; i < this.waiters.length; i++) {
+      const t = unchecked(this.waitingFor[i]);
+      const w = unchecked(this.waiters[i]);
+      if (t == token) woken.push(w);
+      else { unchecked(this.waitingFor[kept] = t); unchecked(this.waiters[kept] = w); kept++; }
+    }
+    this.waitingFor.length = kept;
+    this.waiters.length = kept;
+    return woken;
+  }
+
+  /** The request gets this answer (admitted by the service: nothing to refund). */
+  private resolve(waiter: Waiter, answer: Answer, now: i64): void {
+    const result = waiter.result;
+    if (answer == Answer.Ok) result.pass();
+    else if (answer == Answer.Error && this.failOpen) {
+      incrementMetric(this.rlsFailedOpen, 1);
+      result.pass();
+    } else {
+      result.block();
+    }
+    waiter.answered(this, now);
+  }
+
+  /** A refill this request waited on arrived: take a token from it, or ask again (a call, or the
+   *  next refill) when the batch is already spent. */
+  private retake(waiter: Waiter, now: i64): void {
+    if (!this.take(now)) { this.ask(waiter, now); return; }
+    waiter.result.passWith(this.editWindow);
+    this.prefetchIfLow(now);
+    waiter.answered(this, now);
+  }
+
+  /** After a token was taken: refill in the background when fewer than N / 2 are left. */
+  private prefetchIfLow(now: i64): void {
+    if (this.refillToken != 0 || this.leftAfterTake >= this.batch / 2 || this.refusedWindow == now / this.windowMs) return;
+    this.refillToken = this.call();
+  }
+
+  private take(now: i64): bool {
+    this.edit = Edit.Take;
     this.editWindow = now / this.windowMs;
-    this.op = Op.Take;
-    return updateRecord(this.key, RECORD_BYTES, this) == Update.Written ? this.editWindow : NEEDS_CALL;
+    return updateRecord(this.key, RECORD_BYTES, this) == Update.Written;
   }
 
-  /** The window in which the service last refused a batch: no background refill until it is over. */
-  refusedWindow: i64 = -1;
-
-  /** After a token was taken: whether this worker should refill the batch in the background now. */
-  wantsPrefetch(now: i64): bool {
-    return this.batch > 1 && this.refillToken == 0 && this.leftAfterTake < this.batch / 2 &&
-      this.refusedWindow != now / this.windowMs;
-  }
-
-  /** The service refused a call: the budget of this window is (nearly) spent. */
-  refused(now: i64): void { this.refusedWindow = now / this.windowMs; }
-
-  /** Sends the call; returns its token (0: the host refused it, e.g. an unknown cluster). */
-  call(): u32 {
-    return httpCall(this.service.clusterBytes, this.service.headers, this.body, this.service.timeoutMs);
-  }
-
-  /** The service granted a batch: keep the N − 1 hits the calling request did not use (all N when
-   *  that request is gone). */
-  deposit(now: i64, all: bool): void {
-    if (this.batch <= 1) return;
+  /** The service granted a batch: keep the N − 1 hits the first waiter did not use (all N when
+   *  nobody waits any more). */
+  private deposit(now: i64, all: bool): void {
+    this.edit = Edit.Deposit;
     this.editWindow = now / this.windowMs;
-    this.op = Op.Deposit;
     this.depositAll = all;
     updateRecord(this.key, RECORD_BYTES, this, true);
   }
 
-  rollback(ticket: i64, now: i64): void {
-    if (ticket < 0) return;   // hits counted by the service cannot be refunded
-    this.editWindow = ticket;
-    this.op = Op.Refund;
-    updateRecord(this.key, RECORD_BYTES, this, true);
+  private count(answer: Answer): void {
+    incrementMetric(answer == Answer.Ok ? this.rlsOk : answer == Answer.OverLimit ? this.rlsOverLimit : this.rlsErrors, 1);
   }
 
   apply(ptr: usize): bool {
     const window = load<i64>(ptr);
     const tokens = load<i64>(ptr, 8);
-    if (this.op == Op.Take) {
+    if (this.edit == Edit.Take) {
       if (window != this.editWindow || tokens <= 0) return false;
       store<i64>(ptr, tokens - 1, 8);
       this.leftAfterTake = tokens - 1;
       return true;
     }
-    if (this.op == Op.Refund) {
+    if (this.edit == Edit.Refund) {
       if (window != this.editWindow) return false;   // the token's window is over: it expired
       store<i64>(ptr, tokens + 1, 8);
       return true;

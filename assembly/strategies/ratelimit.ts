@@ -6,49 +6,57 @@
 // every window of `windowMs` lies inside them, so the limit is never exceeded — and, when the sum is
 // below the threshold, increments the current bucket under CAS. A full burst is therefore released
 // one bucket width after the window (windowMs + windowMs / BUCKETS).
-// Rollback decrements the bucket the ticket (its bucket number) was taken from, if still current.
-import { Strategy, Kind, BLOCKED } from "./strategy";
+// Reservation: the bucket number; a refund decrements that bucket if it is still in the ring.
+import { Strategy } from "./strategy";
+import { GlobalRateLimit } from "./global-ratelimit";
+import { CheckResult } from "../chain/result";
+import { STEP_RATE_LIMIT } from "../chain/order";
 import { updateRecord } from "../state/shared";
+import { JsonKind } from "../config/json";
+import { StrategyInput, MAX_INT } from "../config/reader";
 
 const BUCKETS: i64 = 10;
 const SLOT_BYTES: usize = 12;
+
+const enum Edit { Take, Refund }
 
 export class RateLimit extends Strategy {
   private bucketMs: i64;
   private buckets: i64;
   private slots: i64;
   // Inputs of the current edit (see RecordEdit).
+  private edit: Edit = Edit.Take;
   private editBucket: i64 = 0;
-  private editTake: bool = true;
 
   constructor(public threshold: i64, public windowMs: i64) {
-    super(Kind.RateLimit);
+    super();
     this.bucketMs = windowMs >= BUCKETS ? (windowMs + BUCKETS - 1) / BUCKETS : 1;
     this.buckets = (windowMs + this.bucketMs - 1) / this.bucketMs;
     this.slots = this.buckets + 1;
   }
 
+  name(): string { return "RateLimit"; }
+  step(): i32 { return STEP_RATE_LIMIT; }
   signature(): string { return "t=" + this.threshold.toString() + ",w=" + this.windowMs.toString(); }
   recordSize(): usize { return <usize>this.slots * SLOT_BYTES; }
 
-  check(now: i64): i64 {
-    if (this.threshold <= 0) return BLOCKED;
+  check(now: i64, result: CheckResult): void {
+    if (this.threshold <= 0) { result.block(); return; }
+    this.edit = Edit.Take;
     this.editBucket = now / this.bucketMs;
-    this.editTake = true;
-    return this.decide(updateRecord(this.key, this.recordSize(), this), this.editBucket);
+    this.settle(updateRecord(this.key, this.recordSize(), this), result, this.editBucket);
   }
 
-  rollback(ticket: i64, now: i64): void {
-    if (ticket < 0) return;
-    this.editBucket = ticket;
-    this.editTake = false;
+  withdraw(reservation: i64, now: i64): void {
+    this.edit = Edit.Refund;
+    this.editBucket = reservation;
     updateRecord(this.key, this.recordSize(), this, true);
   }
 
   apply(ptr: usize): bool {
     const bucket = this.editBucket;
     const slot = ptr + <usize>(bucket % this.slots) * SLOT_BYTES;
-    if (!this.editTake) {
+    if (this.edit == Edit.Refund) {
       if (load<i64>(slot) != bucket) return false;
       const count = load<u32>(slot, 8);
       if (count == 0) return false;
@@ -70,4 +78,33 @@ export class RateLimit extends Strategy {
     store<u32>(slot, load<u32>(slot, 8) + 1, 8);
     return true;
   }
+}
+
+/** {"kind":"RateLimit","threshold":N,"windowMs":W} — and, with "mode":"Global", a GlobalRateLimit. */
+export function decodeRateLimit(input: StrategyInput): Strategy | null {
+  const s = input.spec;
+  const at = input.at;
+  const r = input.reader;
+  if (!r.knownKeys(s, at, ["kind", "threshold", "windowMs", "mode", "failOpen", "batch"])) return null;
+  const threshold = r.int(s, at, "threshold", 0, MAX_INT, true, 0);
+  const windowMs = r.int(s, at, "windowMs", 1, MAX_INT, true, 1);
+  const mode = s.get("mode");
+  if (mode !== null && (mode.kind != JsonKind.String || (mode.str != "Local" && mode.str != "Global"))) {
+    r.bad(at + ".mode", "must be Local or Global");
+    return null;
+  }
+  const global = mode !== null && mode.str == "Global";
+  const batch = r.int(s, at, "batch", 1, 1_000_000, false, 1);
+  const failOpen = r.flag(s, at, "failOpen", false);
+  if (!r.ok) return null;
+  if (!global) {
+    if (s.get("batch") !== null || s.get("failOpen") !== null) { r.bad(at, "batch and failOpen apply to mode Global only"); return null; }
+    return new RateLimit(threshold, windowMs);
+  }
+  const service = input.service;
+  if (service === null) {
+    r.bad(at + ".mode", "Global needs a top-level rateLimitService (the Envoy cluster of the rate-limit service)");
+    return null;
+  }
+  return new GlobalRateLimit(input.ruleId, threshold, windowMs, batch, failOpen, service);
 }

@@ -1,71 +1,74 @@
-// The shape every strategy shares (after Sentinel-Go: a rule, a check on entry, a record on
-// completion). Each strategy keeps its state in one shared-data record per rule (see
-// ../state/shared.ts) so limits hold across all of Envoy's worker VMs.
+// The shape every strategy shares (after Sentinel-Go's rule-check slots): a check when the request
+// reaches its step of the chain (chain/order.ts), and afterwards whatever the check took given back
+// or recorded. The chain knows no strategy by name: it asks each one, through the methods below,
+// what it needs — a wait, the response, an answer from the rate-limit service. Each strategy keeps
+// its state in one shared-data record per rule (../state/shared.ts), so limits hold across all of
+// Envoy's worker VMs, and decodes its own slice of the configuration (next to its check).
 //
-// Life of a reservation ("ticket") taken by `check`:
-//   check ──blocked──▶ (nothing taken)
-//     └─admitted──▶ ticket ──request blocked by a later check / stream ended before forwarding──▶ rollback
-//                        └─forwarded──▶ observe (response or reset seen) ──stream ended──▶ finish
+// Life of a reservation (CheckResult.reservation) taken by `check`:
+//   check ──block──▶ (nothing taken)
+//     └─pass/wait──▶ reservation ──blocked by a later check, or the stream ended before forwarding──▶ withdraw
+//                                └─forwarded──▶ observe (if it watches responses) ──stream ended──▶ finish
 import { RecordEdit, Update } from "../state/shared";
-import { RuleMetrics } from "../metrics";
-
-export const enum Kind { RateLimit = 0, Throttling = 1, ConcurrencyLimit = 2, CircuitBreaker = 3 }
-export const KIND_COUNT = 4;
-
-/** `check` result for a blocked request. Tickets of admitted requests are >= 0. */
-export const BLOCKED: i64 = -1;
-/** Admitted without a reservation (CAS retries exhausted under the "allow" policy). */
-export const UNRESERVED: i64 = -2;
-
-/** "RateLimitStrategy" (the OpenSergo kind), or "RateLimit" without the suffix (metric tags). */
-export function kindName(kind: Kind, withSuffix: bool = true): string {
-  let name: string;
-  switch (kind) {
-    case Kind.RateLimit: name = "RateLimit"; break;
-    case Kind.Throttling: name = "Throttling"; break;
-    case Kind.ConcurrencyLimit: name = "ConcurrencyLimit"; break;
-    default: name = "CircuitBreaker";
-  }
-  return withSuffix ? name + "Strategy" : name;
-}
+import { CheckResult } from "../chain/result";
+import { Outcome, GRPC_RESOURCE_EXHAUSTED } from "../http";
 
 /** What to do when every CAS attempt lost the race (counted in sergo.cas_exhausted). */
-export let allowOnCasExhausted = false;
+let allowOnCasExhausted = false;
 export let casExhaustedCount: i64 = 0;
 export function setAllowOnCasExhausted(allow: bool): void { allowOnCasExhausted = allow; }
 
-/** Decision for a check whose record update ran out of CAS attempts. */
-export function exhaustedDecision(): i64 {
-  casExhaustedCount++;
-  return allowOnCasExhausted ? UNRESERVED : BLOCKED;
-}
-
 export abstract class Strategy extends RecordEdit {
-  /** Shared-data key: "sergo:" + kind + ":" + rule id + "#" + parameters. Set by the rule. */
+  /** Shared-data key: "sergo:" + name + "Strategy:" + rule id + "#" + signature. Set by the rule. */
   key: ArrayBuffer = new ArrayBuffer(0);
-  /** Decided by a remote service (GlobalRateLimit): `check` may answer NEEDS_CALL. */
-  remote: bool = false;
-  /** The rule's metrics (set by the rule at configure time). */
-  metrics: RuleMetrics | null = null;
 
-  constructor(public kind: Kind) { super(); }
-
+  /** The OpenSergo kind without "Strategy": the metrics' sergo_strategy tag, the default reply. */
+  abstract name(): string;
+  /** Its place in the chain (a STEP_ of chain/order.ts). */
+  abstract step(): i32;
   /** The parameters that define the state's meaning; part of the key, so a change starts afresh. */
   abstract signature(): string;
-  /** Size of the shared record in bytes. */
-  abstract recordSize(): usize;
-  /** Admit (a ticket >= 0) or block (BLOCKED). */
-  abstract check(now: i64): i64;
-  /** Undo the reservation of a request that never reached the upstream. */
-  rollback(ticket: i64, now: i64): void {}
-  /** The forwarded request got response headers (status > 0) or was reset before them (status 0). */
-  observe(ticket: i64, status: u32, responseMs: i64, now: i64): void {}
-  /** The forwarded request's stream ended. */
-  finish(ticket: i64, now: i64): void {}
+  /** Size of the shared record in bytes (0: none). */
+  recordSize(): usize { return 0; }
+  /** Pass, block, wait or ask, into `result`. */
+  abstract check(now: i64, result: CheckResult): void;
 
-  /** Runs an update and maps its outcome to a ticket. */
-  protected decide(update: Update, admittedTicket: i64): i64 {
-    if (update == Update.Exhausted) return exhaustedDecision();
-    return update == Update.Written ? admittedTicket : BLOCKED;
+  /** Metrics of its own beside requests_passed/blocked; `tags` is the rule's encoded tags. */
+  defineMetrics(tags: string): void {}
+  /** The gRPC status of its default reply. */
+  defaultGrpcStatus(): i32 { return GRPC_RESOURCE_EXHAUSTED; }
+  /** Whether it wants `observe` (and the clock when the stream ends). */
+  watchesResponse(): bool { return false; }
+
+  /** The request never reached the upstream: give back what the check took. */
+  withdraw(reservation: i64, now: i64): void {}
+  /** How the forwarded request ended (its status when Outcome.Answered), `elapsedMs` after forwarding. */
+  observe(reservation: i64, outcome: Outcome, status: u32, elapsedMs: i64, now: i64): void {}
+  /** The forwarded request's stream ended. */
+  finish(reservation: i64, now: i64): void {}
+  /** Its Wait paused the request / the paused request was released. */
+  paused(): void {}
+  resumed(): void {}
+
+  /** Its check said Ask: get the answer for `waiter` (then `waiter.answered`, now or later). */
+  ask(waiter: Waiter, now: i64): void {}
+  /** The waiter's stream ended before the answer: it wants none. */
+  forget(waiter: Waiter): void {}
+
+  /** A check's record update as its result: written → pass with `reservation`, unchanged → block. */
+  protected settle(update: Update, result: CheckResult, reservation: i64): void {
+    if (update == Update.Written) result.passWith(reservation);
+    else if (update == Update.Unchanged) result.block();
+    else {
+      casExhaustedCount++;
+      if (allowOnCasExhausted) result.pass(); else result.block();
+    }
   }
+}
+
+/** A request waiting for a strategy's answer (the rate-limit service's). */
+export abstract class Waiter {
+  /** Set by the strategy before `answered`: pass (with or without a reservation) or block. */
+  readonly result: CheckResult = new CheckResult();
+  abstract answered(strategy: Strategy, now: i64): void;
 }

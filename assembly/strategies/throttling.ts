@@ -3,42 +3,60 @@
 // `queueTimeoutMs`.
 //
 // State: one record per rule holding the last slot handed out (i64 ms). A check takes the next slot
-// max(now, last + interval) under CAS, or blocks if that slot is more than queueTimeout away. The
-// ticket is the slot time; the stream pauses until then and is resumed from its VM's tick (the
-// worker thread never blocks). Rollback gives the slot back when it is still the last one handed
-// out (a later slot cannot be returned without moving everyone behind it).
-import { Strategy, Kind, BLOCKED } from "./strategy";
+// max(now, last + interval) under CAS, or blocks if that slot is more than queueTimeout away. A slot
+// in the future makes the request wait until then: the stream pauses and its worker's tick releases
+// it at that time (the worker thread never blocks), and the checks after this step run then.
+// Reservation: the slot; a refund gives it back when it is still the last one handed out (a
+// later slot cannot be returned without moving everyone behind it).
+import { Strategy } from "./strategy";
+import { CheckResult } from "../chain/result";
+import { STEP_PACING } from "../chain/order";
 import { updateRecord } from "../state/shared";
+import { StrategyInput, MAX_INT } from "../config/reader";
+import { incrementMetric, defineMetric, MetricType } from "../abi";
+import * as names from "../names";
 
 const RECORD_BYTES: usize = 8;
 
+const enum Edit { Take, Refund }
+
 export class Throttling extends Strategy {
+  private edit: Edit = Edit.Take;
   private editNow: i64 = 0;
   private editSlot: i64 = 0;
-  private editTake: bool = true;
+  private queued: u32 = u32.MAX_VALUE;
+  private dequeued: u32 = u32.MAX_VALUE;
 
-  constructor(public intervalMs: i64, public queueTimeoutMs: i64) { super(Kind.Throttling); }
+  constructor(public intervalMs: i64, public queueTimeoutMs: i64) { super(); }
 
+  name(): string { return "Throttling"; }
+  step(): i32 { return STEP_PACING; }
   signature(): string { return "i=" + this.intervalMs.toString() + ",q=" + this.queueTimeoutMs.toString(); }
   recordSize(): usize { return RECORD_BYTES; }
 
-  check(now: i64): i64 {
+  defineMetrics(tags: string): void {
+    this.queued = metricOf(tags, names.REQUESTS_QUEUED);
+    this.dequeued = metricOf(tags, names.REQUESTS_DEQUEUED);
+  }
+  paused(): void { incrementMetric(this.queued, 1); }
+  resumed(): void { incrementMetric(this.dequeued, 1); }
+
+  check(now: i64, result: CheckResult): void {
+    this.edit = Edit.Take;
     this.editNow = now;
-    this.editTake = true;
-    const update = updateRecord(this.key, RECORD_BYTES, this);
-    return this.decide(update, this.editSlot);
+    this.settle(updateRecord(this.key, RECORD_BYTES, this), result, this.editSlot);
+    if (result.reserved && this.editSlot > now) result.waitUntil(this.editSlot, this.editSlot);
   }
 
-  rollback(ticket: i64, now: i64): void {
-    if (ticket < 0) return;
-    this.editSlot = ticket;
-    this.editTake = false;
+  withdraw(reservation: i64, now: i64): void {
+    this.edit = Edit.Refund;
+    this.editSlot = reservation;
     updateRecord(this.key, RECORD_BYTES, this, true);
   }
 
   apply(ptr: usize): bool {
     const last = load<i64>(ptr);
-    if (!this.editTake) {
+    if (this.edit == Edit.Refund) {
       if (last != this.editSlot) return false;
       store<i64>(ptr, last - this.intervalMs);
       return true;
@@ -51,4 +69,17 @@ export class Throttling extends Strategy {
     this.editSlot = slot;
     return true;
   }
+}
+
+function metricOf(tags: string, name: string): u32 {
+  return defineMetric(MetricType.COUNTER, tags + name);
+}
+
+/** {"kind":"Throttling","intervalMs":I,"queueTimeoutMs":Q} */
+export function decodeThrottling(input: StrategyInput): Strategy | null {
+  const r = input.reader;
+  if (!r.knownKeys(input.spec, input.at, ["kind", "intervalMs", "queueTimeoutMs"])) return null;
+  const interval = r.int(input.spec, input.at, "intervalMs", 0, MAX_INT, true, 0);
+  const queueTimeout = r.int(input.spec, input.at, "queueTimeoutMs", 1, MAX_INT, true, 1);
+  return r.ok ? new Throttling(interval, queueTimeout) : null;
 }

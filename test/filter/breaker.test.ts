@@ -65,9 +65,15 @@ describe('CircuitBreakerStrategy', () => {
     expect(state(host)).toBe(0n);
   });
 
-  it('a reset before response headers is an error; blocked requests are not counted', () => {
+  it('an upstream reset before response headers is an error; blocked requests are not counted', () => {
     const { host, clock } = startSergo({ version: 1, rules: [errorBreaker()] });
-    for (let i = 0; i < 5; i++) { const { stream } = send(host, 'GET', '/b'); stream.reset(); }
+    // In Envoy an upstream reset reaches the filter as the router's 503 (a client that leaves, a
+    // bare stream reset, is not an upstream error: semantics.test.ts).
+    for (let i = 0; i < 5; i++) {
+      const { stream } = send(host, 'GET', '/b');
+      stream.responseHeaders([[':status', '503']], true, 'upstream_reset_before_response_started{connection_termination}');
+      stream.finish();
+    }
     for (let i = 0; i < 50; i++) expect(exchange(host, 'GET', '/b').action).toBe('local-response');
     clock.advance(5_000);
     expect(exchange(host, 'GET', '/b', 200).action).toBe('continue');

@@ -53,8 +53,12 @@ describe('ConcurrencyLimitStrategy (Local) across worker VMs', () => {
       } else {
         const [entry] = live.splice(rand(live.length), 1);
         const end = rand(8);
-        if (end === 0) entry.stream.reset();                          // reset before response headers
+        if (end === 0) entry.stream.reset();                          // the client leaves before response headers
         else if (end === 1) { entry.stream.responseHeaders([[':status', '503']]); entry.stream.finish(); }
+        else if (end === 2) {                                         // an upstream reset, as Envoy's router answers it
+          entry.stream.responseHeaders([[':status', '503']], true, 'upstream_reset_before_response_started{connection_termination}');
+          entry.stream.finish();
+        }
         else { entry.stream.responseHeaders([[':status', '200']]); entry.stream.finish(); }
       }
       const count = sharedI64(host, KEY)!;

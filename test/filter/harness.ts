@@ -5,8 +5,9 @@ import { compileModule, ProxyWasmHost, ManualClock, type HostOptions, type HttpS
 
 const root = join(import.meta.dirname, '..', '..');
 let cached: WebAssembly.Module | undefined;
+/** build/sergo.wasm, or SERGO_TEST_WASM (e.g. another build, to compare behaviours). */
 export function sergoModule(): WebAssembly.Module {
-  cached ??= compileModule(readFileSync(join(root, 'build', 'sergo.wasm')));
+  cached ??= compileModule(readFileSync(process.env.SERGO_TEST_WASM ?? join(root, 'build', 'sergo.wasm')));
   return cached;
 }
 
