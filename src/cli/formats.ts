@@ -44,6 +44,7 @@ import {
   type WasmPluginOptions,
 } from '../emit/istio.ts';
 import { resourceName, waitingConfig } from '../xds/resource.ts';
+import { isIntegerIn, LIMITS, PRINTABLE_ASCII } from '../ir/limits.ts';
 import { packageVersion } from '../version.ts';
 
 export const FORMATS = ['filter', 'envoy', 'istio', 'envoyfilter'] as const;
@@ -120,10 +121,8 @@ const FLAG_NAMES: Record<FlagKey, string> = {
 };
 
 const RLS_FLAGS = ['rls', 'rlsCluster', 'rlsAuthority', 'rlsTimeoutMs', 'rlsDomain'] as const satisfies readonly FlagKey[];
-/** The filter's limit on rateLimitService.timeoutMs (schema/filter-config.v1.schema.json). */
-const MAX_RLS_TIMEOUT_MS = 60_000;
-/** Cluster, authority and domain: printable ASCII without spaces, as the filter sends them. */
-const PRINTABLE = /^[\x21-\x7e]{1,256}$/;
+const MAX_RLS_TIMEOUT_MS = LIMITS.serviceTimeoutMs.max;
+const MAX_RLS_TEXT = LIMITS.serviceText.maxLength;
 
 export function addFormatOptions(command: Command): Command {
   return command
@@ -145,7 +144,7 @@ export function addFormatOptions(command: Command): Command {
     .addOption(new Option('--rls <url>', 'envoy, istio, envoyfilter: the rate-limit service of limitMode Global rules, http://HOST:PORT of its HTTP/JSON endpoint (required with Global rules)'))
     .addOption(new Option('--rls-cluster <name>', `Global rules: the rate-limit service's Envoy cluster (default ${DEFAULT_RLS_CLUSTER}; istio, envoyfilter: outbound|PORT||HOST of --rls)`))
     .addOption(new Option('--rls-authority <host>', 'Global rules: :authority of the calls (default: the cluster name; istio, envoyfilter: the host of --rls)'))
-    .addOption(new Option('--rls-timeout-ms <ms>', `Global rules: timeout of one call to the service, 1..${MAX_RLS_TIMEOUT_MS} (default ${DEFAULT_RLS_TIMEOUT_MS})`))
+    .addOption(new Option('--rls-timeout-ms <ms>', `Global rules: timeout of one call to the service, ${LIMITS.serviceTimeoutMs.min}..${MAX_RLS_TIMEOUT_MS} (default ${DEFAULT_RLS_TIMEOUT_MS})`))
     .addOption(new Option('--rls-domain <domain>', `Global rules: the rate-limit domain (default ${DEFAULT_RLS_DOMAIN})`));
 }
 
@@ -229,15 +228,16 @@ function planRls(flags: FormatFlags, errors: string[]): RlsPlan | undefined {
   const given = RLS_FLAGS.filter((key) => flags[key] !== undefined).map((key) => FLAG_NAMES[key]);
   for (const key of ['rlsCluster', 'rlsAuthority', 'rlsDomain'] as const) {
     const value = flags[key];
-    if (value !== undefined && !PRINTABLE.test(value)) {
-      errors.push(`${FLAG_NAMES[key]}: "${value}" must be 1 to 256 printable ASCII characters without spaces`);
+    // Cluster, authority and domain: printable ASCII without spaces, as the filter sends them.
+    if (value !== undefined && (!PRINTABLE_ASCII.test(value) || value.length > MAX_RLS_TEXT)) {
+      errors.push(`${FLAG_NAMES[key]}: "${value}" must be 1 to ${MAX_RLS_TEXT} printable ASCII characters without spaces`);
     }
   }
   let timeoutMs: number | undefined;
   if (flags.rlsTimeoutMs !== undefined) {
     timeoutMs = /^\d{1,6}$/.test(flags.rlsTimeoutMs) ? Number(flags.rlsTimeoutMs) : NaN;
-    if (!(timeoutMs >= 1 && timeoutMs <= MAX_RLS_TIMEOUT_MS)) {
-      errors.push(`--rls-timeout-ms: "${flags.rlsTimeoutMs}" is not an integer in 1..${MAX_RLS_TIMEOUT_MS} (milliseconds)`);
+    if (!isIntegerIn(timeoutMs, LIMITS.serviceTimeoutMs)) {
+      errors.push(`--rls-timeout-ms: "${flags.rlsTimeoutMs}" is not an integer in ${LIMITS.serviceTimeoutMs.min}..${MAX_RLS_TIMEOUT_MS} (milliseconds)`);
     }
   }
   let endpoint: HostPort | undefined;

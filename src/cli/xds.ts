@@ -2,6 +2,7 @@
 // control plane (src/xds, docs/xds.md) until SIGINT/SIGTERM; SIGHUP re-reads the rules.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DEFAULT_MODULE_PATH } from '../emit/envoy.ts';
+import { isIntegerIn, LIMITS } from '../ir/limits.ts';
 import { LOG_LEVELS, type LogLevel } from '../serve/log.ts';
 import type { ConfigFile } from '../xds/catalog.ts';
 import { startXds, XdsError } from '../xds/index.ts';
@@ -54,7 +55,8 @@ function configFile(value: string, previous: ConfigFile[]): ConfigFile[] {
 }
 
 function milliseconds(value: string): number {
-  if (!/^[1-9][0-9]{0,4}$/.test(value) || Number(value) > 60_000) throw new InvalidArgumentError('expected an integer from 1 to 60000 (milliseconds)');
+  const { min, max } = LIMITS.serviceTimeoutMs;
+  if (!/^[1-9][0-9]*$/.test(value) || !isIntegerIn(Number(value), LIMITS.serviceTimeoutMs)) throw new InvalidArgumentError(`expected an integer from ${min} to ${max} (milliseconds)`);
   return Number(value);
 }
 

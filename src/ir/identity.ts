@@ -1,5 +1,6 @@
 // The stable identity of an enforced rule. The filter keys its shared state by it, so it must not
 // change unless the rule's meaning does: it is built only from names, never from positions or order.
+import { LIMITS } from './limits.ts';
 import type { StrategyKind } from './model.ts';
 
 export interface RuleIdentity {
@@ -11,8 +12,7 @@ export interface RuleIdentity {
   resource: string;
 }
 
-/** The schema's limit on `id`. */
-export const MAX_RULE_ID_LENGTH = 2048;
+export const MAX_RULE_ID_LENGTH = LIMITS.ruleId.maxLength;
 
 export function ruleId(r: RuleIdentity): string {
   return `${r.namespace}/${r.app}/${r.ruleName}/${r.strategyKind}/${r.strategyName}@${r.resource}`;

@@ -1,5 +1,6 @@
 // OpenSergo duration strings: a whole number and one unit, exactly as the CRDs' patterns allow.
 // `m` means minutes. No fractions, no composites like `1m30s`.
+import { MAX_DURATION_MS } from '../ir/limits.ts';
 
 /** Milliseconds per unit. */
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, minute: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -10,7 +11,7 @@ export const NON_ZERO_DURATION = /^[1-9]\d*(s|ms|m|min|minute|h|d)$/;
 export const DURATION = /^\d+(s|ms|m|min|minute|h|d)$/;
 
 /** The filter stores milliseconds as i32. */
-export const MAX_MS = 2_147_483_647;
+export const MAX_MS = MAX_DURATION_MS;
 
 export type DurationResult = { ms: number } | { error: string };
 

@@ -6,9 +6,11 @@
 // leading slash (`package.Service/Method`, what grpc-java's MethodDescriptor.getFullMethodName()
 // gives). A gRPC call's :path is `/package.Service/Method`, so the name is read as that path.
 
+import { LIMITS } from '../ir/limits.ts';
+
 /** The schema's pattern for `resource`. */
 const SCHEMA_PATTERN = /^([A-Z]+:)?\/[\x21-\x7e]*$/;
-export const MAX_RESOURCE_LENGTH = 1024;
+export const MAX_RESOURCE_LENGTH = LIMITS.resource.maxLength;
 const TEMPLATE_SEGMENT = /^\{[A-Za-z_][A-Za-z0-9_.-]*\}$/;
 
 /** `package.Service/Method`: dotted identifiers (the package is optional), one slash, an identifier. */

@@ -1,12 +1,12 @@
 // CircuitBreakerStrategy: Sentinel's breaker. A call is bad when slower than
 // `slowConditions.maxAllowedRt` (SlowRequestRatio) or when it fails (ErrorRequestRatio, see
 // error-status-codes.ts). Conditions of the other mode are ignored with a warning.
+import { LIMITS } from '../../ir/limits.ts';
 import type { CircuitBreaker } from '../../ir/model.ts';
 import type { Cursor } from '../cursor.ts';
 import { readDuration, readEnum, readInteger, readMap, readPercent } from '../fields.ts';
 import type { Reporter } from '../reporter.ts';
 import { DEFAULT_ERROR_STATUS, readErrorStatusCodes } from './error-status-codes.ts';
-import { INT32_MAX } from './limits.ts';
 
 const KNOWN_FIELDS = [
   'strategy',
@@ -28,7 +28,7 @@ export function readCircuitBreakerStrategy(spec: Cursor, r: Reporter): CircuitBr
   const triggerRatio = readPercent(spec.get('triggerRatio'), r);
   const statDurationMs = readDuration(spec.get('statDuration'), r);
   const recoveryTimeoutMs = readDuration(spec.get('recoveryTimeout'), r);
-  const minRequestAmount = readInteger(spec.get('minRequestAmount'), r, { min: 1, max: INT32_MAX });
+  const minRequestAmount = readInteger(spec.get('minRequestAmount'), r, LIMITS.minRequestAmount);
   const slow = spec.get('slowConditions');
   const errors = spec.get('errorConditions');
   r.warnUnknownFields(spec, KNOWN_FIELDS);

@@ -1,16 +1,16 @@
 // Translator extension: `errorConditions.statusCodes` lists what an ErrorRequestRatio breaker counts
 // as an error — integers (`503`) and inclusive ranges (`"502-504"`). OpenSergo never defined an error
 // for HTTP; without this list the filter counts 5xx.
+import { LIMITS } from '../../ir/limits.ts';
 import type { StatusRange } from '../../ir/model.ts';
 import type { Cursor } from '../cursor.ts';
 import { readList } from '../fields.ts';
 import type { Reporter } from '../reporter.ts';
 
 export const DEFAULT_ERROR_STATUS: StatusRange[] = [[500, 599]];
-/** The schema's limit on `errorStatus` entries. */
-const MAX_RANGES = 64;
-const MIN_STATUS = 100;
-const MAX_STATUS = 599;
+const MAX_RANGES = LIMITS.errorStatusRanges.maxItems;
+const MIN_STATUS = LIMITS.errorStatusCode.min;
+const MAX_STATUS = LIMITS.errorStatusCode.max;
 
 export function readErrorStatusCodes(c: Cursor, r: Reporter): StatusRange[] | undefined {
   const items = readList(c, r, { nonEmpty: true });

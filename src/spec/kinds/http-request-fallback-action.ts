@@ -4,6 +4,7 @@
 //
 // Extension `behaviorDesc.responseGrpcStatus`: the grpc-status a blocked gRPC call gets (a code
 // 0..16 or its name, e.g. RESOURCE_EXHAUSTED). Without it the filter picks one by strategy kind.
+import { LIMITS } from '../../ir/limits.ts';
 import type { FallbackResponse } from '../../ir/model.ts';
 import type { Cursor } from '../cursor.ts';
 import { readEnum, readInteger, readList, readMap, readText } from '../fields.ts';
@@ -16,11 +17,10 @@ const HEADER_FIELDS = ['key', 'value'];
 /** RFC 9110 token. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const FORBIDDEN_IN_VALUE = /[\r\n\0]/;
-// Limits of the filter configuration schema.
-const MAX_BODY = 65_536;
-const MAX_HEADERS = 64;
-const MAX_NAME = 256;
-const MAX_VALUE = 8_192;
+const MAX_BODY = LIMITS.fallbackBody.maxLength;
+const MAX_HEADERS = LIMITS.fallbackHeaders.maxItems;
+const MAX_NAME = LIMITS.headerName.maxLength;
+const MAX_VALUE = LIMITS.headerValue.maxLength;
 
 /** gRPC status codes by number (grpc/grpc doc/statuscodes.md); Envoy accepts exactly 0..16. */
 export const GRPC_STATUS_NAMES = [
@@ -36,7 +36,7 @@ export function readHttpRequestFallbackAction(spec: Cursor, r: Reporter): Fallba
   r.warnUnknownFields(spec, KNOWN_FIELDS);
   if (desc === undefined) return undefined;
 
-  const status = readInteger(desc.get('responseStatusCode'), r, { min: 200, max: 599 });
+  const status = readInteger(desc.get('responseStatusCode'), r, LIMITS.fallbackStatus);
   const body = readBody(desc.get('responseContentBody'), r);
   const headers = readHeaders(desc.get('responseAdditionalHeaders'), r);
   const grpcStatus = readGrpcStatus(desc.get('responseGrpcStatus'), r);
@@ -53,7 +53,7 @@ export function readHttpRequestFallbackAction(spec: Cursor, r: Reporter): Fallba
 /** A gRPC status code 0..16, written as the number or its name (`RESOURCE_EXHAUSTED`). */
 function readGrpcStatus(c: Cursor, r: Reporter): number | undefined {
   if (!c.present) return undefined;
-  if (typeof c.value !== 'string') return readInteger(c, r, { min: 0, max: GRPC_STATUS_NAMES.length - 1 });
+  if (typeof c.value !== 'string') return readInteger(c, r, LIMITS.grpcStatus);
   const code = (GRPC_STATUS_NAMES as readonly string[]).indexOf(c.value);
   if (code < 0) r.error(c, `'${c.value}' is not a gRPC status: a code 0..16 or one of ${GRPC_STATUS_NAMES.join(', ')}`);
   return code < 0 ? undefined : code;

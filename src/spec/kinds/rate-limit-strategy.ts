@@ -14,18 +14,16 @@
 //     window reserved but unspent (admitting less), an overshoot of at most N − 1 per proxy per window
 //     boundary from clock skew between proxy and service, and a call is refused when fewer than N
 //     hits are left. N above the threshold would refuse every call, so it is an error.
+import { LIMITS } from '../../ir/limits.ts';
 import type { GlobalLimit, RateLimit } from '../../ir/model.ts';
 import type { Cursor } from '../cursor.ts';
 import { MAX_MS } from '../duration.ts';
 import { readBoolean, readDuration, readEnum, readInteger } from '../fields.ts';
 import type { Reporter } from '../reporter.ts';
 import { readLimitMode } from './limit-mode.ts';
-import { INT32_MAX } from './limits.ts';
 
 const KNOWN_FIELDS = ['metricType', 'limitMode', 'threshold', 'statDurationSeconds', 'statDuration', 'failOpen', 'batch'];
 
-/** The filter configuration schema's limit on `batch`. */
-export const MAX_BATCH = 1_000_000;
 /** The windows of the rate-limit API's units (SECOND, MINUTE, HOUR, DAY), all Envoy's reference service knows. */
 export const REFERENCE_SERVICE_WINDOWS_MS: readonly number[] = [1000, 60_000, 3_600_000, 86_400_000];
 
@@ -33,7 +31,7 @@ export function readRateLimitStrategy(spec: Cursor, r: Reporter): RateLimit | un
   const before = r.errorCount;
   readEnum(spec.get('metricType'), r, ['RequestAmount'] as const);
   const mode = readLimitMode(spec.get('limitMode'), r);
-  const threshold = readInteger(spec.get('threshold'), r, { min: 0, max: INT32_MAX });
+  const threshold = readInteger(spec.get('threshold'), r, LIMITS.threshold);
   const window = readWindow(spec, r);
   const global = readGlobalFields(spec, r, mode, threshold);
   r.warnUnknownFields(spec, KNOWN_FIELDS);
@@ -50,7 +48,7 @@ function readGlobalFields(spec: Cursor, r: Reporter, mode: string | undefined, t
   const failOpenField = spec.get('failOpen');
   const batchField = spec.get('batch');
   const failOpen = readBoolean(failOpenField, r, { optional: true });
-  const batch = readInteger(batchField, r, { min: 1, max: MAX_BATCH }, { optional: true });
+  const batch = readInteger(batchField, r, LIMITS.batch, { optional: true });
   if (mode !== 'Global') {
     for (const field of [failOpenField, batchField]) {
       if (field.present) {

@@ -1,0 +1,75 @@
+// Every limit of the filter configuration (lengths, counts, ranges), stated once. The translator
+// checks its input against these (src/spec, the CLI's flags), validate() holds the IR to them
+// (src/ir/validate.ts), and test/ir/limits.test.ts holds the two other sides to them:
+// schema/filter-config.v1.schema.json (every bound in it is one of these) and the filter's decoder in
+// assembly/config (build/sergo.wasm accepts each bound and refuses one step beyond it).
+
+/** The filter holds counts and durations (ms) as i32. */
+export const INT32_MAX = 2_147_483_647;
+
+export interface Range {
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface Length {
+  readonly minLength?: number;
+  readonly maxLength: number;
+}
+
+export interface Count {
+  readonly minItems?: number;
+  readonly maxItems: number;
+}
+
+/** Durations in ms, as the filter holds them. */
+const DURATION_MS = { min: 1, max: INT32_MAX } as const satisfies Range;
+
+export const LIMITS = {
+  rules: { maxItems: 100_000 },
+  ruleId: { minLength: 1, maxLength: 2048 },
+  resource: { minLength: 1, maxLength: 1024 },
+
+  threshold: { min: 0, max: INT32_MAX },
+  windowMs: DURATION_MS,
+  /** Global only: hits reserved per call to the rate-limit service. */
+  batch: { min: 1, max: 1_000_000 },
+  intervalMs: { min: 0, max: INT32_MAX },
+  queueTimeoutMs: DURATION_MS,
+  maxConcurrency: { min: 0, max: INT32_MAX },
+  triggerRatio: { min: 0, max: 1 },
+  statDurationMs: DURATION_MS,
+  recoveryTimeoutMs: DURATION_MS,
+  minRequestAmount: { min: 1, max: INT32_MAX },
+  maxAllowedRtMs: { min: 0, max: INT32_MAX },
+  errorStatusRanges: { minItems: 1, maxItems: 64 },
+  errorStatusCode: { min: 100, max: 599 },
+
+  fallbackStatus: { min: 200, max: 599 },
+  fallbackBody: { maxLength: 65_536 },
+  fallbackHeaders: { maxItems: 64 },
+  headerName: { minLength: 1, maxLength: 256 },
+  headerValue: { maxLength: 8192 },
+  grpcStatus: { min: 0, max: 16 },
+
+  /** The rate-limit service's cluster, authority, path and domain. */
+  serviceText: { minLength: 1, maxLength: 256 },
+  serviceTimeoutMs: { min: 1, max: 60_000 },
+
+  maxQueuedPerVm: { min: 0, max: 1_000_000 },
+  casRetries: { min: 1, max: 1000 },
+} as const satisfies Record<string, Range | Length | Count>;
+
+/** The longest duration the filter can hold, in ms (about 24.8 days). */
+export const MAX_DURATION_MS = DURATION_MS.max;
+
+/** Printable ASCII without spaces: rule ids, resources and the rate-limit service's names. */
+export const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+
+export function inRange(value: number, range: Range): boolean {
+  return value >= range.min && value <= range.max;
+}
+
+export function isIntegerIn(value: number, range: Range): boolean {
+  return Number.isInteger(value) && inRange(value, range);
+}
