@@ -8,7 +8,7 @@ import { enterCallback } from "./host";
 import { deliverHttpCallResponse } from "./callouts";
 
 /** Every callback starts here: earlier host results are dead, and stream calls go to `contextId`. */
-function enter(contextId: u32): void {
+@inline function enter(contextId: u32): void {
   resetArena();
   enterCallback(contextId);
 }

@@ -52,7 +52,7 @@ export function continueRequest(): u32 { return imp.proxy_continue_stream(Stream
 /** The context stream calls go to: the one whose callback runs, until set_effective_context. */
 let effectiveContextId: u32 = 0;
 /** Called at the start of every exported callback with the context it is for. */
-export function enterCallback(contextId: u32): void { effectiveContextId = contextId; }
+@inline export function enterCallback(contextId: u32): void { effectiveContextId = contextId; }
 export function setEffectiveContext(contextId: u32): void {
   if (contextId == effectiveContextId) return;
   effectiveContextId = contextId;

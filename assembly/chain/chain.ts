@@ -52,24 +52,33 @@ export class Chain {
   run(now: i64): Verdict {
     const result = this.result;
     const resources = this.resources;
-    while (this.step < STEPS) {
-      while (this.resource < resources.length) {
-        const rules = unchecked(unchecked(resources[this.resource]).rulesByStep[this.step]);
-        while (this.index < rules.length) {
-          const rule = unchecked(rules[this.index++]);
+    let step = this.step;
+    let resource = this.resource;
+    let index = this.index;
+    while (step < STEPS) {
+      while (resource < resources.length) {
+        const rules = unchecked(unchecked(resources[resource]).rulesByStep[step]);
+        while (index < rules.length) {
+          const rule = unchecked(rules[index++]);
           rule.strategy.check(now, result);
           const verdict = result.verdict;
-          if (verdict == Verdict.Block) { this.stoppedBy = rule; return verdict; }
           if (verdict == Verdict.Ask) { this.asks.push(rule); continue; }
-          this.pass(rule, result);
-          if (verdict == Verdict.Wait) { this.stoppedBy = rule; this.waitUntil = result.until; return verdict; }
+          if (verdict == Verdict.Pass) { this.pass(rule, result); continue; }
+          // Block, or Wait: stop here (after this rule) until the request is released.
+          this.stoppedBy = rule;
+          this.step = step;
+          this.resource = resource;
+          this.index = index;
+          if (verdict == Verdict.Wait) { this.pass(rule, result); this.waitUntil = result.until; }
+          return verdict;
         }
-        this.resource++;
-        this.index = 0;
+        resource++;
+        index = 0;
       }
-      this.step++;
-      this.resource = 0;
+      step++;
+      resource = 0;
     }
+    this.step = step;
     return Verdict.Pass;
   }
 
@@ -78,7 +87,7 @@ export class Chain {
     this.passed.push(rule);
     this.reserved.push(result.reserved);
     this.reservations.push(result.reservation);
-    if (result.reserved && rule.strategy.watchesResponse()) this.watchesResponse = true;
+    if (result.reserved && rule.watchesResponse) this.watchesResponse = true;
   }
 
   /** Counts requests_passed for the rules passed since the last count (the request goes on to wait,
@@ -100,9 +109,9 @@ export class Chain {
   /** How the forwarded request ended, for every rule that watches responses. */
   observeAll(outcome: Outcome, status: u32, elapsedMs: i64, now: i64): void {
     for (let i = 0; i < this.passed.length; i++) {
-      const strategy = unchecked(this.passed[i]).strategy;
-      if (unchecked(this.reserved[i]) && strategy.watchesResponse()) {
-        strategy.observe(unchecked(this.reservations[i]), outcome, status, elapsedMs, now);
+      const rule = unchecked(this.passed[i]);
+      if (unchecked(this.reserved[i]) && rule.watchesResponse) {
+        rule.strategy.observe(unchecked(this.reservations[i]), outcome, status, elapsedMs, now);
       }
     }
   }

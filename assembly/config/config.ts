@@ -14,7 +14,11 @@ import { RuleMetrics } from "../metrics";
 export class Rule {
   /** Defined when the configuration becomes active (metrics are defined once per configure). */
   metrics: RuleMetrics | null = null;
-  constructor(public id: string, public resource: string, public strategy: Strategy, public fallback: Fallback) {}
+  /** strategy.watchesResponse(), asked once. */
+  readonly watchesResponse: bool;
+  constructor(public id: string, public resource: string, public strategy: Strategy, public fallback: Fallback) {
+    this.watchesResponse = strategy.watchesResponse();
+  }
 }
 
 export class Options {
