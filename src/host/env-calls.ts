@@ -49,8 +49,9 @@ export function envCalls(vm: Vm) {
 }
 
 /**
- * The two emscripten helpers cpp-host links for every module. They are not behind the guard here,
- * as before the guard was generated (cpp-host's V8 runtime guards them like every import).
+ * The two emscripten helpers cpp-host links for every module, not behind the guard in this host.
+ * cpp-host's V8 runtime guards them like every import: pthread_equal traps during _initialize
+ * there, and emscripten_notify_memory_growth did too before cpp-host #461 allowed it.
  */
 export function emscriptenCalls(vm: Vm) {
   const gm = vm.gm;
