@@ -1,14 +1,19 @@
-// The programmatic API: OpenSergo files → the filter configuration, with every problem found.
-// Used by the CLI and the tests; later commands (serve, package, rls) build on it.
+// The programmatic API: OpenSergo files → the deployment model (src/ir) and its filter configuration,
+// with every problem found. Used by the CLI, `sergo serve` and the tests; every target consumes the
+// deployment (src/emit, src/xds).
 import { readFile } from 'node:fs/promises';
 import { Diagnostics, type Diagnostic } from './diagnostics.ts';
-import { emitFilterConfig, type FilterConfig, type RateLimitServiceOptions } from './emit/filter.ts';
-import type { Model, Rule } from './ir/model.ts';
+import { emitFilterConfig, type FilterConfig } from './emit/filter.ts';
+import { buildDeployment, type RateLimitServiceOptions } from './ir/deployment.ts';
+import type { Deployment, FilterOptions, Model, Rule } from './ir/model.ts';
 import { appsOf, selectApp } from './ir/select-app.ts';
+import { validateDeployment } from './ir/validate.ts';
 import { loadModel, type SourceFile } from './spec/load.ts';
 
 export type { Diagnostic } from './diagnostics.ts';
-export { renderFilterConfig, type FilterConfig, type RateLimitServiceOptions } from './emit/filter.ts';
+export { renderFilterConfig, type FilterConfig } from './emit/filter.ts';
+export type { RateLimitServiceOptions } from './ir/deployment.ts';
+export type { Deployment, FilterOptions } from './ir/model.ts';
 export type { SourceFile } from './spec/load.ts';
 
 export interface TranslateOptions {
@@ -21,6 +26,8 @@ export interface TranslateOptions {
    * domain `sergo`, timeout 20 ms unless given). Emitted only when some rule is Global.
    */
   rateLimitService?: RateLimitServiceOptions;
+  /** The filter's `options` (docs/filter-config.md); emitted only when some field is given. */
+  options?: FilterOptions;
   /**
    * Accept `limitMode: GlobalToLocal` (emitted with the whole budget): for callers whose Envoys get
    * their rules from `sergo xds`, which divides it. Default false: refused, with its position.
@@ -29,7 +36,9 @@ export interface TranslateOptions {
 }
 
 export interface TranslateResult {
-  /** Undefined when there are errors. */
+  /** What every target consumes; undefined when there are errors. */
+  deployment?: Deployment;
+  /** The deployment's filter configuration (emitFilterConfig); undefined when there are errors. */
   config?: FilterConfig;
   /** The selected app (undefined when the files hold no rule and none was asked for). */
   app?: string;
@@ -71,9 +80,24 @@ export function translateSources(
   if (!selection.ok) diagnostics.error(undefined, undefined, undefined, selection.error);
   else if (selection.warning !== undefined) diagnostics.warning(undefined, undefined, undefined, selection.warning);
   if (selection.ok && options.allowGlobalToLocal !== true) refuseGlobalToLocal(selection.rules, diagnostics);
+  const deployment = selection.ok && !diagnostics.hasErrors ? deploymentOf(selection, options, diagnostics) : undefined;
   const result = { apps, files, warnings: diagnostics.warnings, errors: diagnostics.errors, diagnostics: diagnostics.items };
-  if (!selection.ok || diagnostics.hasErrors) return result;
-  return { ...result, app: selection.app, config: emitFilterConfig(selection.rules, options.rateLimitService) };
+  if (deployment === undefined) return result;
+  return { ...result, app: deployment.app, deployment, config: emitFilterConfig(deployment) };
+}
+
+/** The selected rules with the caller's settings; undefined (reported) when an invariant fails. */
+function deploymentOf(selection: { app?: string; rules: Rule[] }, options: TranslateOptions, diagnostics: Diagnostics): Deployment | undefined {
+  const deployment = buildDeployment({
+    app: selection.app,
+    defaultNamespace: options.namespace,
+    rules: selection.rules,
+    rateLimitService: options.rateLimitService,
+    options: options.options,
+  });
+  const problems = validateDeployment(deployment);
+  for (const problem of problems) diagnostics.error(undefined, undefined, undefined, problem);
+  return problems.length === 0 ? deployment : undefined;
 }
 
 /** GlobalToLocal needs the number of running instances: `sergo xds` divides; a static translation cannot. */

@@ -1,54 +1,28 @@
-// `sergo translate --format filter|envoy|istio|envoyfilter` and the flags of each format: definition,
-// checking (before any file is read), and rendering of the translated configuration.
+// The flags of `sergo translate --format filter|envoy|istio|envoyfilter`: definition and parsing
+// (before any file is read) into a TargetPlan. What each target needs and how it is rendered is
+// src/emit/targets.ts; here strings become values (src/address.ts parses addresses and URLs).
 // Each flag belongs to the formats listed in FLAG_FORMATS; giving it with another format is an error,
 // so that a typo'd or misplaced flag never silently does nothing.
 import { Option, type Command } from 'commander';
 import { parseBindAddress, parseModuleUrl, parseRlsUrl, parseServerAddress, parseSha256, parseUpstreamUrl, type HostPort } from '../address.ts';
+import { DEFAULT_ADMIN, DEFAULT_LISTEN, UPSTREAM_PROTOCOLS, type EnvoyBootstrapOptions, type UpstreamProtocol } from '../emit/envoy.ts';
+import { PHASES, TRAFFIC, type Phase, type Traffic } from '../emit/istio.ts';
 import {
-  DEFAULT_ADMIN,
-  DEFAULT_LISTEN,
-  DEFAULT_MODULE_PATH,
-  emitEnvoyBootstrap,
-  renderEnvoyBootstrap,
-  UPSTREAM_CLUSTER,
-  UPSTREAM_PROTOCOLS,
-  type UpstreamProtocol,
-  type EnvoyBootstrapOptions,
-  type FailPolicy,
-  type WasmCode,
-  type XdsBootstrapOptions,
-} from '../emit/envoy.ts';
-import { emitEnvoyFilter, localCode, remoteCode, renderEnvoyFilter, type EnvoyFilterOptions } from '../emit/envoyfilter.ts';
-import {
-  DEFAULT_RLS_CLUSTER,
-  DEFAULT_RLS_DOMAIN,
-  DEFAULT_RLS_TIMEOUT_MS,
-  hasGlobalRules,
-  renderFilterConfig,
-  type FilterConfig,
-  type RateLimitServiceOptions,
-} from '../emit/filter.ts';
-import {
-  defaultPluginUrl,
-  defaultResourceName,
-  emitWasmPlugin,
-  isDnsSubdomain,
-  istioClusterHostProblem,
-  istioServiceCluster,
-  PHASES,
-  renderWasmPlugin,
-  ruleNamespaces,
-  TRAFFIC,
-  type Phase,
-  type Traffic,
-  type WasmPluginOptions,
-} from '../emit/istio.ts';
-import { resourceName, waitingConfig } from '../xds/resource.ts';
+  defaultModuleUrl,
+  FORMATS,
+  moduleCode,
+  planService,
+  type Checked,
+  type Format,
+  type ModuleSource,
+  type ServicePlan,
+  type TargetPlan,
+} from '../emit/targets.ts';
+import { DEFAULT_MODULE_PATH, type FailPolicy, type WasmCode } from '../emit/wasm-plugin.ts';
+import { DEFAULT_RLS_CLUSTER, DEFAULT_RLS_DOMAIN, DEFAULT_RLS_TIMEOUT_MS, type RateLimitServiceOptions } from '../ir/deployment.ts';
 import { isIntegerIn, LIMITS, PRINTABLE_ASCII } from '../ir/limits.ts';
-import { packageVersion } from '../version.ts';
 
-export const FORMATS = ['filter', 'envoy', 'istio', 'envoyfilter'] as const;
-export type Format = (typeof FORMATS)[number];
+export { FORMATS, type Checked, type Format } from '../emit/targets.ts';
 
 /** The format flags as commander hands them over (undefined when not given). */
 export interface FormatFlags {
@@ -136,7 +110,7 @@ export function addFormatOptions(command: Command): Command {
     .addOption(new Option('--module <path>', `envoy, envoyfilter: the module's path inside the proxy (envoy default ${DEFAULT_MODULE_PATH})`))
     .addOption(new Option('--fail-policy <policy>', 'envoy, istio, envoyfilter: what happens to requests when the module fails (default closed)').choices(['closed', 'open']))
     .addOption(new Option('--name <name>', 'istio, envoyfilter: metadata.name (default sergo-<app>)'))
-    .addOption(new Option('--url <url>', `istio, envoyfilter: module location, oci://…, file:///…, http(s)://… (istio default ${defaultPluginUrl(packageVersion())})`))
+    .addOption(new Option('--url <url>', `istio, envoyfilter: module location, oci://…, file:///…, http(s)://… (istio default ${defaultModuleUrl()})`))
     .addOption(new Option('--sha256 <digest>', 'istio, envoyfilter: SHA-256 of the module (http/https) or of the image manifest (oci)'))
     .addOption(new Option('--phase <phase>', 'istio: filter chain phase (default: Istio\'s, just before the router)').choices(PHASES))
     .addOption(new Option('--priority <n>', 'istio: order within the phase, higher first'))
@@ -148,29 +122,13 @@ export function addFormatOptions(command: Command): Command {
     .addOption(new Option('--rls-domain <domain>', `Global rules: the rate-limit domain (default ${DEFAULT_RLS_DOMAIN})`));
 }
 
-/** The rate-limit service of limitMode Global rules, from the --rls… flags (checked, not yet defaulted). */
-export interface RlsPlan {
-  /** What the configuration names when some rule is Global (rateLimitService() fills in the rest). */
-  service: RateLimitServiceOptions;
-  /** --rls: where the envoy format's cluster points. */
-  endpoint?: HostPort;
-  /** With Global rules, the error when the format needs a flag that was not given. */
-  missing?: string;
-  /** The --rls… flags given (warned about when no rule is Global). */
+/** The --rls… flags given (warned about when no rule is Global), with the service they describe. */
+export interface RlsPlan extends ServicePlan {
   given: string[];
 }
 
 /** What to produce, with every flag checked and defaulted. */
-export type FormatPlan = FormatTarget & { rls: RlsPlan };
-
-type FormatTarget =
-  | { format: 'filter' }
-  | { format: 'envoy'; options: EnvoyBootstrapOptions; xdsServer?: HostPort }
-  // The emitters' options, less what comes from the rules (namespace, app) and a name made optional.
-  | ({ format: 'istio'; name?: string } & Omit<WasmPluginOptions, 'name' | 'namespace' | 'app'>)
-  | ({ format: 'envoyfilter'; name?: string } & Omit<EnvoyFilterOptions, 'name' | 'namespace' | 'app'>);
-
-export type Checked<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+export type FormatPlan = TargetPlan & { rls: RlsPlan };
 
 /** Checks the flags of the chosen format; errors are complete messages (without the `sergo: ` prefix). */
 export function planFormat(flags: FormatFlags): Checked<FormatPlan> {
@@ -181,36 +139,25 @@ export function planFormat(flags: FormatFlags): Checked<FormatPlan> {
     }
   }
   if (errors.length > 0) return { ok: false, errors };
-  const rls = planRls(flags, errors);
-  const target = planTarget(flags);
+  const rls = parseRls(flags, errors);
+  const target = parseTarget(flags);
   if (!target.ok) return { ok: false, errors: [...target.errors, ...errors] };
   if (rls === undefined || errors.length > 0) return { ok: false, errors };
   return { ok: true, value: { ...target.value, rls } };
 }
 
-function planTarget(flags: FormatFlags): Checked<FormatTarget> {
-  const errors: string[] = [];
+function parseTarget(flags: FormatFlags): Checked<TargetPlan> {
   const failPolicy = flags.failPolicy ?? 'closed';
   const traffic = flags.traffic ?? 'inbound';
   switch (flags.format) {
     case 'filter':
       return { ok: true, value: { format: 'filter' } };
     case 'envoy':
-      return planEnvoy(flags, failPolicy);
-    case 'istio': {
-      const url = flags.url ?? defaultPluginUrl(packageVersion());
-      const source = parseModuleUrl(url);
-      if (!source.ok) errors.push(`--url: ${source.error}`);
-      const sha256 = checkSha256(flags.sha256, source.ok ? source.value.pinned : undefined, errors);
-      const priority = flags.priority === undefined ? undefined : parseInt32(flags.priority);
-      if (priority === null) errors.push(`--priority: "${flags.priority}" is not an integer in -2147483648..2147483647`);
-      if (errors.length > 0) return { ok: false, errors };
-      return {
-        ok: true,
-        value: { format: 'istio', name: flags.name, url, sha256, phase: flags.phase, priority: priority ?? undefined, failPolicy, traffic },
-      };
-    }
+      return parseEnvoy(flags, failPolicy);
+    case 'istio':
+      return parseIstio(flags, failPolicy, traffic);
     case 'envoyfilter': {
+      const errors: string[] = [];
       const code = envoyFilterCode(flags, errors);
       if (code === undefined || errors.length > 0) return { ok: false, errors };
       return { ok: true, value: { format: 'envoyfilter', name: flags.name, code, failPolicy, traffic } };
@@ -218,12 +165,23 @@ function planTarget(flags: FormatFlags): Checked<FormatTarget> {
   }
 }
 
-/**
- * --rls… flags. In Istio a cluster is named `outbound|PORT||HOST`, so for istio and envoyfilter the
- * cluster and authority come from --rls (explicit --rls-cluster / --rls-authority win); the envoy
- * format builds a cluster named --rls-cluster pointing at --rls.
- */
-function planRls(flags: FormatFlags, errors: string[]): RlsPlan | undefined {
+function parseIstio(flags: FormatFlags, failPolicy: FailPolicy, traffic: Traffic): Checked<TargetPlan> {
+  const errors: string[] = [];
+  const url = flags.url ?? defaultModuleUrl();
+  const source = parseModuleUrl(url);
+  if (!source.ok) errors.push(`--url: ${source.error}`);
+  const sha256 = checkSha256(flags.sha256, source.ok ? source.value.pinned : undefined, errors);
+  const priority = flags.priority === undefined ? undefined : parseInt32(flags.priority);
+  if (priority === null) errors.push(`--priority: "${flags.priority}" is not an integer in -2147483648..2147483647`);
+  if (errors.length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    value: { format: 'istio', name: flags.name, url, sha256, phase: flags.phase, priority: priority ?? undefined, failPolicy, traffic },
+  };
+}
+
+/** --rls…: the given values, checked, and what the format makes of them (src/emit/targets.ts). */
+function parseRls(flags: FormatFlags, errors: string[]): RlsPlan | undefined {
   const before = errors.length;
   const given = RLS_FLAGS.filter((key) => flags[key] !== undefined).map((key) => FLAG_NAMES[key]);
   for (const key of ['rlsCluster', 'rlsAuthority', 'rlsDomain'] as const) {
@@ -246,33 +204,12 @@ function planRls(flags: FormatFlags, errors: string[]): RlsPlan | undefined {
     if (parsed.ok) endpoint = parsed.value;
     else errors.push(`--rls: ${parsed.error}`);
   }
-  const service: RateLimitServiceOptions = { cluster: flags.rlsCluster, authority: flags.rlsAuthority, domain: flags.rlsDomain, timeoutMs };
-  let missing: string | undefined;
-  const needs = `the rules have limitMode Global, counted by a rate-limit service: --format ${flags.format} needs`;
-  switch (flags.format) {
-    case 'filter':
-      break;
-    case 'envoy':
-      if (flags.rlsCluster === UPSTREAM_CLUSTER) errors.push(`--rls-cluster: "${UPSTREAM_CLUSTER}" is the cluster requests go to; choose another name`);
-      if (endpoint === undefined) missing = `${needs} --rls http://HOST:PORT, the service's HTTP/JSON address (e.g. where \`sergo rls --listen\` listens)`;
-      break;
-    case 'istio':
-    case 'envoyfilter':
-      if (endpoint !== undefined) {
-        const problem = istioClusterHostProblem(endpoint.host);
-        if (problem !== undefined) errors.push(`--rls: ${problem}`);
-        service.cluster ??= istioServiceCluster(endpoint);
-        service.authority ??= endpoint.host;
-      } else if (flags.rlsCluster === undefined) {
-        missing = `${needs} --rls http://HOST:PORT, the service as the proxies reach it (Istio names its cluster outbound|PORT||HOST), e.g. http://sergo-rls.sergo-system.svc.cluster.local:8080`;
-      }
-      break;
-  }
-  if (errors.length > before) return undefined;
-  return { service, endpoint, missing, given };
+  const service: RateLimitServiceOptions = { cluster: flags.rlsCluster, authority: flags.rlsAuthority, domain: flags.rlsDomain, timeoutMs, endpoint };
+  const plan = planService(flags.format, service, errors);
+  return errors.length > before ? undefined : { ...plan, given };
 }
 
-function planEnvoy(flags: FormatFlags, failPolicy: FailPolicy): Checked<FormatTarget> {
+function parseEnvoy(flags: FormatFlags, failPolicy: FailPolicy): Checked<TargetPlan> {
   const errors: string[] = [];
   const listen = parseBindAddress(flags.listen ?? DEFAULT_LISTEN);
   if (!listen.ok) errors.push(`--listen: ${listen.error}`);
@@ -294,10 +231,20 @@ function planEnvoy(flags: FormatFlags, failPolicy: FailPolicy): Checked<FormatTa
   const options: EnvoyBootstrapOptions = { listen: listen.value, admin: admin.value, upstream: upstream.value, modulePath, failPolicy };
   if (upstreamTimeoutMs !== undefined) options.upstreamTimeoutMs = upstreamTimeoutMs;
   if (flags.upstreamProtocol !== undefined) options.upstreamProtocol = flags.upstreamProtocol;
-  return { ok: true, value: { format: 'envoy', options, ...(xds?.ok === true ? { xdsServer: xds.value } : {}) } };
+  if (xds?.ok === true) options.xds = { server: xds.value };
+  return { ok: true, value: { format: 'envoy', options } };
 }
 
+/** --url / --module / --sha256 of an EnvoyFilter → the module's code (src/emit/targets.ts: moduleCode). */
 function envoyFilterCode(flags: FormatFlags, errors: string[]): WasmCode | undefined {
+  const source = moduleSource(flags, errors);
+  if (source === undefined) return undefined;
+  const code = moduleCode(source);
+  if (!code.ok) errors.push(...code.errors);
+  return code.ok ? code.value : undefined;
+}
+
+function moduleSource(flags: FormatFlags, errors: string[]): ModuleSource | undefined {
   if (flags.url !== undefined && flags.module !== undefined) {
     errors.push('--url and --module are alternatives: give one');
     return undefined;
@@ -305,29 +252,23 @@ function envoyFilterCode(flags: FormatFlags, errors: string[]): WasmCode | undef
   if (flags.module !== undefined) {
     if (flags.sha256 !== undefined) errors.push('--sha256 applies to a remote --url, not to --module');
     if (!flags.module.startsWith('/')) errors.push(`--module: "${flags.module}" must be an absolute path inside the proxy container`);
-    return localCode(flags.module);
+    return { path: flags.module };
   }
   if (flags.url === undefined) {
     errors.push('--format envoyfilter needs the module: --url (oci://, http:// or https:// with --sha256, or file:///path) or --module /path/in/the/proxy');
     return undefined;
   }
-  const source = parseModuleUrl(flags.url);
-  if (!source.ok) {
-    errors.push(`--url: ${source.error}`);
+  const url = parseModuleUrl(flags.url);
+  if (!url.ok) {
+    errors.push(`--url: ${url.error}`);
     return undefined;
   }
-  if (source.value.scheme === 'file') {
+  if (url.value.scheme === 'file') {
     if (flags.sha256 !== undefined) errors.push('--sha256 applies to a remote --url, not to file://');
-    return localCode(source.value.path!);
+    return { url: url.value };
   }
-  const sha256 = checkSha256(flags.sha256, source.value.pinned, errors);
-  if (sha256 === undefined) {
-    if (errors.length === 0) {
-      errors.push(`--url ${source.value.scheme}://… needs --sha256 (Envoy verifies remote modules; \`sergo package\` prints the digests)`);
-    }
-    return undefined;
-  }
-  return remoteCode(flags.url, sha256);
+  const sha256 = checkSha256(flags.sha256, url.value.pinned, errors);
+  return sha256 === undefined ? (errors.length > 0 ? undefined : { url: url.value }) : { url: url.value, sha256 };
 }
 
 /** --sha256 (normalized), or the digest pinned in the URL; both must agree. */
@@ -349,91 +290,4 @@ function parseInt32(text: string): number | null {
   if (!/^[-+]?\d{1,10}$/.test(text)) return null;
   const n = Number(text);
   return n >= -2147483648 && n <= 2147483647 ? n : null;
-}
-
-export interface Translated {
-  config: FilterConfig;
-  /** The selected app (undefined when the files hold no rule and --app was not given). */
-  app?: string;
-  /** --namespace: the namespace when the rules give none. */
-  namespace: string;
-}
-
-/** Renders the translated configuration in the planned format; errors concern the input as a whole. */
-export function renderFormat(plan: FormatPlan, input: Translated): Checked<string> {
-  if (plan.rls.missing !== undefined && hasGlobalRules(input.config)) return { ok: false, errors: [plan.rls.missing] };
-  switch (plan.format) {
-    case 'filter':
-      return { ok: true, value: renderFilterConfig(input.config) };
-    case 'envoy': {
-      const options: EnvoyBootstrapOptions = { ...plan.options, rls: plan.rls.endpoint };
-      if (plan.xdsServer !== undefined) {
-        const xds = xdsOptions(plan.xdsServer, plan.options.failPolicy, input);
-        if (!xds.ok) return xds;
-        options.xds = xds.value;
-      }
-      return { ok: true, value: renderEnvoyBootstrap(emitEnvoyBootstrap(input.config, options), options) };
-    }
-    case 'istio': {
-      const target = kubernetesTarget('istio', plan.name, input);
-      if (!target.ok) return target;
-      const { name, namespace, app } = target.value;
-      const manifest = emitWasmPlugin(input.config, {
-        name,
-        namespace,
-        app,
-        url: plan.url,
-        sha256: plan.sha256,
-        phase: plan.phase,
-        priority: plan.priority,
-        failPolicy: plan.failPolicy,
-        traffic: plan.traffic,
-      });
-      return { ok: true, value: renderWasmPlugin(manifest) };
-    }
-    case 'envoyfilter': {
-      const target = kubernetesTarget('envoyfilter', plan.name, input);
-      if (!target.ok) return target;
-      const manifest = emitEnvoyFilter(input.config, { ...target.value, code: plan.code, failPolicy: plan.failPolicy, traffic: plan.traffic });
-      return { ok: true, value: renderEnvoyFilter(manifest) };
-    }
-  }
-}
-
-/** `--xds`: the ECDS resource of the app (`sergo/<namespace>/<app>`) and what runs before the first answer. */
-function xdsOptions(server: HostPort, failPolicy: FailPolicy, input: Translated): Checked<XdsBootstrapOptions> {
-  if (input.app === undefined) return { ok: false, errors: ['--xds serves the rules of one app, but the files hold no FaultToleranceRule; name the app with --app'] };
-  const namespaces = ruleNamespaces(input.config);
-  if (namespaces.length > 1) {
-    return { ok: false, errors: [`the rules of app ${input.app} are in several namespaces (${namespaces.join(', ')}); with --xds an Envoy takes one namespace's rules: translate each namespace's files separately`] };
-  }
-  const key = { namespace: namespaces[0] ?? input.namespace ?? 'default', app: input.app };
-  return {
-    ok: true,
-    value: { server, resourceName: resourceName(key), defaultConfig: waitingConfig(failPolicy), node: { id: `${key.app}.${key.namespace}`, cluster: key.app } },
-  };
-}
-
-/** Name, namespace and app of a Kubernetes manifest that selects the app's pods. */
-function kubernetesTarget(format: Format, nameFlag: string | undefined, input: Translated): Checked<{ name: string; namespace: string; app: string }> {
-  const errors: string[] = [];
-  if (input.app === undefined) {
-    return { ok: false, errors: [`--format ${format} selects the pods of one app, but the files hold no FaultToleranceRule; name the app with --app`] };
-  }
-  const namespaces = ruleNamespaces(input.config);
-  if (namespaces.length > 1) {
-    errors.push(
-      `the rules of app ${input.app} are in several namespaces (${namespaces.join(', ')}); a ${format === 'istio' ? 'WasmPlugin' : 'EnvoyFilter'} applies in one namespace: translate each namespace's files separately`,
-    );
-  }
-  const name = nameFlag ?? defaultResourceName(input.app);
-  if (!isDnsSubdomain(name)) {
-    errors.push(
-      nameFlag === undefined
-        ? `the default name "${name}" is not a valid Kubernetes name (lower-case RFC 1123 subdomain); choose one with --name`
-        : `--name: "${name}" is not a valid Kubernetes name (lower-case RFC 1123 subdomain)`,
-    );
-  }
-  if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, value: { name, namespace: namespaces[0] ?? input.namespace, app: input.app } };
 }

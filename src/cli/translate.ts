@@ -1,17 +1,20 @@
 // `sergo translate FILE… [--format filter|envoy|istio|envoyfilter] [--rls URL …] [-o FILE]`: print (or
-// write) the configuration for one app — the filter JSON, or a deployment manifest around it
-// (src/cli/formats.ts); the --rls… flags describe the rate-limit service of limitMode Global rules.
+// write) the configuration for one app — the filter JSON, or a deployment manifest around it. The
+// flags are parsed first (src/cli/formats.ts), the files translated into the deployment model, and
+// the target rendered from it (src/emit/targets.ts); the --rls… flags describe the rate-limit service
+// of limitMode Global rules.
 import type { Command } from 'commander';
-import { hasGlobalRules } from '../emit/filter.ts';
+import { acceptsGlobalToLocal, renderTarget } from '../emit/targets.ts';
+import { usesRateLimitService } from '../ir/deployment.ts';
 import { translateFiles } from '../translate.ts';
 import { EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
-import { addFormatOptions, planFormat, renderFormat, type FormatFlags } from './formats.ts';
+import { addFormatOptions, planFormat, type FormatFlags } from './formats.ts';
 import type { CliIO } from './io.ts';
-import { appOption, namespaceOption, type InputOptions } from './options.ts';
+import { appOption, filterOptionFlags, namespaceOption, parseFilterOptions, type FilterOptionFlags, type InputOptions } from './options.ts';
 import { printDiagnostics } from './report.ts';
 import { writeFileAtomic } from './write-atomic.ts';
 
-export interface TranslateCommandOptions extends InputOptions, Partial<FormatFlags> {
+export interface TranslateCommandOptions extends InputOptions, Partial<FormatFlags>, FilterOptionFlags {
   output?: string;
 }
 
@@ -23,6 +26,7 @@ export function registerTranslateCommand(program: Command, io: CliIO, done: (cod
     .option('-o, --output <file>', 'write the output to FILE (atomically) instead of stdout')
     .addOption(appOption())
     .addOption(namespaceOption());
+  for (const option of filterOptionFlags()) command.addOption(option);
   addFormatOptions(command).action(async (files: string[], options: TranslateCommandOptions) => {
     done(await runTranslate(files, options, io));
   });
@@ -31,16 +35,23 @@ export function registerTranslateCommand(program: Command, io: CliIO, done: (cod
 export async function runTranslate(files: string[], options: TranslateCommandOptions, io: CliIO): Promise<number> {
   // Flags first: a bad flag is reported before (and without) reading any file.
   const plan = planFormat({ ...options, format: options.format ?? 'filter' });
-  if (!plan.ok) return fail(io, plan.errors);
-  // With --xds the bootstrap carries no rules (sergo xds serves them, dividing GlobalToLocal budgets).
-  const allowGlobalToLocal = plan.value.format === 'envoy' && plan.value.xdsServer !== undefined;
-  const result = await translateFiles(files, { app: options.app, namespace: options.namespace, rateLimitService: plan.value.rls.service, allowGlobalToLocal });
+  const optionErrors: string[] = [];
+  const filterOptions = parseFilterOptions(options, optionErrors);
+  if (!plan.ok || optionErrors.length > 0) return fail(io, [...(plan.ok ? [] : plan.errors), ...optionErrors]);
+  const result = await translateFiles(files, {
+    app: options.app,
+    namespace: options.namespace,
+    rateLimitService: plan.value.rls.service,
+    options: filterOptions,
+    // With --xds the bootstrap carries no rules (sergo xds serves them, dividing GlobalToLocal budgets).
+    allowGlobalToLocal: acceptsGlobalToLocal(plan.value),
+  });
   printDiagnostics(io, result.diagnostics);
-  if (result.config === undefined) return EXIT_INVALID_INPUT;
-  if (plan.value.rls.given.length > 0 && !hasGlobalRules(result.config)) {
+  if (result.deployment === undefined) return EXIT_INVALID_INPUT;
+  if (plan.value.rls.given.length > 0 && !usesRateLimitService(result.deployment)) {
     io.stderr(`sergo: warning: ${plan.value.rls.given.join(', ')} ignored: no rule has limitMode Global\n`);
   }
-  const rendered = renderFormat(plan.value, { config: result.config, app: result.app, namespace: options.namespace });
+  const rendered = renderTarget(plan.value, result.deployment);
   if (!rendered.ok) return fail(io, rendered.errors);
   if (options.output === undefined) {
     io.stdout(rendered.value);

@@ -1,16 +1,17 @@
 // `sergo xds --rules FILE|DIR… --listen HOST:PORT [--admin HOST:PORT] [--module PATH] …`: the ECDS
 // control plane (src/xds, docs/xds.md) until SIGINT/SIGTERM; SIGHUP re-reads the rules.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { DEFAULT_MODULE_PATH } from '../emit/envoy.ts';
+import { DEFAULT_MODULE_PATH } from '../emit/wasm-plugin.ts';
+import { DEFAULT_RLS_CLUSTER, DEFAULT_RLS_DOMAIN, DEFAULT_RLS_TIMEOUT_MS } from '../ir/deployment.ts';
 import { isIntegerIn, LIMITS } from '../ir/limits.ts';
 import { LOG_LEVELS, type LogLevel } from '../serve/log.ts';
 import type { ConfigFile } from '../xds/catalog.ts';
 import { startXds, XdsError } from '../xds/index.ts';
 import { EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
 import type { CliIO } from './io.ts';
-import { namespaceOption } from './options.ts';
+import { filterOptionFlags, namespaceOption, parseFilterOptions, type FilterOptionFlags } from './options.ts';
 
-export interface XdsCommandOptions {
+export interface XdsCommandOptions extends FilterOptionFlags {
   rules: string[];
   config: ConfigFile[];
   listen: string;
@@ -27,7 +28,7 @@ export interface XdsCommandOptions {
 }
 
 export function registerXdsCommand(program: Command, io: CliIO, done: (code: number) => void): void {
-  program
+  const command = program
     .command('xds')
     .description('serve the rules to Envoys over ECDS (xDS, gRPC), live: each Envoy gets its app\'s rules, every valid edit is pushed')
     .option('--rules <paths...>', 'OpenSergo rule files and directories (YAML or JSON), watched for changes', [])
@@ -37,15 +38,16 @@ export function registerXdsCommand(program: Command, io: CliIO, done: (code: num
     .option('--module <path>', 'the module\'s path inside the Envoys', DEFAULT_MODULE_PATH)
     .addOption(new Option('--fail-policy <policy>', 'what Envoy does with requests when the module fails').choices(['closed', 'open']).default('closed'))
     .addOption(namespaceOption())
-    .option('--rls-cluster <name>', 'Global rules: the rate-limit service\'s Envoy cluster (default sergo_rls)')
+    .option('--rls-cluster <name>', `Global rules: the rate-limit service's Envoy cluster (default ${DEFAULT_RLS_CLUSTER})`)
     .option('--rls-authority <host>', 'Global rules: :authority of the calls (default: the cluster name)')
-    .option('--rls-domain <domain>', 'Global rules: the rate-limit domain (default sergo)')
-    .option('--rls-timeout-ms <ms>', 'Global rules: timeout of one call to the service (default 20)', milliseconds)
+    .option('--rls-domain <domain>', `Global rules: the rate-limit domain (default ${DEFAULT_RLS_DOMAIN})`)
+    .option('--rls-timeout-ms <ms>', `Global rules: timeout of one call to the service (default ${DEFAULT_RLS_TIMEOUT_MS})`, milliseconds)
     .addOption(new Option('--log-level <level>', 'log verbosity (stderr)').choices(LOG_LEVELS).default('info'))
-    .option('--no-watch', 'do not watch the rules (SIGHUP still reloads)')
-    .action(async (options: XdsCommandOptions) => {
-      done(await runXds(options, io));
-    });
+    .option('--no-watch', 'do not watch the rules (SIGHUP still reloads)');
+  for (const option of filterOptionFlags()) command.addOption(option);
+  command.action(async (options: XdsCommandOptions) => {
+    done(await runXds(options, io));
+  });
 }
 
 function configFile(value: string, previous: ConfigFile[]): ConfigFile[] {
@@ -61,6 +63,12 @@ function milliseconds(value: string): number {
 }
 
 export async function runXds(options: XdsCommandOptions, io: CliIO): Promise<number> {
+  const optionErrors: string[] = [];
+  const filterOptions = parseFilterOptions(options, optionErrors);
+  if (optionErrors.length > 0) {
+    for (const message of optionErrors) io.stderr(`sergo: ${message}\n`);
+    return EXIT_INVALID_INPUT;
+  }
   let xds;
   try {
     xds = await startXds({
@@ -72,6 +80,7 @@ export async function runXds(options: XdsCommandOptions, io: CliIO): Promise<num
       failPolicy: options.failPolicy,
       namespace: options.namespace,
       rateLimitService: { cluster: options.rlsCluster, authority: options.rlsAuthority, domain: options.rlsDomain, timeoutMs: options.rlsTimeoutMs },
+      options: filterOptions,
       logLevel: options.logLevel,
       watch: options.watch,
       write: io.stderr,

@@ -1,11 +1,12 @@
-// Filter configuration → a complete, runnable Envoy v3 bootstrap (static resources):
+// Deployment (src/ir) → a complete, runnable Envoy v3 bootstrap (static resources):
 //   admin · one listener → http_connection_manager → [envoy.filters.http.wasm (sergo), router] →
 //   one upstream cluster · stats_tags that turn the filter's Istio-style metric tags into labels.
-// Consumes only the filter configuration (never OpenSergo YAML). The Wasm PluginConfig builder and the
-// names below are shared with the EnvoyFilter emitter. docs/translator.md describes the flags.
+// Consumes the deployment (never OpenSergo YAML): its filter configuration (src/emit/filter.ts), its
+// rate-limit service, and with `--xds` its ECDS resource name (src/emit/ecds.ts). docs/translator.md
+// describes the flags.
 //
-// With limitMode Global rules (the configuration names a `rateLimitService`), a second cluster of that
-// name points at the rate-limit service's HTTP/JSON address: the filter calls it with
+// With limitMode Global rules, a second cluster named like the deployment's rate-limit service
+// points at the service's HTTP/JSON address (its endpoint): the filter calls it with
 // proxy_http_call, over HTTP/1.1 (Envoy's default for a cluster without HTTP/2 options), and a short
 // connect timeout so that an unreachable service fails fast (the call has its own timeout anyway).
 //
@@ -14,28 +15,19 @@
 // `clusters` and another filter one more entry before the router.
 import { isIP } from 'node:net';
 import type { HostPort } from '../address.ts';
-import { renderFilterConfig, type FilterConfig } from './filter.ts';
+import type { Deployment } from '../ir/model.ts';
+import { deploymentKey, resourceName, waitingConfig } from './ecds.ts';
+import { emitFilterConfig, type FilterConfig } from './filter.ts';
+import { METRIC_TAGS, statsTagRegex } from './metrics.ts';
+import { WASM_FILTER_NAME, WASM_FILTER_TYPE, wasmPluginConfig, type FailPolicy, type WasmCode, type WasmFilter } from './wasm-plugin.ts';
 import { renderYaml } from './yaml.ts';
 
-// Names Envoy and the module agree on (DESIGN §2: root_id `sergo`).
-export const PLUGIN_NAME = 'sergo';
-export const ROOT_ID = 'sergo';
-export const VM_ID = 'sergo';
-export const V8_RUNTIME = 'envoy.wasm.runtime.v8';
-export const DEFAULT_MODULE_PATH = '/etc/envoy/sergo.wasm';
-
-export const WASM_FILTER_NAME = 'envoy.filters.http.wasm';
-export const WASM_FILTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm';
 export const ROUTER_FILTER_NAME = 'envoy.filters.http.router';
 export const ROUTER_FILTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 export const HCM_FILTER_NAME = 'envoy.filters.network.http_connection_manager';
 export const HCM_FILTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-export const STRING_VALUE_TYPE = 'type.googleapis.com/google.protobuf.StringValue';
 export const STDOUT_ACCESS_LOG_NAME = 'envoy.access_loggers.stdout';
 export const STDOUT_ACCESS_LOG_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog';
-
-/** The tags the filter encodes in its metric names (README "Metrics"), `tag=.=value;.;`. */
-export const METRIC_TAGS = ['sergo_rule', 'sergo_resource', 'sergo_strategy', 'sergo_from', 'sergo_to'] as const;
 
 export const UPSTREAM_CLUSTER = 'upstream';
 /** `--xds`: the cluster of `sergo xds` (gRPC, HTTP/2) and how long Envoy waits for its first answer. */
@@ -58,8 +50,6 @@ export const RLS_CONNECT_TIMEOUT = '0.25s';
  */
 export const ESCAPED_SLASHES_ACTION = 'UNESCAPE_AND_FORWARD';
 
-export type FailPolicy = 'closed' | 'open';
-
 /** How Envoy talks to the upstream: HTTP/1.1 (Envoy's default) or HTTP/2 with prior knowledge (gRPC). */
 export const UPSTREAM_PROTOCOLS = ['http1', 'http2'] as const;
 export type UpstreamProtocol = (typeof UPSTREAM_PROTOCOLS)[number];
@@ -68,27 +58,6 @@ export type UpstreamProtocol = (typeof UPSTREAM_PROTOCOLS)[number];
 
 export interface SocketAddress {
   socket_address: { address: string; port_value: number };
-}
-
-export type WasmCode =
-  | { local: { filename: string } }
-  | { remote: { http_uri: { uri: string; cluster: string; timeout: string }; sha256: string } };
-
-/** envoy.extensions.wasm.v3.PluginConfig. */
-export interface WasmPluginConfig {
-  name: string;
-  root_id: string;
-  vm_config: { vm_id: string; runtime: string; code: WasmCode };
-  configuration: { '@type': typeof STRING_VALUE_TYPE; value: string };
-  /** Envoy ≥ 1.33. */
-  failure_policy?: 'FAIL_CLOSED' | 'FAIL_OPEN';
-  /** Deprecated in Envoy 1.33, the only field older proxies know. */
-  fail_open?: boolean;
-}
-
-export interface WasmFilter {
-  '@type': typeof WASM_FILTER_TYPE;
-  config: WasmPluginConfig;
 }
 
 export interface HttpFilter {
@@ -180,11 +149,6 @@ export interface EnvoyBootstrapOptions {
   modulePath: string;
   failPolicy: FailPolicy;
   /**
-   * The rate-limit service's HTTP/JSON address; required when the configuration has a
-   * `rateLimitService` (limitMode Global rules), whose `cluster` names the cluster built for it.
-   */
-  rls?: HostPort;
-  /**
    * The route's `timeout` (ms): no complete response from the upstream by then → 504. Absent: not
    * emitted, so Envoy's own default (15 s) applies.
    */
@@ -195,32 +159,32 @@ export interface EnvoyBootstrapOptions {
   xds?: XdsBootstrapOptions;
 }
 
+/**
+ * The sergo filter's configuration comes from `sergo xds` over ECDS: the resource is the deployment's
+ * `sergo/<namespace>/<app>` (src/emit/ecds.ts), so the deployment needs an app and one namespace.
+ */
 export interface XdsBootstrapOptions {
   /** Where `sergo xds --listen` listens (gRPC). */
   server: HostPort;
-  /** The ECDS resource (the HTTP filter's name): `sergo/<namespace>/<app>`. */
-  resourceName: string;
-  /** What the filter runs until the first answer (and when none comes within the initial fetch timeout). */
-  defaultConfig: FilterConfig;
-  node: { id: string; cluster: string };
 }
 
-export function emitEnvoyBootstrap(config: FilterConfig, options: EnvoyBootstrapOptions): EnvoyBootstrap {
+/**
+ * Throws when the deployment cannot be delivered this way (Global rules without the service's
+ * endpoint, or `--xds` without one app in one namespace): renderTarget (src/emit/targets.ts) reports
+ * those as input errors first.
+ */
+export function emitEnvoyBootstrap(deployment: Deployment, options: EnvoyBootstrapOptions): EnvoyBootstrap {
   const code: WasmCode = { local: { filename: options.modulePath } };
-  const xds = options.xds;
-  const sergo = xds === undefined ? sergoHttpFilter(config, code, options.failPolicy) : discoveredHttpFilter(xds, code, options.failPolicy);
+  const xds = options.xds === undefined ? undefined : xdsPlan(deployment, options.xds);
+  const config = emitFilterConfig(deployment);
+  const sergo = xds === undefined ? sergoHttpFilter(config, code, options.failPolicy) : discoveredHttpFilter(xds.resource, code, options.failPolicy);
   // The ECDS form has config_discovery instead of typed_config; the HCM takes either.
   const httpFilters = [sergo as HttpFilter, routerHttpFilter()];
   const clusters = [upstreamCluster(options)];
   if (xds !== undefined) clusters.push(xdsCluster(xds.server));
-  const service = config.rateLimitService;
-  if (service !== undefined) {
-    if (options.rls === undefined) throw new Error('the configuration has Global rate limits: the rate-limit service address (rls) is required');
-    if (service.cluster === UPSTREAM_CLUSTER) throw new Error(`the rate-limit service cluster must not be named ${UPSTREAM_CLUSTER}`);
-    clusters.push(staticCluster(service.cluster, options.rls, RLS_CONNECT_TIMEOUT));
-  }
+  if (config.rateLimitService !== undefined) clusters.push(rlsCluster(deployment));
   return {
-    ...(xds === undefined ? {} : xdsBootstrapFields(xds)),
+    ...(xds === undefined ? {} : xdsBootstrapFields(xds.node)),
     admin: { address: socketAddress(options.admin) },
     stats_config: { stats_tags: metricStatsTags() },
     static_resources: {
@@ -230,33 +194,26 @@ export function emitEnvoyBootstrap(config: FilterConfig, options: EnvoyBootstrap
   };
 }
 
+/** The cluster of the rate-limit service: named like the deployment's service, at its endpoint. */
+function rlsCluster(deployment: Deployment): Cluster {
+  const service = deployment.rateLimitService;
+  if (service.endpoint === undefined) throw new Error('the configuration has Global rate limits: the rate-limit service address (rls) is required');
+  if (service.cluster === UPSTREAM_CLUSTER) throw new Error(`the rate-limit service cluster must not be named ${UPSTREAM_CLUSTER}`);
+  return staticCluster(service.cluster, service.endpoint, RLS_CONNECT_TIMEOUT);
+}
+
+/** `--xds`: the deployment's resource and who this Envoy is to `sergo xds` (`--service-node` overrides the id). */
+function xdsPlan(deployment: Deployment, options: XdsBootstrapOptions) {
+  const key = deploymentKey(deployment);
+  if (key === undefined) throw new Error('--xds needs a deployment of one app in one namespace');
+  return { server: options.server, resource: resourceName(key), node: { id: `${key.app}.${key.namespace}`, cluster: key.app } };
+}
+
 export function renderEnvoyBootstrap(bootstrap: EnvoyBootstrap, options: Pick<EnvoyBootstrapOptions, 'modulePath'>): string {
   return renderYaml(bootstrap, [
     'Envoy bootstrap generated by `sergo translate --format envoy`. Do not edit: change the rules and translate again.',
     `Needs Envoy 1.33 or newer (failure_policy) and the module at ${options.modulePath}: envoy -c <this file>`,
   ]);
-}
-
-/**
- * The Wasm PluginConfig carrying the filter configuration as a StringValue (the filter reads it raw in
- * on_configure). `failField` picks `failure_policy` (Envoy ≥ 1.33) or the deprecated `fail_open`
- * (what older proxies understand).
- */
-export function wasmPluginConfig(
-  config: FilterConfig,
-  code: WasmCode,
-  failPolicy: FailPolicy,
-  failField: 'failure_policy' | 'fail_open' = 'failure_policy',
-): WasmPluginConfig {
-  const plugin: WasmPluginConfig = {
-    name: PLUGIN_NAME,
-    root_id: ROOT_ID,
-    vm_config: { vm_id: VM_ID, runtime: V8_RUNTIME, code },
-    configuration: { '@type': STRING_VALUE_TYPE, value: renderFilterConfig(config) },
-  };
-  if (failField === 'failure_policy') plugin.failure_policy = failPolicy === 'open' ? 'FAIL_OPEN' : 'FAIL_CLOSED';
-  else plugin.fail_open = failPolicy === 'open';
-  return plugin;
 }
 
 export function sergoHttpFilter(config: FilterConfig, code: WasmCode, failPolicy: FailPolicy): HttpFilter {
@@ -266,14 +223,14 @@ export function sergoHttpFilter(config: FilterConfig, code: WasmCode, failPolicy
 
 /**
  * The sergo filter over ECDS (from `sergo xds`, docs/xds.md): Envoy waits for the first answer
- * (warming, up to XDS_INITIAL_FETCH_TIMEOUT) and runs `defaultConfig` if none comes.
+ * (warming, up to XDS_INITIAL_FETCH_TIMEOUT) and runs the waiting configuration if none comes.
  */
-export function discoveredHttpFilter(xds: XdsBootstrapOptions, code: WasmCode, failPolicy: FailPolicy): DiscoveredHttpFilter {
+export function discoveredHttpFilter(resource: string, code: WasmCode, failPolicy: FailPolicy): DiscoveredHttpFilter {
   return {
-    name: xds.resourceName,
+    name: resource,
     config_discovery: {
       config_source: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: XDS_INITIAL_FETCH_TIMEOUT },
-      default_config: { '@type': WASM_FILTER_TYPE, config: wasmPluginConfig(xds.defaultConfig, code, failPolicy) },
+      default_config: { '@type': WASM_FILTER_TYPE, config: wasmPluginConfig(waitingConfig(failPolicy), code, failPolicy) },
       apply_default_config_without_warming: false,
       type_urls: [WASM_FILTER_TYPE],
     },
@@ -286,9 +243,9 @@ export function xdsCluster(server: HostPort): Cluster {
   return { ...staticCluster(XDS_CLUSTER, server, RLS_CONNECT_TIMEOUT), typed_extension_protocol_options: { [HTTP_PROTOCOL_OPTIONS_NAME]: http2 } };
 }
 
-function xdsBootstrapFields(xds: XdsBootstrapOptions): Pick<EnvoyBootstrap, 'node' | 'dynamic_resources'> {
+function xdsBootstrapFields(node: { id: string; cluster: string }): Pick<EnvoyBootstrap, 'node' | 'dynamic_resources'> {
   return {
-    node: xds.node,
+    node,
     dynamic_resources: {
       ads_config: {
         api_type: 'GRPC',
@@ -305,7 +262,7 @@ export function routerHttpFilter(): HttpFilter {
 
 /** One regex per tag: the outer group is cut from the name, the inner one is the label value. */
 export function metricStatsTags(): StatsTag[] {
-  return METRIC_TAGS.map((tag) => ({ tag_name: tag, regex: `(${tag}=\\.=(.*?);\\.;)` }));
+  return METRIC_TAGS.map((tag) => ({ tag_name: tag, regex: statsTagRegex(tag) }));
 }
 
 export function httpListener(name: string, address: HostPort, cluster: string, httpFilters: HttpFilter[], upstreamTimeoutMs?: number): Listener {

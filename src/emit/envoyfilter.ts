@@ -1,13 +1,15 @@
-// Filter configuration → an Istio EnvoyFilter (networking.istio.io/v1alpha3), for meshes older than
+// Deployment (src/ir) → an Istio EnvoyFilter (networking.istio.io/v1alpha3), for meshes older than
 // WasmPlugin or where WasmPlugin is not allowed. Two patches (reference: proxy-wasm.md §5.3):
 //   1. EXTENSION_CONFIG ADD: the Wasm filter config, served to the proxy over ECDS
 //      (istio-agent downloads remote modules — http(s):// or oci:// — and rewrites them to local files);
 //   2. HTTP_FILTER INSERT_BEFORE the router: a filter that takes its config from that ECDS resource.
 // Uses the deprecated `fail_open` rather than `failure_policy`: proxies before Envoy 1.33 (Istio 1.25)
 // reject the unknown field, and those are the meshes this format is for.
-import { HCM_FILTER_NAME, ROUTER_FILTER_NAME, WASM_FILTER_TYPE, wasmPluginConfig, type FailPolicy, type WasmCode, type WasmPluginConfig } from './envoy.ts';
-import type { FilterConfig } from './filter.ts';
-import type { Traffic } from './istio.ts';
+import type { Deployment } from '../ir/model.ts';
+import { HCM_FILTER_NAME, ROUTER_FILTER_NAME } from './envoy.ts';
+import { emitFilterConfig } from './filter.ts';
+import { kubernetesPlace, type Traffic } from './istio.ts';
+import { WASM_FILTER_TYPE, wasmPluginConfig, type FailPolicy, type WasmCode, type WasmPluginConfig } from './wasm-plugin.ts';
 import { renderYaml } from './yaml.ts';
 
 export const ENVOY_FILTER_API_VERSION = 'networking.istio.io/v1alpha3';
@@ -17,8 +19,6 @@ export const REMOTE_FETCH_TIMEOUT = '30s';
 
 export interface EnvoyFilterOptions {
   name: string;
-  namespace: string;
-  app: string;
   code: WasmCode;
   failPolicy: FailPolicy;
   traffic: Traffic;
@@ -62,8 +62,10 @@ export interface EnvoyFilterManifest {
   };
 }
 
-export function emitEnvoyFilter(config: FilterConfig, options: EnvoyFilterOptions): EnvoyFilterManifest {
-  const resource = extensionConfigName(options.namespace, options.name);
+export function emitEnvoyFilter(deployment: Deployment, options: EnvoyFilterOptions): EnvoyFilterManifest {
+  const { namespace, app } = kubernetesPlace(deployment);
+  const config = emitFilterConfig(deployment);
+  const resource = extensionConfigName(namespace, options.name);
   const extension: ExtensionConfigPatch = {
     applyTo: 'EXTENSION_CONFIG',
     patch: {
@@ -92,8 +94,8 @@ export function emitEnvoyFilter(config: FilterConfig, options: EnvoyFilterOption
   return {
     apiVersion: ENVOY_FILTER_API_VERSION,
     kind: 'EnvoyFilter',
-    metadata: { name: options.name, namespace: options.namespace },
-    spec: { workloadSelector: { labels: { app: options.app } }, configPatches: [extension, filter] },
+    metadata: { name: options.name, namespace },
+    spec: { workloadSelector: { labels: { app } }, configPatches: [extension, filter] },
   };
 }
 

@@ -1,6 +1,7 @@
 // IR → the filter configuration, version 1 (docs/filter-config.md, schema/filter-config.v1.schema.json).
 // Output is deterministic: rules in IR order, keys in a fixed order, 2-space indentation, final newline.
-import type { Fallback, Rule, StrategySpec } from '../ir/model.ts';
+import { usesRateLimitService } from '../ir/deployment.ts';
+import type { Deployment, Fallback, FilterOptions, RateLimitService as Service, Rule, StrategySpec } from '../ir/model.ts';
 
 export const FILTER_CONFIG_VERSION = 1;
 
@@ -35,58 +36,37 @@ export interface FilterRule {
   fallback?: FilterFallback;
 }
 
-/** Where Global rate limits are counted: an Envoy cluster and the HTTP/JSON request line for it. */
+/**
+ * Where Global rate limits are counted: an Envoy cluster and the HTTP/JSON request line for it. The
+ * emitter writes every field; a configuration made elsewhere may leave out all but `cluster` (the
+ * filter defaults them as rateLimitService() in src/ir/deployment.ts does).
+ */
 export interface RateLimitService {
   cluster: string;
-  authority: string;
-  path: string;
-  domain: string;
-  timeoutMs: number;
+  authority?: string;
+  path?: string;
+  domain?: string;
+  timeoutMs?: number;
 }
 
 export interface FilterConfig {
   version: typeof FILTER_CONFIG_VERSION;
+  /** Present when some option is given (the IR's FilterOptions, written as they are). */
+  options?: FilterOptions;
   /** Present exactly when some rule has `mode: Global`. */
   rateLimitService?: RateLimitService;
   rules: FilterRule[];
 }
 
-export const DEFAULT_RLS_CLUSTER = 'sergo_rls';
-/** The HTTP/JSON endpoint of Envoy's reference rate-limit service and of `sergo rls`. */
-export const RLS_PATH = '/json';
-export const DEFAULT_RLS_DOMAIN = 'sergo';
-export const DEFAULT_RLS_TIMEOUT_MS = 20;
-
-/** The rate-limit service settings (`sergo translate --rls-…`); each defaults when absent. */
-export interface RateLimitServiceOptions {
-  /** Default `sergo_rls`. */
-  cluster?: string;
-  /** Default: the cluster name. */
-  authority?: string;
-  /** Default `sergo`. */
-  domain?: string;
-  /** Default 20. */
-  timeoutMs?: number;
-}
-
-export function rateLimitService(options: RateLimitServiceOptions = {}): RateLimitService {
-  const cluster = options.cluster ?? DEFAULT_RLS_CLUSTER;
+/** The deployment's configuration: `options` when some is given, `rateLimitService` when some rule is Global. */
+export function emitFilterConfig(deployment: Deployment): FilterConfig {
+  const options = emitOptions(deployment.options);
   return {
-    cluster,
-    authority: options.authority ?? cluster,
-    path: RLS_PATH,
-    domain: options.domain ?? DEFAULT_RLS_DOMAIN,
-    timeoutMs: options.timeoutMs ?? DEFAULT_RLS_TIMEOUT_MS,
+    version: FILTER_CONFIG_VERSION,
+    ...(options === undefined ? {} : { options }),
+    ...(usesRateLimitService(deployment) ? { rateLimitService: emitService(deployment.rateLimitService) } : {}),
+    rules: deployment.rules.map(emitRule),
   };
-}
-
-/** `service` is used only when some rule is Global; the configuration names no service otherwise. */
-export function emitFilterConfig(rules: readonly Rule[], service: RateLimitServiceOptions = {}): FilterConfig {
-  const emitted = rules.map(emitRule);
-  const global = rules.some((r) => r.strategy.spec.kind === 'RateLimit' && r.strategy.spec.global !== undefined);
-  return global
-    ? { version: FILTER_CONFIG_VERSION, rateLimitService: rateLimitService(service), rules: emitted }
-    : { version: FILTER_CONFIG_VERSION, rules: emitted };
 }
 
 /** True when the configuration has a rule counted by the rate-limit service. */
@@ -138,4 +118,18 @@ function emitFallback(f: Fallback): FilterFallback {
   if (f.headers.length > 0) out.headers = f.headers.map(([name, value]) => [name, value]);
   if (f.grpcStatus !== undefined) out.grpcStatus = f.grpcStatus;
   return out;
+}
+
+/** The given options in a fixed key order; undefined when none is given. */
+function emitOptions(o: FilterOptions): FilterOptions | undefined {
+  const out: FilterOptions = {};
+  if (o.maxQueuedPerVm !== undefined) out.maxQueuedPerVm = o.maxQueuedPerVm;
+  if (o.casRetries !== undefined) out.casRetries = o.casRetries;
+  if (o.onCasExhausted !== undefined) out.onCasExhausted = o.onCasExhausted;
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+/** The service as the filter reads it (the endpoint is for bootstraps, not the filter). */
+function emitService(s: Service): RateLimitService {
+  return { cluster: s.cluster, authority: s.authority, path: s.path, domain: s.domain, timeoutMs: s.timeoutMs };
 }

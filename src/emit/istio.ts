@@ -1,12 +1,13 @@
-// Filter configuration → an Istio WasmPlugin (extensions.istio.io/v1alpha1). istiod turns it into an
+// Deployment (src/ir) → an Istio WasmPlugin (extensions.istio.io/v1alpha1). istiod turns it into an
 // ECDS Wasm filter: pluginName becomes root_id, pluginConfig is serialized to JSON and handed to the
 // module as its configuration (a StringValue), failStrategy maps to failure_policy / fail_open.
-// Consumes only the filter configuration. Shared helpers (URLs, digests, names) are used by the
-// EnvoyFilter emitter too.
+// The manifest lives in the deployment's namespace and selects its app's pods. Shared helpers
+// (names, Istio's clusters) are used by the EnvoyFilter emitter and src/emit/targets.ts too.
 import { isIP } from 'node:net';
-import type { FilterConfig } from './filter.ts';
 import type { HostPort } from '../address.ts';
-import { ROOT_ID, type FailPolicy } from './envoy.ts';
+import type { Deployment } from '../ir/model.ts';
+import { emitFilterConfig, type FilterConfig } from './filter.ts';
+import { ROOT_ID, type FailPolicy } from './wasm-plugin.ts';
 import { renderYaml } from './yaml.ts';
 
 export const WASM_PLUGIN_API_VERSION = 'extensions.istio.io/v1alpha1';
@@ -23,8 +24,6 @@ export type Traffic = (typeof TRAFFIC)[number];
 
 export interface WasmPluginOptions {
   name: string;
-  namespace: string;
-  app: string;
   url: string;
   /** 64 lower-case hex digits. */
   sha256?: string;
@@ -52,10 +51,11 @@ export interface WasmPluginManifest {
   };
 }
 
-export function emitWasmPlugin(config: FilterConfig, options: WasmPluginOptions): WasmPluginManifest {
+export function emitWasmPlugin(deployment: Deployment, options: WasmPluginOptions): WasmPluginManifest {
+  const { namespace, app } = kubernetesPlace(deployment);
   // Fields in the order Istio documents them; the (long) pluginConfig last.
   const spec: WasmPluginManifest['spec'] = {
-    selector: { matchLabels: { app: options.app } },
+    selector: { matchLabels: { app } },
     url: options.url,
     ...(options.sha256 !== undefined ? { sha256: options.sha256 } : {}),
     pluginName: ROOT_ID,
@@ -63,12 +63,12 @@ export function emitWasmPlugin(config: FilterConfig, options: WasmPluginOptions)
     ...(options.priority !== undefined ? { priority: options.priority } : {}),
     failStrategy: options.failPolicy === 'open' ? 'FAIL_OPEN' : 'FAIL_CLOSE',
     match: [{ mode: options.traffic === 'gateway' ? 'CLIENT' : 'SERVER' }],
-    pluginConfig: structuredClone(config),
+    pluginConfig: emitFilterConfig(deployment),
   };
   return {
     apiVersion: WASM_PLUGIN_API_VERSION,
     kind: 'WasmPlugin',
-    metadata: { name: options.name, namespace: options.namespace },
+    metadata: { name: options.name, namespace },
     spec,
   };
 }
@@ -79,7 +79,7 @@ export function renderWasmPlugin(manifest: WasmPluginManifest): string {
   ]);
 }
 
-// ---- helpers shared with the EnvoyFilter emitter and the CLI ----
+// ---- helpers shared with the EnvoyFilter emitter and the targets ----
 
 /** The release image of this version (what `sergo package` builds; push it there or pass --url). */
 export function defaultPluginUrl(version: string): string {
@@ -91,9 +91,14 @@ export function defaultResourceName(app: string): string {
   return `sergo-${app}`;
 }
 
-/** Namespaces of the rules, sorted. A rule id starts with its namespace (src/ir/identity.ts). */
-export function ruleNamespaces(config: FilterConfig): string[] {
-  return [...new Set(config.rules.map((r) => r.id.slice(0, r.id.indexOf('/'))))].sort();
+/**
+ * Where a manifest of the deployment goes: its namespace, selecting its app's pods. Throws when it
+ * has no app or spans namespaces (renderTarget, src/emit/targets.ts, reports those first).
+ */
+export function kubernetesPlace(deployment: Deployment): { namespace: string; app: string } {
+  const { namespace, app } = deployment;
+  if (namespace === undefined || app === undefined) throw new Error('a manifest needs a deployment of one app in one namespace');
+  return { namespace, app };
 }
 
 /** RFC 1123 subdomain, as Kubernetes requires of metadata.name. */

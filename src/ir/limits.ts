@@ -73,3 +73,6 @@ export function inRange(value: number, range: Range): boolean {
 export function isIntegerIn(value: number, range: Range): boolean {
   return Number.isInteger(value) && inRange(value, range);
 }
+
+/** What the filter uses for an option the configuration does not give (docs/filter-config.md). */
+export const OPTION_DEFAULTS = { maxQueuedPerVm: 1000, casRetries: 16, onCasExhausted: 'block' } as const;

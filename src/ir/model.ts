@@ -1,6 +1,7 @@
 // The intermediate model: what the translator understood, independent of OpenSergo's YAML shape and
 // of the filter's JSON. Parsers (src/spec) only produce it; emitters (src/emit) only consume it.
 // Durations are in milliseconds, ratios in 0..1, references resolved; positions are kept for messages.
+import type { HostPort } from '../address.ts';
 import type { SourcePos } from '../diagnostics.ts';
 
 /** The OpenSergo strategy kinds the filter enforces. */
@@ -121,4 +122,50 @@ export interface Rule {
 export interface Model {
   /** In source order: files as given, documents in order, then targets × strategies. */
   rules: Rule[];
+}
+
+/** The rate-limit service that counts Global rules, defaulted (src/ir/deployment.ts). */
+export interface RateLimitService {
+  /** The Envoy cluster the filter calls. */
+  cluster: string;
+  /** `:authority` of the calls. */
+  authority: string;
+  /** The HTTP/JSON endpoint's path. */
+  path: string;
+  /** The RateLimitRequest domain. */
+  domain: string;
+  /** Timeout of one call. */
+  timeoutMs: number;
+  /** Where the service listens, when known: a bootstrap builds the cluster from it. */
+  endpoint?: HostPort;
+}
+
+/** The filter's tuning (`options`, docs/filter-config.md); an absent field is the filter's default. */
+export interface FilterOptions {
+  /** Throttling: requests paused per worker VM before the rest get the fallback (default 1000). */
+  maxQueuedPerVm?: number;
+  /** Shared-data CAS attempts per decision (default 16). */
+  casRetries?: number;
+  /** When every attempt lost the race: block (default) or allow. */
+  onCasExhausted?: 'block' | 'allow';
+}
+
+/**
+ * What one app's proxies enforce: the contract between the translator (src/spec, src/translate.ts)
+ * and every target (src/emit: the filter JSON, the Envoy bootstrap and its ECDS form, Istio's
+ * WasmPlugin and EnvoyFilter; `sergo serve`; `sergo xds`). Built and checked by src/ir/deployment.ts
+ * (validateDeployment holds the invariants).
+ */
+export interface Deployment {
+  /** Every rule's app; undefined only when there is no rule and no app was asked for. */
+  app?: string;
+  /**
+   * Every rule's namespace, or the namespace of objects without one (`--namespace`) when there is no
+   * rule; undefined when the rules span several namespaces (a manifest or an ECDS resource cannot).
+   */
+  namespace?: string;
+  /** In source order (Model.rules). */
+  rules: Rule[];
+  rateLimitService: RateLimitService;
+  options: FilterOptions;
 }

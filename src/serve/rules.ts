@@ -1,32 +1,16 @@
-// Where serve's filter configuration comes from: OpenSergo files through the translator (--rules), or
-// a filter configuration JSON as `sergo translate` prints it (--config). The filter itself is the
-// final judge (on_configure may still refuse a configuration).
+// Where serve's filter configuration comes from: OpenSergo files through the translator (--rules),
+// which builds the deployment with serve's rate-limit service and emits it; or a filter
+// configuration JSON as `sergo translate` prints it (--config). The filter itself is the final judge
+// (on_configure may still refuse a configuration).
 import { readFile } from 'node:fs/promises';
 import { formatDiagnostic } from '../diagnostics.ts';
+import type { FilterConfig, FilterRule } from '../emit/filter.ts';
+import { DEFAULT_RLS_CLUSTER, type RateLimitServiceOptions } from '../ir/deployment.ts';
 import { translateFiles } from '../translate.ts';
 
-export interface ServedRule {
-  id: string;
-  resource: string;
-  strategy: { kind: string; mode?: string; [key: string]: unknown };
-  fallback?: unknown;
-}
-
-export interface RateLimitServiceRef {
-  cluster: string;
-  authority?: string;
-  path?: string;
-  domain?: string;
-  timeoutMs?: number;
-}
-
-/** The filter configuration (docs/filter-config.md), as far as serve needs to read it. */
-export interface ServedConfig {
-  version: number;
-  rules: ServedRule[];
-  rateLimitService?: RateLimitServiceRef;
-  [key: string]: unknown;
-}
+/** The configuration serve runs: the filter configuration (src/emit/filter.ts). */
+export type ServedConfig = FilterConfig;
+export type ServedRule = FilterRule;
 
 export interface RuleSource {
   /** OpenSergo files (YAML/JSON), translated for `app` */
@@ -53,51 +37,60 @@ export type LoadResult =
  */
 export const SERVE_RLS_TIMEOUT_MS = 250;
 
-/** The cluster name serve gives the rate-limit service when the configuration names none. */
-export const DEFAULT_RLS_CLUSTER = 'sergo_rls';
-
 export function sourceFiles(source: RuleSource): string[] {
   return source.config !== undefined ? [source.config] : [...(source.rules ?? [])];
 }
 
 export async function loadConfiguration(source: RuleSource): Promise<LoadResult> {
-  const loaded = source.config !== undefined ? await readConfigFile(source.config) : await translate(source);
+  const loaded = source.config !== undefined ? await readHandedConfig(source) : await translate(source);
   if (!loaded.ok) return loaded;
   const { config, warnings } = loaded;
-  const global = config.rules.filter((r) => r.strategy.mode === 'Global');
-  if (global.length > 0) {
-    if (source.rls === undefined) {
-      warnings.push(
-        `sergo: warning: ${global.length === 1 ? 'a rule uses' : `${global.length} rules use`} limitMode Global but no --rls URL was given: ` +
-          'their rate-limit calls fail and each rule\'s failOpen decides',
-      );
-    } else if (config.rateLimitService === undefined) {
-      config.rateLimitService = { cluster: DEFAULT_RLS_CLUSTER, authority: source.rls.host, ...serviceOverrides(source) };
-    }
+  const global = globalRuleCount(config);
+  if (global > 0 && source.rls === undefined) {
+    warnings.push(
+      `sergo: warning: ${global === 1 ? 'a rule uses' : `${global} rules use`} limitMode Global but no --rls URL was given: ` +
+        'their rate-limit calls fail and each rule\'s failOpen decides',
+    );
   }
   const n = config.rules.length;
   const summary = `${n} rule${n === 1 ? '' : 's'}${loaded.app !== undefined ? ` for app ${loaded.app}` : ''}`;
   return { ok: true, config, json: JSON.stringify(config), summary, warnings };
 }
 
-type Loaded = { ok: true; config: ServedConfig; app?: string; warnings: string[] } | { ok: false; errors: string[]; warnings: string[] };
+type Loaded = { ok: true; config: FilterConfig; app?: string; warnings: string[] } | { ok: false; errors: string[]; warnings: string[] };
 
+/** --rules: the deployment of the rules with serve's rate-limit service, emitted. */
 async function translate(source: RuleSource): Promise<Loaded> {
   const files = source.rules ?? [];
   if (files.length === 0) return { ok: false, errors: ['sergo: no rule files'], warnings: [] };
   // The service's Envoy cluster is serve's --rls URL: send its host as the authority, as a cluster
   // with that address would.
-  const rateLimitService = { ...(source.rls ? { authority: source.rls.host } : {}), ...serviceOverrides(source) };
+  const rateLimitService: RateLimitServiceOptions = { ...(source.rls ? { authority: source.rls.host } : {}), ...serviceOverrides(source) };
   const result = await translateFiles(files, { app: source.app, namespace: source.namespace, rateLimitService });
   const warnings = result.warnings.map(formatDiagnostic);
   if (result.config === undefined) {
     const errors = result.errors.map(formatDiagnostic);
     return { ok: false, errors: errors.length > 0 ? errors : ['sergo: the rules could not be translated'], warnings };
   }
-  return { ok: true, config: result.config as unknown as ServedConfig, app: result.app, warnings };
+  return { ok: true, config: result.config, app: result.app, warnings };
 }
 
-async function readConfigFile(path: string): Promise<Loaded> {
+/**
+ * --config: a configuration made elsewhere, run as it is, except that Global rules in one that names
+ * no rate-limit service are counted by serve's --rls (the filter would refuse them otherwise).
+ */
+async function readHandedConfig(source: RuleSource): Promise<Loaded> {
+  const loaded = await readFilterConfigFile(source.config!);
+  if (!loaded.ok || source.rls === undefined || loaded.config.rateLimitService !== undefined || globalRuleCount(loaded.config) === 0) return loaded;
+  const rateLimitService = { cluster: DEFAULT_RLS_CLUSTER, authority: source.rls.host, ...serviceOverrides(source) };
+  return { ...loaded, config: { ...loaded.config, rateLimitService } };
+}
+
+/**
+ * A filter configuration JSON file, checked only for its shape (an object with a `rules` list of
+ * objects with a strategy): the filter judges the rest. Also `sergo xds --config`.
+ */
+export async function readFilterConfigFile(path: string): Promise<{ ok: true; config: FilterConfig; warnings: string[] } | { ok: false; errors: string[]; warnings: string[] }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -114,9 +107,14 @@ async function readConfigFile(path: string): Promise<Loaded> {
     return { ok: false, errors: [`${path}: not a filter configuration (expected an object with "version" and "rules", as sergo translate prints)`], warnings: [] };
   }
   const rules = (value as { rules: unknown[] }).rules;
-  const bad = rules.findIndex((r) => typeof r !== 'object' || r === null || typeof (r as ServedRule).strategy !== 'object' || (r as ServedRule).strategy === null);
+  const bad = rules.findIndex((r) => typeof r !== 'object' || r === null || typeof (r as FilterRule).strategy !== 'object' || (r as FilterRule).strategy === null);
   if (bad >= 0) return { ok: false, errors: [`${path}: rules[${bad}]: expected an object with id, resource and strategy`], warnings: [] };
-  return { ok: true, config: value as ServedConfig, warnings: [] };
+  return { ok: true, config: value as FilterConfig, warnings: [] };
+}
+
+/** Rules with `mode: Global` (of any kind: a handed configuration may be wrong; the filter judges). */
+function globalRuleCount(config: FilterConfig): number {
+  return config.rules.filter((r) => (r.strategy as { mode?: string }).mode === 'Global').length;
 }
 
 function serviceOverrides(source: RuleSource): { domain?: string; timeoutMs?: number } {

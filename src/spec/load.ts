@@ -1,6 +1,7 @@
 // Files → the IR model: parse every document, load each object, index them, resolve the rules.
 // Every problem is reported to `diagnostics`; the model holds only rules that are entirely valid.
 import type { Diagnostics } from '../diagnostics.ts';
+import { DEFAULT_NAMESPACE } from '../ir/deployment.ts';
 import type { Model } from '../ir/model.ts';
 import { Cursor } from './cursor.ts';
 import { ObjectIndex } from './object-index.ts';
@@ -19,7 +20,6 @@ export interface LoadOptions {
   namespace?: string;
 }
 
-export const DEFAULT_NAMESPACE = 'default';
 
 export function loadModel(files: readonly SourceFile[], options: LoadOptions, diagnostics: Diagnostics): Model {
   const defaultNamespace = options.namespace ?? DEFAULT_NAMESPACE;

@@ -3,14 +3,18 @@
 // Inputs are files or directories (every *.yaml, *.yml and *.json directly inside, names starting
 // with `.` skipped: a Kubernetes ConfigMap volume's `..data` and `..<timestamp>` entries are
 // followed through the visible symlinks). All files are loaded together, grouped by namespace and
-// app, and each group emitted as one filter configuration. Any error anywhere refuses the whole
-// edit (the previous catalog keeps serving), so an app never runs half of an edit.
+// app, and each group built into a deployment (src/ir) and emitted as its filter configuration. Any
+// error anywhere refuses the whole edit (the previous catalog keeps serving), so an app never runs
+// half of an edit.
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { Diagnostics, formatDiagnostic } from '../diagnostics.ts';
-import { emitFilterConfig, type FilterConfig, type RateLimitServiceOptions } from '../emit/filter.ts';
-import type { Rule } from '../ir/model.ts';
-import { loadConfiguration } from '../serve/rules.ts';
+import { deploymentKey } from '../emit/ecds.ts';
+import { emitFilterConfig, FILTER_CONFIG_VERSION, type FilterConfig } from '../emit/filter.ts';
+import { buildDeployment, type RateLimitServiceOptions } from '../ir/deployment.ts';
+import type { FilterOptions, Rule } from '../ir/model.ts';
+import { validateDeployment } from '../ir/validate.ts';
+import { readFilterConfigFile } from '../serve/rules.ts';
 import { loadModel } from '../spec/load.ts';
 import { readSources } from '../translate.ts';
 import { digest, parseResourceName, resourceName, type AppKey } from './resource.ts';
@@ -21,6 +25,8 @@ export interface CatalogOptions {
   /** Namespace of objects without metadata.namespace (default `default`). */
   namespace?: string;
   rateLimitService?: RateLimitServiceOptions;
+  /** The filter's options of every app's configuration. */
+  options?: FilterOptions;
   /**
    * Filter configurations served as they are (JSON, as `sergo translate` prints it) for one resource
    * each, instead of translated rules: `sergo xds --config sergo/<namespace>/<app>=FILE`. The filter
@@ -70,16 +76,16 @@ export async function loadCatalog(inputs: readonly string[], options: CatalogOpt
   if (diagnostics.hasErrors) return { ok: false, errors: diagnostics.errors.map(formatDiagnostic), warnings };
   const apps = new Map<string, AppConfig>();
   for (const [name, rules] of groupByApp(model.rules)) {
-    const { namespace, app } = rules[0]!;
-    apps.set(name, { key: { namespace, app }, config: emitFilterConfig(rules, options.rateLimitService), shared: sharedBudgets(rules) });
+    const app = appConfig(rules, options, diagnostics);
+    if (app !== undefined) apps.set(name, app);
   }
   for (const { resource, file } of options.configs ?? []) {
     const key = parseResourceName(resource);
-    const loaded = await loadConfiguration({ config: file });
+    const loaded = await readFilterConfigFile(file);
     if (key === undefined) diagnostics.error(undefined, undefined, undefined, `--config ${resource}=${file}: the resource must be sergo/<namespace>/<app>`);
     else if (!loaded.ok) for (const e of loaded.errors) diagnostics.error(undefined, undefined, undefined, e);
     else if (apps.has(resource)) diagnostics.error(undefined, undefined, undefined, `${resource} has rules in the rule files and a --config file (${file}): give one`);
-    else apps.set(resource, { key, config: loaded.config as unknown as FilterConfig, shared: [] });
+    else apps.set(resource, { key, config: loaded.config, shared: [] });
   }
   if (diagnostics.hasErrors) return { ok: false, errors: diagnostics.errors.map(formatDiagnostic), warnings };
   const version = digest(JSON.stringify([...apps].map(([name, a]) => [name, a.config, a.shared])));
@@ -87,9 +93,18 @@ export async function loadCatalog(inputs: readonly string[], options: CatalogOpt
   return { ok: true, catalog: { apps, files: [...files, ...configFiles], version }, warnings };
 }
 
+/** One app's rules (one namespace, one app) as its deployment; undefined (reported) when invalid. */
+function appConfig(rules: Rule[], options: CatalogOptions, diagnostics: Diagnostics): AppConfig | undefined {
+  const deployment = buildDeployment({ rules, rateLimitService: options.rateLimitService, options: options.options });
+  const problems = validateDeployment(deployment);
+  for (const problem of problems) diagnostics.error(undefined, undefined, undefined, `${resourceName(rules[0]!)}: ${problem}`);
+  if (problems.length > 0) return undefined;
+  return { key: deploymentKey(deployment)!, config: emitFilterConfig(deployment), shared: sharedBudgets(rules) };
+}
+
 /** The configuration of `name` for an app with no rules (an Envoy may ask before any rule exists). */
 export function emptyApp(key: AppKey): AppConfig {
-  return { key, config: { version: 1, rules: [] }, shared: [] };
+  return { key, config: { version: FILTER_CONFIG_VERSION, rules: [] }, shared: [] };
 }
 
 /**

@@ -6,8 +6,9 @@
 // Each Envoy's ACK or NACK is tracked per version and shown on the admin listener (/status,
 // /stats/prometheus). docs/xds.md.
 import { stat } from 'node:fs/promises';
-import { DEFAULT_MODULE_PATH, type FailPolicy } from '../emit/envoy.ts';
-import type { RateLimitServiceOptions } from '../emit/filter.ts';
+import { DEFAULT_MODULE_PATH, type FailPolicy } from '../emit/wasm-plugin.ts';
+import type { RateLimitServiceOptions } from '../ir/deployment.ts';
+import type { FilterOptions } from '../ir/model.ts';
 import { parseListen } from '../address.ts';
 import { createLogger, type Logger, type LogLevel } from '../serve/log.ts';
 import { watchFiles, type FileWatcher } from '../serve/watch.ts';
@@ -34,6 +35,8 @@ export interface XdsOptions {
   /** namespace of objects without metadata.namespace (default `default`) */
   namespace?: string;
   rateLimitService?: RateLimitServiceOptions;
+  /** the filter's options of every served configuration (`--max-queued-per-vm`, …) */
+  options?: FilterOptions;
   /** filter configurations served as they are, one resource each (`--config sergo/NS/APP=FILE`) */
   configs?: readonly ConfigFile[];
   logLevel?: LogLevel;
@@ -68,7 +71,7 @@ export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
   const listen = parseOrThrow(opts.listen, 'listen address');
   const adminAt = parseOrThrow(opts.admin ?? '127.0.0.1:9902', 'admin address');
   if (opts.rules.length === 0 && (opts.configs ?? []).length === 0) throw new XdsError('sergo xds: no rule files or directories (--rules)');
-  const catalogOptions = { namespace: opts.namespace, rateLimitService: opts.rateLimitService, configs: opts.configs };
+  const catalogOptions = { namespace: opts.namespace, rateLimitService: opts.rateLimitService, options: opts.options, configs: opts.configs };
   const first = await loadCatalog(opts.rules, catalogOptions);
   for (const w of first.warnings) logger.warn(w);
   if (!first.ok) throw new XdsError(first.errors.join('\n'));

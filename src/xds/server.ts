@@ -3,7 +3,7 @@
 // catalog; GlobalToLocal budgets are split by the stream's rank among the streams of its app, so a
 // stream joining or leaving re-renders (and re-pushes where it changed) the app's other streams.
 import * as grpc from '@grpc/grpc-js';
-import type { FailPolicy, WasmCode } from '../emit/envoy.ts';
+import type { FailPolicy, WasmCode } from '../emit/wasm-plugin.ts';
 import type { Logger } from '../serve/log.ts';
 import { emptyApp, instanceConfig, type AppConfig, type Catalog } from './catalog.ts';
 import type { XdsMetrics } from './metrics.ts';

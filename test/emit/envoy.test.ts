@@ -1,19 +1,20 @@
-// Filter configuration → Envoy bootstrap: schema (schema/envoy-bootstrap.schema.json), semantics
+// Deployment → Envoy bootstrap: schema (schema/envoy-bootstrap.schema.json), semantics
 // (the StringValue is the filter config, root_id sergo, router last, route → existing cluster,
 // one stats tag per metric tag that really extracts it), YAML round trip, address parsing.
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import {
   emitEnvoyBootstrap,
-  METRIC_TAGS,
   renderEnvoyBootstrap,
   type EnvoyBootstrap,
   type EnvoyBootstrapOptions,
   type HttpFilter,
-  type WasmFilter,
 } from '../../src/emit/envoy.ts';
+import { emitFilterConfig } from '../../src/emit/filter.ts';
+import { METRIC_TAGS } from '../../src/emit/metrics.ts';
+import type { WasmFilter } from '../../src/emit/wasm-plugin.ts';
+import type { Deployment } from '../../src/ir/model.ts';
 import { parseBindAddress, parseUpstreamUrl } from '../../src/address.ts';
-import type { FilterConfig } from '../../src/emit/filter.ts';
 import { planFormat } from '../../src/cli/formats.ts';
 import { translateInline } from '../support/translate.ts';
 import { allStrategies, bootstrapSchemaErrors } from './helpers.ts';
@@ -26,10 +27,10 @@ const OPTIONS: EnvoyBootstrapOptions = {
   failPolicy: 'closed',
 };
 
-async function config(): Promise<FilterConfig> {
+async function config(): Promise<Deployment> {
   const result = await translateInline(allStrategies());
   expect(result.errorLines).toEqual([]);
-  return result.config!;
+  return result.deployment!;
 }
 
 function hcm(b: EnvoyBootstrap) {
@@ -68,7 +69,7 @@ describe('envoy bootstrap', () => {
     expect(plugin.name).toBe('sergo');
     expect(plugin.vm_config).toEqual({ vm_id: 'sergo', runtime: 'envoy.wasm.runtime.v8', code: { local: { filename: '/etc/envoy/sergo.wasm' } } });
     expect(plugin.configuration['@type']).toBe('type.googleapis.com/google.protobuf.StringValue');
-    expect(JSON.parse(plugin.configuration.value)).toEqual(filterConfig);
+    expect(JSON.parse(plugin.configuration.value)).toEqual(emitFilterConfig(filterConfig));
     expect(plugin.failure_policy).toBe('FAIL_CLOSED');
     expect(plugin.fail_open).toBeUndefined();
   });

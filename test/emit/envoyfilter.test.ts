@@ -1,28 +1,27 @@
-// Filter configuration → Istio EnvoyFilter (older meshes): validated with @kubernetes-models/istio,
+// Deployment → Istio EnvoyFilter (older meshes): validated with @kubernetes-models/istio,
 // plus the wiring the model cannot see (the ECDS resource the HTTP filter names exists and carries
 // the filter configuration; the filter goes before the router).
 import { EnvoyFilter } from '@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { emitEnvoyFilter, localCode, remoteCode, renderEnvoyFilter, type EnvoyFilterManifest, type EnvoyFilterOptions } from '../../src/emit/envoyfilter.ts';
-import type { FilterConfig } from '../../src/emit/filter.ts';
+import { emitFilterConfig } from '../../src/emit/filter.ts';
+import type { Deployment } from '../../src/ir/model.ts';
 import { translateInline } from '../support/translate.ts';
 import { allStrategies } from './helpers.ts';
 
 const DIGEST = 'b'.repeat(64);
 const OPTIONS: EnvoyFilterOptions = {
   name: 'sergo-shop',
-  namespace: 'prod',
-  app: 'shop',
   code: remoteCode('https://example.com/sergo.wasm', DIGEST),
   failPolicy: 'closed',
   traffic: 'inbound',
 };
 
-async function config(): Promise<FilterConfig> {
+async function config(): Promise<Deployment> {
   const result = await translateInline(allStrategies('prod'));
   expect(result.errorLines).toEqual([]);
-  return result.config!;
+  return result.deployment!;
 }
 
 function validate(manifest: EnvoyFilterManifest): void {
@@ -59,7 +58,7 @@ describe('istio EnvoyFilter', () => {
     const plugin = extension.patch.value.typed_config.config;
     expect(extension.patch.value.typed_config['@type']).toBe('type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm');
     expect(plugin.root_id).toBe('sergo');
-    expect(JSON.parse(plugin.configuration.value)).toEqual(filterConfig);
+    expect(JSON.parse(plugin.configuration.value)).toEqual(emitFilterConfig(filterConfig));
     expect(plugin.vm_config.code).toEqual({ remote: { http_uri: { uri: 'https://example.com/sergo.wasm', cluster: '_', timeout: '30s' }, sha256: DIGEST } });
   });
 

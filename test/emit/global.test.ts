@@ -100,11 +100,13 @@ describe('--format envoy with Global rules', () => {
     expect(lines(withRls.stderr)).toEqual(['sergo: warning: --rls, --rls-domain ignored: no rule has limitMode Global']);
   });
 
-  it('the emitter refuses a configuration naming a service without its address', async () => {
+  it('the emitter refuses a deployment whose service has no address', async () => {
     const result = await translateInline(joinDocs(rateLimit('g', GLOBAL_SPEC), rule('r', 'shop', ['/a'], ['g'])));
     const options = { listen: { host: '0.0.0.0', port: 10000 }, admin: { host: '127.0.0.1', port: 9901 }, upstream: { host: 'app', port: 80 }, modulePath: '/m.wasm', failPolicy: 'closed' as const };
-    expect(() => emitEnvoyBootstrap(result.config!, options)).toThrow(/rate-limit service address/);
-    expect(emitEnvoyBootstrap(result.config!, { ...options, rls: { host: 'rls', port: 8080 } }).static_resources.clusters).toHaveLength(2);
+    const deployment = result.deployment!;
+    expect(() => emitEnvoyBootstrap(deployment, options)).toThrow(/rate-limit service address/);
+    const withEndpoint = { ...deployment, rateLimitService: { ...deployment.rateLimitService, endpoint: { host: 'rls', port: 8080 } } };
+    expect(emitEnvoyBootstrap(withEndpoint, options).static_resources.clusters).toHaveLength(2);
   });
 });
 

@@ -20,7 +20,7 @@ async function grpcConfig() {
   const fb = fallbackAction('fb', 'behavior: ReturnProvidedResponse\nbehaviorDesc:\n  responseStatusCode: 429\n  responseGrpcStatus: UNAVAILABLE');
   const result = await translateInline(join(rateLimit('rl'), fb, rule('r', 'app-a', ['pkg.Svc/Call'], ['rl'], { fallback: 'fb' })));
   expect(result.errorLines).toEqual([]);
-  return result.config!;
+  return result.deployment!;
 }
 
 describe('--upstream-protocol', () => {

@@ -1,17 +1,18 @@
-// Filter configuration → Istio WasmPlugin, validated with @kubernetes-models/istio. That model (2.3.0)
+// Deployment → Istio WasmPlugin, validated with @kubernetes-models/istio. That model (2.3.0)
 // predates `failStrategy`, so the test also checks it, and that spec has only WasmPlugin's fields
 // (istio/api extensions/v1alpha1/wasm.proto, reference proxy-wasm.md §5.1).
 import { WasmPlugin } from '@kubernetes-models/istio/extensions.istio.io/v1alpha1/WasmPlugin';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseModuleUrl, parseSha256 } from '../../src/address.ts';
-import type { FilterConfig } from '../../src/emit/filter.ts';
+import { emitFilterConfig } from '../../src/emit/filter.ts';
+import { ruleNamespaces } from '../../src/ir/deployment.ts';
+import type { Deployment } from '../../src/ir/model.ts';
 import {
   defaultPluginUrl,
   emitWasmPlugin,
   isDnsSubdomain,
   renderWasmPlugin,
-  ruleNamespaces,
   type WasmPluginManifest,
   type WasmPluginOptions,
 } from '../../src/emit/istio.ts';
@@ -26,17 +27,15 @@ const DIGEST = 'a'.repeat(64);
 
 const OPTIONS: WasmPluginOptions = {
   name: 'sergo-shop',
-  namespace: 'prod',
-  app: 'shop',
   url: 'oci://ghcr.io/example/sergo:0.1.0',
   failPolicy: 'closed',
   traffic: 'inbound',
 };
 
-async function config(): Promise<FilterConfig> {
+async function config(): Promise<Deployment> {
   const result = await translateInline(allStrategies('prod'));
   expect(result.errorLines).toEqual([]);
-  return result.config!;
+  return result.deployment!;
 }
 
 /** Problems the model cannot see (fields newer than @kubernetes-models/istio 2.3.0). */
@@ -72,8 +71,9 @@ describe('istio WasmPlugin', () => {
   });
 
   it('carries the filter configuration as a structure, for pluginName sergo', async () => {
-    const filterConfig = await config();
-    const manifest = emitWasmPlugin(filterConfig, OPTIONS);
+    const deployment = await config();
+    const filterConfig = emitFilterConfig(deployment);
+    const manifest = emitWasmPlugin(deployment, OPTIONS);
     expect(manifest.apiVersion).toBe('extensions.istio.io/v1alpha1');
     expect(manifest.kind).toBe('WasmPlugin');
     expect(manifest.metadata).toEqual({ name: 'sergo-shop', namespace: 'prod' });
@@ -108,9 +108,9 @@ describe('istio WasmPlugin', () => {
 });
 
 describe('istio helpers', () => {
-  it('finds the rules\' namespaces from their ids', async () => {
-    expect(ruleNamespaces(await config())).toEqual(['prod']);
-    expect(ruleNamespaces({ version: 1, rules: [] })).toEqual([]);
+  it('finds the rules\' namespaces in the deployment model (never in rule ids)', async () => {
+    expect(ruleNamespaces((await config()).rules)).toEqual(['prod']);
+    expect(ruleNamespaces([])).toEqual([]);
   });
 
   it('checks names, digests and module URLs', () => {

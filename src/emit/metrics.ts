@@ -1,0 +1,74 @@
+// The filter's metrics as it defines them (assembly/metrics.ts, docs: README "Metrics"): the names,
+// the tags encoded in them the way Istio does (`tag=.=value;.;`, so Envoy's stats_tags can turn them
+// into labels), and the breaker's state names. The one source for the bootstrap's stats_tags,
+// `sergo serve`'s views (stats, rule stats, breaker log) and the tests. The filter, in
+// AssemblyScript, keeps its own copy; test/emit/metrics.test.ts runs build/sergo.wasm and holds the
+// two together.
+
+export const METRIC_PREFIX = 'sergo.';
+
+/** Per-rule metrics, tagged sergo_rule, sergo_resource, sergo_strategy (transitions also sergo_from, sergo_to). */
+export const RULE_METRICS = {
+  passed: 'requests_passed',
+  blocked: 'requests_blocked',
+  /** Throttling only. */
+  queued: 'requests_queued',
+  dequeued: 'requests_dequeued',
+  /** CircuitBreaker only: a gauge, BREAKER_STATES' index. */
+  breakerState: 'breaker_state',
+  breakerTransitions: 'breaker_transitions',
+  /** Global RateLimit only. */
+  rlsOk: 'rls_ok',
+  rlsOverLimit: 'rls_over_limit',
+  rlsErrors: 'rls_errors',
+  rlsFailedOpen: 'rls_failed_open',
+} as const;
+
+/** Metrics of the whole filter, untagged. */
+export const FILTER_METRICS = {
+  casExhausted: 'cas_exhausted',
+  configAccepted: 'config_accepted',
+  configRejected: 'config_rejected',
+  queueOverflow: 'queue_overflow',
+} as const;
+
+/** The tags, in the order the filter writes them. */
+export const METRIC_TAGS = ['sergo_rule', 'sergo_resource', 'sergo_strategy', 'sergo_from', 'sergo_to'] as const;
+export type MetricTag = (typeof METRIC_TAGS)[number];
+
+/** The breaker_state gauge's values by index, and the values of the sergo_from / sergo_to tags. */
+export const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
+export type BreakerState = (typeof BREAKER_STATES)[number];
+
+/** `sergo.requests_passed`: a metric's name with its tags taken out. */
+export function metricName(name: string): string {
+  return `${METRIC_PREFIX}${name}`;
+}
+
+/** One tag as encoded in a stat name. */
+export function encodeTag(tag: string, value: string): string {
+  return `${tag}=.=${value};.;`;
+}
+
+/** The RE2 regex of a stats_tags entry: group 1 (the whole tag) is cut from the name, group 2 is the value. */
+export function statsTagRegex(tag: string): string {
+  return `(${tag}=\\.=(.*?);\\.;)`;
+}
+
+export interface DecodedName {
+  /** the name with the tag segments taken out, e.g. `sergo.requests_passed` */
+  name: string;
+  labels: [string, string][];
+}
+
+const TAG = /([A-Za-z_][A-Za-z0-9_]*)=\.=([\s\S]*?);\.;/g;
+
+/** Takes the `tag=.=value;.;` segments out of a stat name (what Envoy's stats_tags regexes do). */
+export function decodeStatName(raw: string): DecodedName {
+  const labels: [string, string][] = [];
+  const name = raw.replace(TAG, (_all, tag: string, value: string) => {
+    labels.push([tag, value]);
+    return '';
+  });
+  return { name, labels };
+}

@@ -1,0 +1,135 @@
+// The invariants of the deployment model, in the manner of Envoy Gateway's ir Validate(): what every
+// target may rely on without checking again. The parsers (src/spec) report problems of the input with
+// positions before anything reaches here, so for rules a problem found here is a bug in them; for
+// the rate-limit service and the options, which callers pass in, it is their input error.
+import { ruleId } from './identity.ts';
+import { isIntegerIn, LIMITS, PRINTABLE_ASCII, type Length, type Range } from './limits.ts';
+import type { Deployment, Fallback, FilterOptions, RateLimitService, Rule, StrategySpec } from './model.ts';
+import { ruleNamespaces } from './deployment.ts';
+
+/** Every violated invariant, one message each (`where: what`); empty when the deployment is valid. */
+export function validateDeployment(d: Deployment): string[] {
+  return [
+    ...membershipProblems(d),
+    ...d.rules.flatMap((rule, i) => ruleProblems(rule, `rules[${i}] (${rule.id})`)),
+    ...serviceProblems(d.rateLimitService),
+    ...optionProblems(d.options),
+  ];
+}
+
+/** One app; one namespace unless `namespace` is absent; at most LIMITS.rules rules, ids unique. */
+function membershipProblems(d: Deployment): string[] {
+  const problems: string[] = [];
+  if (d.rules.length > LIMITS.rules.maxItems) problems.push(`rules: ${d.rules.length} rules, at most ${LIMITS.rules.maxItems} allowed`);
+  if (d.app === undefined && d.rules.length > 0) problems.push('app: the rules have no app');
+  for (const rule of d.rules) {
+    if (d.app !== undefined && rule.app !== d.app) problems.push(`${rule.id}: a rule of app ${rule.app} in the deployment of app ${d.app}`);
+    if (d.namespace !== undefined && rule.namespace !== d.namespace) problems.push(`${rule.id}: a rule of namespace ${rule.namespace} in namespace ${d.namespace}`);
+  }
+  if (d.namespace === undefined && ruleNamespaces(d.rules).length < 2) problems.push('namespace: absent, but the rules do not span several namespaces');
+  if (d.namespace === '') problems.push('namespace: empty');
+  const ids = new Set<string>();
+  for (const { id } of d.rules) {
+    if (ids.has(id)) problems.push(`${id}: two rules with this id`);
+    ids.add(id);
+  }
+  return problems;
+}
+
+function ruleProblems(rule: Rule, at: string): string[] {
+  const problems: string[] = [];
+  const identity = { ...rule, strategyKind: rule.strategy.origin.kind, strategyName: rule.strategy.origin.name };
+  if (rule.id !== ruleId(identity)) problems.push(`${at}: id is not ${ruleId(identity)}`);
+  textProblem(problems, `${at}: id`, rule.id, LIMITS.ruleId, true);
+  textProblem(problems, `${at}: resource`, rule.resource, LIMITS.resource, true);
+  if (!/^([A-Z]+:)?\//.test(rule.resource)) problems.push(`${at}: resource: not /path or METHOD:/path`);
+  strategyProblems(problems, `${at}: strategy`, rule.strategy.spec);
+  if (rule.fallback !== undefined) fallbackProblems(problems, `${at}: fallback`, rule.fallback);
+  return problems;
+}
+
+function strategyProblems(problems: string[], at: string, s: StrategySpec): void {
+  const int = (name: string, value: number, range: Range) => intProblem(problems, `${at}.${name}`, value, range);
+  switch (s.kind) {
+    case 'RateLimit':
+      int('threshold', s.threshold, LIMITS.threshold);
+      int('windowMs', s.windowMs, LIMITS.windowMs);
+      if (s.global !== undefined) {
+        int('batch', s.global.batch, LIMITS.batch);
+        if (s.global.batch > 1 && s.global.batch > s.threshold) problems.push(`${at}.batch: ${s.global.batch} is more than the threshold`);
+        if (s.globalToLocal !== undefined) problems.push(`${at}: both Global and GlobalToLocal`);
+      }
+      return;
+    case 'Throttling':
+      int('intervalMs', s.intervalMs, LIMITS.intervalMs);
+      int('queueTimeoutMs', s.queueTimeoutMs, LIMITS.queueTimeoutMs);
+      return;
+    case 'ConcurrencyLimit':
+      int('maxConcurrency', s.maxConcurrency, LIMITS.maxConcurrency);
+      return;
+    case 'CircuitBreaker':
+      if (!(s.triggerRatio >= LIMITS.triggerRatio.min && s.triggerRatio <= LIMITS.triggerRatio.max)) problems.push(`${at}.triggerRatio: ${s.triggerRatio} is not in 0..1`);
+      int('statDurationMs', s.statDurationMs, LIMITS.statDurationMs);
+      int('recoveryTimeoutMs', s.recoveryTimeoutMs, LIMITS.recoveryTimeoutMs);
+      int('minRequestAmount', s.minRequestAmount, LIMITS.minRequestAmount);
+      if (s.mode === 'SlowRequestRatio') int('maxAllowedRtMs', s.maxAllowedRtMs, LIMITS.maxAllowedRtMs);
+      else errorStatusProblems(problems, `${at}.errorStatus`, s.errorStatus);
+  }
+}
+
+/** 1..64 ranges of status codes, each from ≤ to, sorted and apart (what the translator merges). */
+function errorStatusProblems(problems: string[], at: string, ranges: ReadonlyArray<readonly [number, number]>): void {
+  const { minItems, maxItems } = LIMITS.errorStatusRanges;
+  if (ranges.length < minItems || ranges.length > maxItems) problems.push(`${at}: ${ranges.length} ranges, ${minItems} to ${maxItems} allowed`);
+  ranges.forEach(([from, to], i) => {
+    if (!isIntegerIn(from, LIMITS.errorStatusCode) || !isIntegerIn(to, LIMITS.errorStatusCode) || from > to) problems.push(`${at}[${i}]: [${from}, ${to}] is not a range of status codes`);
+    if (i > 0 && from <= ranges[i - 1]![1] + 1) problems.push(`${at}[${i}]: not sorted, or touches the range before`);
+  });
+}
+
+function fallbackProblems(problems: string[], at: string, f: Fallback): void {
+  intProblem(problems, `${at}.status`, f.status, LIMITS.fallbackStatus);
+  if (f.grpcStatus !== undefined) intProblem(problems, `${at}.grpcStatus`, f.grpcStatus, LIMITS.grpcStatus);
+  if (f.body !== undefined && f.body.length > LIMITS.fallbackBody.maxLength) problems.push(`${at}.body: longer than ${LIMITS.fallbackBody.maxLength}`);
+  if (f.headers.length > LIMITS.fallbackHeaders.maxItems) problems.push(`${at}.headers: more than ${LIMITS.fallbackHeaders.maxItems}`);
+  f.headers.forEach(([name, value], i) => {
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name) || name.length > LIMITS.headerName.maxLength) problems.push(`${at}.headers[${i}]: "${name}" is not a lower-case HTTP token`);
+    if (/[\r\n\0]/.test(value) || value.length > LIMITS.headerValue.maxLength) problems.push(`${at}.headers[${i}]: the value has CR, LF or NUL, or is too long`);
+  });
+}
+
+function serviceProblems(s: RateLimitService): string[] {
+  const problems: string[] = [];
+  textProblem(problems, 'rateLimitService.cluster', s.cluster, LIMITS.serviceText, true);
+  textProblem(problems, 'rateLimitService.authority', s.authority, LIMITS.serviceText, true);
+  textProblem(problems, 'rateLimitService.path', s.path, LIMITS.serviceText, true);
+  if (!s.path.startsWith('/')) problems.push('rateLimitService.path: does not start with /');
+  textProblem(problems, 'rateLimitService.domain', s.domain, LIMITS.serviceText, false);
+  intProblem(problems, 'rateLimitService.timeoutMs', s.timeoutMs, LIMITS.serviceTimeoutMs);
+  if (s.endpoint !== undefined && (s.endpoint.host === '' || !isIntegerIn(s.endpoint.port, { min: 1, max: 65535 }))) {
+    problems.push(`rateLimitService.endpoint: ${s.endpoint.host}:${s.endpoint.port} is not HOST:PORT`);
+  }
+  return problems;
+}
+
+function optionProblems(o: FilterOptions): string[] {
+  const problems: string[] = [];
+  if (o.maxQueuedPerVm !== undefined) intProblem(problems, 'options.maxQueuedPerVm', o.maxQueuedPerVm, LIMITS.maxQueuedPerVm);
+  if (o.casRetries !== undefined) intProblem(problems, 'options.casRetries', o.casRetries, LIMITS.casRetries);
+  if (o.onCasExhausted !== undefined && o.onCasExhausted !== 'block' && o.onCasExhausted !== 'allow') {
+    problems.push(`options.onCasExhausted: "${String(o.onCasExhausted)}" is not block or allow`);
+  }
+  return problems;
+}
+
+function intProblem(problems: string[], at: string, value: number, range: Range): void {
+  if (!isIntegerIn(value, range)) problems.push(`${at}: ${value} is not an integer in ${range.min}..${range.max}`);
+}
+
+function textProblem(problems: string[], at: string, value: string, limit: Length, printable: boolean): void {
+  if (value.length < (limit.minLength ?? 0) || value.length > limit.maxLength) {
+    problems.push(`${at}: ${value.length} characters, ${limit.minLength ?? 0} to ${limit.maxLength} allowed`);
+  } else if (printable && value !== '' && !PRINTABLE_ASCII.test(value)) {
+    problems.push(`${at}: not printable ASCII without spaces`);
+  }
+}
