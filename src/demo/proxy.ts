@@ -1,9 +1,9 @@
 // What runs the demo's rules: `sergo serve` (the embedded sidecar, the default) or real Envoy with the
 // bootstrap `sergo translate --format envoy` emits (`--envoy`). Both answer the same questions: the
 // filter's counters per rule, breaker transitions as they happen, and a closing count.
+import { BREAKER_STATES, decodeStatName, RULE_METRICS, TAGS, TRANSITION_ORDER } from '../emit/metrics.ts';
 import { launchEnvoy, readStats, type LaunchedEnvoy } from '../envoy/index.ts';
 import { startServe, type BreakerTransition, type Logger, type RuleStats, type ServeHandle } from '../serve/index.ts';
-import { decodeStatName } from '../serve/stats.ts';
 import { translateFiles } from '../translate.ts';
 
 export interface ProxyHooks {
@@ -50,8 +50,6 @@ export async function startServeProxy(rules: string, upstream: string, vms: numb
   };
 }
 
-const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
-
 /** Real Envoy (`binary`) with `workers` worker threads; the filter's counters come from its admin /stats. */
 export async function startEnvoyProxy(rules: string, upstream: string, workers: number, binary: string, hooks: ProxyHooks): Promise<DemoProxy> {
   const translated = await translateFiles([rules]);
@@ -76,12 +74,12 @@ export async function startEnvoyProxy(rules: string, upstream: string, workers: 
       const byId = new Map<string, RuleStats>(configured.map((r) => [r.id, { id: r.id, resource: r.resource, kind: r.strategy.kind, passed: 0, blocked: 0, queued: 0 }]));
       for (const [name, value] of await stats()) {
         const d = decodeStatName(name);
-        const r = byId.get(d.labels.find((l) => l[0] === 'sergo_rule')?.[1] ?? '');
+        const r = byId.get(d.labels.find((l) => l[0] === TAGS.rule)?.[1] ?? '');
         if (r === undefined) continue;
-        if (d.name.endsWith('requests_passed')) r.passed = value;
-        else if (d.name.endsWith('requests_blocked')) r.blocked = value;
-        else if (d.name.endsWith('requests_queued')) r.queued = value;
-        else if (d.name.endsWith('breaker_state')) r.breakerState = BREAKER_STATES[value] ?? 'closed';
+        if (d.name.endsWith(RULE_METRICS.passed)) r.passed = value;
+        else if (d.name.endsWith(RULE_METRICS.blocked)) r.blocked = value;
+        else if (d.name.endsWith(RULE_METRICS.queued)) r.queued = value;
+        else if (d.name.endsWith(RULE_METRICS.breakerState)) r.breakerState = BREAKER_STATES[value] ?? 'closed';
       }
       for (const r of byId.values()) if (r.kind === 'CircuitBreaker') r.breakerState ??= 'closed';
       return [...byId.values()];
@@ -96,9 +94,6 @@ export async function startEnvoyProxy(rules: string, upstream: string, workers: 
   };
 }
 
-/** The order in which transitions seen in one read happened (as sergo serve reports them). */
-const ORDER = ['closed>open', 'open>half_open', 'half_open>open', 'half_open>closed', 'open>closed', 'closed>half_open'];
-
 /** Breaker transitions from the growth of Envoy's `breaker_transitions` counters between two reads. */
 class TransitionWatch {
   private readonly seen = new Map<string, number>();
@@ -107,17 +102,17 @@ class TransitionWatch {
   check(stats: Map<string, number>): void {
     const found: BreakerTransition[] = [];
     for (const [name, value] of stats) {
-      if (!name.endsWith('breaker_transitions')) continue;
+      if (!name.endsWith(RULE_METRICS.breakerTransitions)) continue;
       const last = this.seen.get(name) ?? 0;
       this.seen.set(name, value);
       if (value <= last) continue;
       const tags = new Map(decodeStatName(name).labels);
       found.push({
-        rule: tags.get('sergo_rule') ?? '?', resource: tags.get('sergo_resource') ?? '?',
-        from: tags.get('sergo_from') ?? '?', to: tags.get('sergo_to') ?? '?', count: value - last,
+        rule: tags.get(TAGS.rule) ?? '?', resource: tags.get(TAGS.resource) ?? '?',
+        from: tags.get(TAGS.from) ?? '?', to: tags.get(TAGS.to) ?? '?', count: value - last,
       });
     }
-    found.sort((a, b) => ORDER.indexOf(`${a.from}>${a.to}`) - ORDER.indexOf(`${b.from}>${b.to}`));
+    found.sort((a, b) => TRANSITION_ORDER.indexOf(`${a.from}>${a.to}`) - TRANSITION_ORDER.indexOf(`${b.from}>${b.to}`));
     for (const t of found) this.hooks.transition(t);
   }
 }

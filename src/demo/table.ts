@@ -1,4 +1,5 @@
 // Text tables for the demo: the filter's per-rule counters and the clients' view.
+import type { BreakerState } from '../emit/metrics.ts';
 import type { RuleStats } from '../serve/index.ts';
 import { percentile, type EndpointStats } from './load.ts';
 
@@ -33,7 +34,7 @@ export function shortRuleName(id: string): string {
   return parts.length >= 5 ? `${parts[2]}/${parts[4]}` : id;
 }
 
-const BREAKER_TEXT: Record<string, string> = { closed: 'closed', open: 'OPEN', half_open: 'HALF-OPEN' };
+const BREAKER_TEXT: Record<BreakerState, string> = { closed: 'closed', open: 'OPEN', half_open: 'HALF-OPEN' };
 
 export function ruleTable(rules: readonly RuleStats[], style: Style = plainStyle): string[] {
   const rows = rules.map((r) => [

@@ -32,13 +32,17 @@ export const FILTER_METRICS = {
   queueOverflow: 'queue_overflow',
 } as const;
 
+export const TAGS = { rule: 'sergo_rule', resource: 'sergo_resource', strategy: 'sergo_strategy', from: 'sergo_from', to: 'sergo_to' } as const;
 /** The tags, in the order the filter writes them. */
-export const METRIC_TAGS = ['sergo_rule', 'sergo_resource', 'sergo_strategy', 'sergo_from', 'sergo_to'] as const;
+export const METRIC_TAGS = [TAGS.rule, TAGS.resource, TAGS.strategy, TAGS.from, TAGS.to] as const;
 export type MetricTag = (typeof METRIC_TAGS)[number];
 
 /** The breaker_state gauge's values by index, and the values of the sergo_from / sergo_to tags. */
 export const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
 export type BreakerState = (typeof BREAKER_STATES)[number];
+
+/** Transitions in the order the breaker's state machine takes them (to sort those seen in one read). */
+export const TRANSITION_ORDER: readonly string[] = ['closed>open', 'open>half_open', 'half_open>open', 'half_open>closed', 'open>closed', 'closed>half_open'];
 
 /** `sergo.requests_passed`: a metric's name with its tags taken out. */
 export function metricName(name: string): string {

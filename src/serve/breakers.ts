@@ -1,6 +1,7 @@
 // Breaker transitions, found the way an operator finds them in Envoy: from the filter's
 // `breaker_transitions` counters (tags sergo_rule, sergo_from, sergo_to). Checked shortly after
 // request activity (transitions only happen while requests come and go), one log line each.
+import { RULE_METRICS, TAGS, TRANSITION_ORDER as ORDER } from '../emit/metrics.ts';
 import type { ProxyWasmHost } from '../host/index.ts';
 import type { Logger } from './log.ts';
 import { decodeStatName } from './stats.ts';
@@ -12,8 +13,6 @@ export interface BreakerTransition {
   to: string;
   count: number;
 }
-
-const ORDER = ['closed>open', 'open>half_open', 'half_open>open', 'half_open>closed', 'open>closed', 'closed>half_open'];
 
 export class BreakerWatcher {
   private readonly seen = new Map<string, bigint>();
@@ -42,17 +41,17 @@ export class BreakerWatcher {
   check(report = true): BreakerTransition[] {
     const found: BreakerTransition[] = [];
     for (const [name, stat] of this.host.metrics()) {
-      if (!name.endsWith('breaker_transitions')) continue;
+      if (!name.endsWith(RULE_METRICS.breakerTransitions)) continue;
       const last = this.seen.get(name) ?? 0n;
       if (stat.value === last) continue;
       this.seen.set(name, stat.value);
       if (!report || stat.value < last) continue;
       const tags = new Map(decodeStatName(name).labels);
       found.push({
-        rule: tags.get('sergo_rule') ?? '?',
-        resource: tags.get('sergo_resource') ?? '?',
-        from: tags.get('sergo_from') ?? '?',
-        to: tags.get('sergo_to') ?? '?',
+        rule: tags.get(TAGS.rule) ?? '?',
+        resource: tags.get(TAGS.resource) ?? '?',
+        from: tags.get(TAGS.from) ?? '?',
+        to: tags.get(TAGS.to) ?? '?',
         count: Number(stat.value - last),
       });
     }

@@ -1,5 +1,6 @@
 // Per rule of the running configuration: the filter's counters (requests passed, blocked, queued)
 // and, for a circuit breaker, its state, read from the filter's tagged stats.
+import { BREAKER_STATES, metricName, RULE_METRICS, TAGS, type BreakerState } from '../emit/metrics.ts';
 import type { ProxyWasmHost } from '../host/index.ts';
 import type { ServedConfig } from './rules.ts';
 import { decodeStatName } from './stats.ts';
@@ -12,11 +13,8 @@ export interface RuleStats {
   blocked: number;
   queued: number;
   /** breakers only */
-  breakerState?: 'closed' | 'open' | 'half_open';
+  breakerState?: BreakerState;
 }
-
-/** The values of the filter's `sergo.breaker_state` gauge. */
-const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
 
 export function ruleStats(config: ServedConfig, host: ProxyWasmHost): RuleStats[] {
   const byId = new Map<string, RuleStats>();
@@ -25,14 +23,14 @@ export function ruleStats(config: ServedConfig, host: ProxyWasmHost): RuleStats[
   }
   for (const [name, s] of host.metrics()) {
     const d = decodeStatName(name);
-    const id = d.labels.find((l) => l[0] === 'sergo_rule')?.[1];
+    const id = d.labels.find((l) => l[0] === TAGS.rule)?.[1];
     const r = id === undefined ? undefined : byId.get(id);
     if (!r) continue;
     const v = Number(s.value);
-    if (d.name === 'sergo.requests_passed') r.passed = v;
-    else if (d.name === 'sergo.requests_blocked') r.blocked = v;
-    else if (d.name === 'sergo.requests_queued') r.queued = v;
-    else if (d.name === 'sergo.breaker_state') r.breakerState = BREAKER_STATES[v] ?? 'closed';
+    if (d.name === metricName(RULE_METRICS.passed)) r.passed = v;
+    else if (d.name === metricName(RULE_METRICS.blocked)) r.blocked = v;
+    else if (d.name === metricName(RULE_METRICS.queued)) r.queued = v;
+    else if (d.name === metricName(RULE_METRICS.breakerState)) r.breakerState = BREAKER_STATES[v] ?? 'closed';
   }
   for (const r of byId.values()) if (r.kind === 'CircuitBreaker' && r.breakerState === undefined) r.breakerState = 'closed';
   return [...byId.values()];

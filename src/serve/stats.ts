@@ -1,6 +1,9 @@
 // The admin endpoints' views of the stats: the filter's metrics (names with Istio-style encoded tags,
 // `sergo.sergo_rule=.=<id>;.;…;requests_passed`) as Prometheus text, and Envoy-like plain `/stats`.
+import { encodeTag, decodeStatName } from '../emit/metrics.ts';
 import type { MetricKind } from '../host/index.ts';
+
+export { decodeStatName, type DecodedName } from '../emit/metrics.ts';
 
 export interface StatSample {
   /** the stat name as defined (tags encoded in it) */
@@ -11,24 +14,6 @@ export interface StatSample {
   count?: number;
   /** labels to add to the decoded ones (serve's own metrics) */
   labels?: Record<string, string>;
-}
-
-export interface DecodedName {
-  /** the name with the tag segments taken out, e.g. `sergo.requests_passed` */
-  name: string;
-  labels: [string, string][];
-}
-
-const TAG = /([A-Za-z_][A-Za-z0-9_]*)=\.=([\s\S]*?);\.;/g;
-
-/** Takes the `tag=.=value;.;` segments out of a stat name (what Envoy's stats_tags regexes do). */
-export function decodeStatName(raw: string): DecodedName {
-  const labels: [string, string][] = [];
-  const name = raw.replace(TAG, (_all, tag: string, value: string) => {
-    labels.push([tag, value]);
-    return '';
-  });
-  return { name, labels };
 }
 
 /** A Prometheus metric name: `sergo.requests_passed` → `sergo_requests_passed`. */
@@ -91,7 +76,7 @@ export function renderPlain(samples: Iterable<StatSample>): string {
   const lines: string[] = [];
   for (const s of samples) {
     const labels = Object.entries(s.labels ?? {})
-      .map(([k, v]) => `${k}=.=${v};.;`)
+      .map(([k, v]) => encodeTag(k, v))
       .join('');
     const name = labels === '' ? s.name : insertTags(s.name, labels);
     lines.push(s.type === 'histogram' ? `${name}: P0(nan) count=${s.count ?? 0} sum=${s.value}` : `${name}: ${s.value}`);
