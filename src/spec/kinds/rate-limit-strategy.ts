@@ -10,10 +10,9 @@
 //     failure is counted (sergo.rls_errors, sergo.rls_failed_open), so fail-open is never silent.
 //   * `batch: N` (default 1): hits reserved per call; the N − 1 the calling request does not use are
 //     spent locally by later requests, so the service sees about one call per N requests. The service
-//     never grants more than `threshold` per window; the costs are up to N − 1 hits per proxy and
-//     window reserved but unspent (admitting less), an overshoot of at most N − 1 per proxy per window
-//     boundary from clock skew between proxy and service, and a call is refused when fewer than N
-//     hits are left. N above the threshold would refuse every call, so it is an error.
+//     never grants more than `threshold` per window; what it costs (hits reserved but never spent,
+//     the overshoot at a window boundary) is stated once, in docs/translator.md ("batch: N"). N above
+//     the threshold would refuse every call, so it is an error.
 import { LIMITS } from '../../ir/limits.ts';
 import type { GlobalLimit, RateLimit } from '../../ir/model.ts';
 import type { Cursor } from '../cursor.ts';
