@@ -69,11 +69,6 @@ export function emitFilterConfig(deployment: Deployment): FilterConfig {
   };
 }
 
-/** True when the configuration has a rule counted by the rate-limit service. */
-export function hasGlobalRules(config: FilterConfig): boolean {
-  return config.rules.some((r) => r.strategy.kind === 'RateLimit' && 'mode' in r.strategy && r.strategy.mode === 'Global');
-}
-
 /** The configuration as written to stdout or `-o FILE`. */
 export function renderFilterConfig(config: FilterConfig): string {
   return `${JSON.stringify(config, null, 2)}\n`;
