@@ -47,6 +47,11 @@ export interface XdsOptions {
   /** watch the rules (default true) */
   watch?: boolean;
   reloadDebounceMs?: number;
+  /**
+   * A catalog made by the caller instead of rule files (`sergo controller --xds`); later ones are
+   * given to XdsHandle.publish. `rules` is then empty and nothing is watched.
+   */
+  catalog?: Catalog;
 }
 
 export interface XdsHandle {
@@ -61,6 +66,8 @@ export interface XdsHandle {
   metricsText(): Promise<string>;
   /** Re-reads the rules now (what a file change does). */
   reload(): Promise<ReloadOutcome>;
+  /** Serves this catalog from now on (a fed server, XdsOptions.catalog); pushed where it changed. */
+  publish(catalog: Catalog): void;
   close(): Promise<void>;
 }
 
@@ -70,9 +77,9 @@ export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
   const logger = opts.logger ?? createLogger(opts.logLevel ?? 'info', opts.write ?? ((l) => void process.stderr.write(l)), 'sergo xds');
   const listen = parseOrThrow(opts.listen, 'listen address');
   const adminAt = parseOrThrow(opts.admin ?? '127.0.0.1:9902', 'admin address');
-  if (opts.rules.length === 0 && (opts.configs ?? []).length === 0) throw new XdsError('sergo xds: no rule files or directories (--rules)');
+  if (opts.rules.length === 0 && (opts.configs ?? []).length === 0 && opts.catalog === undefined) throw new XdsError('sergo xds: no rule files or directories (--rules)');
   const catalogOptions = { namespace: opts.namespace, rateLimitService: opts.rateLimitService, options: opts.options, configs: opts.configs };
-  const first = await loadCatalog(opts.rules, catalogOptions);
+  const first = opts.catalog !== undefined ? { ok: true as const, catalog: opts.catalog, warnings: [] } : await loadCatalog(opts.rules, catalogOptions);
   for (const w of first.warnings) logger.warn(w);
   if (!first.ok) throw new XdsError(first.errors.join('\n'));
 
@@ -89,6 +96,7 @@ export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
   metrics = createXdsMetrics(() => behindByApp(server));
 
   const reloadOnce = async (): Promise<ReloadOutcome> => {
+    if (opts.catalog !== undefined) return 'unchanged';
     const next = await loadCatalog(opts.rules, catalogOptions);
     for (const w of next.warnings) logger.warn(w);
     if (!next.ok) {
@@ -138,7 +146,7 @@ export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
   }
 
   let watcher: FileWatcher | undefined;
-  if (opts.watch ?? true) {
+  if ((opts.watch ?? true) && opts.rules.length > 0) {
     const directories = await directoriesOf(opts.rules);
     watcher = watchFiles(catalog.files, () => void reload(), { debounceMs: opts.reloadDebounceMs ?? 100, directories, onError: (m) => logger.warn(m) });
   }
@@ -153,6 +161,12 @@ export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
     status,
     metricsText: () => metrics!.registry.metrics(),
     reload,
+    publish(next) {
+      if (next.version === catalog.version) return;
+      catalog = next;
+      logger.info(`catalog ${catalog.version} (${describeApps(catalog)})`);
+      server.publish(catalog);
+    },
     async close() {
       watcher?.close();
       await Promise.all([server.close(), admin.close()]);
