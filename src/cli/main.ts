@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { packageVersion } from '../version.ts';
 import { EXIT_INTERNAL_ERROR, EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
 import { processIO, type CliIO } from './io.ts';
+import { registerControllerCommand } from './controller.ts';
 import { registerRlsCommand } from './rls.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerPackageCommand } from './package.ts';
@@ -28,6 +29,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   registerRlsCommand(program, io, done);
   registerServeCommand(program, io, done);
   registerXdsCommand(program, io, done);
+  registerControllerCommand(program, io, done);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
