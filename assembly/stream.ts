@@ -13,6 +13,7 @@ import {
 } from "./abi";
 import { Rule } from "./config/config";
 import { Resource } from "./match/resource";
+import { canonicalize, pathEnd } from "./match/canonical";
 import { Chain } from "./chain/chain";
 import { Verdict, CheckResult } from "./chain/result";
 import { Strategy, Waiter } from "./strategies/strategy";
@@ -60,10 +61,8 @@ export class SergoStream extends StreamContext {
     if (active === null || active.resources.length == 0) return Action.CONTINUE;
     if (getHeader(MapType.HTTP_REQUEST_HEADERS, PATH) != Status.OK) return Action.CONTINUE;
     const pathPtr = hostPtr();
-    let pathLen = hostSize();
-    for (let i: usize = 0; i < pathLen; i++) {
-      if (load<u8>(pathPtr + i) == 0x3f) { pathLen = i; break; }   // strip "?query"
-    }
+    // The host's copy of :path is ours until the callback returns: canonicalised in place.
+    const pathLen = canonicalize(pathPtr, pathEnd(pathPtr, hostSize()));
     active.matcher.match(pathPtr, pathLen, chain.resources);
     if (chain.resources.length == 0 || !filterByMethod(chain.resources)) return Action.CONTINUE;
     return this.proceed(nowMs());

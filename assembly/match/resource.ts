@@ -3,6 +3,10 @@
 import { Rule } from "../config/config";
 import { STEPS } from "../chain/order";
 import { bytesEqual } from "../abi";
+import { canonicalize } from "./canonical";
+
+const HEAD = String.UTF8.encode("HEAD");
+const HEAD_BYTES = changetype<usize>(HEAD);
 
 export class Resource {
   /** Rules by step of the chain; within a step, in configuration order. */
@@ -11,24 +15,37 @@ export class Resource {
   readonly method: string;
   readonly methodBytes: ArrayBuffer;
   readonly path: string;
+  /** A `GET:` key, which HEAD requests match too. */
+  readonly alsoHead: bool;
 
   constructor(public key: string) {
     const slash = key.indexOf("/");
     const method = slash > 0 ? key.substring(0, slash - 1) : "";
     this.method = method;
+    this.alsoHead = method == "GET";
     this.methodBytes = String.UTF8.encode(method);
-    this.path = key.substring(slash);
+    this.path = canonicalPath(key.substring(slash));
     for (let k = 0; k < STEPS; k++) this.rulesByStep[k] = [];
   }
 
   /** Templates use `{name}` segments or end in `/**`; everything else is an exact key. */
   get isTemplate(): bool { return this.path.includes("{") || this.path.endsWith("/**"); }
 
-  /** Whether a request with this :method (raw bytes) is covered by the key's METHOD, if any. */
+  /** Whether a request with this :method (raw bytes) is covered by the key's METHOD, if any. `GET:`
+   *  also covers HEAD: frameworks answer HEAD with the GET handler, so it must count against it. */
   acceptsMethod(ptr: usize, len: usize): bool {
-    return this.method.length == 0 ||
-      bytesEqual(changetype<usize>(this.methodBytes), <usize>this.methodBytes.byteLength, ptr, len);
+    if (this.method.length == 0) return true;
+    const mine = changetype<usize>(this.methodBytes);
+    const mineLen = <usize>this.methodBytes.byteLength;
+    return bytesEqual(mine, mineLen, ptr, len) || (this.alsoHead && bytesEqual(HEAD_BYTES, 4, ptr, len));
   }
 
   add(rule: Rule): void { this.rulesByStep[rule.strategy.step()].push(rule); }
+}
+
+/** A key's path in the canonical form requests are matched in (canonical.ts), so `/a/` keys `/a`. */
+function canonicalPath(path: string): string {
+  const bytes = String.UTF8.encode(path);
+  const len = canonicalize(changetype<usize>(bytes), <usize>bytes.byteLength);
+  return String.UTF8.decodeUnsafe(changetype<usize>(bytes), len);
 }

@@ -7,6 +7,7 @@ import type http from 'node:http';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { HeaderList, HttpStream, LocalResponse, ProxyWasmHost, StepResult } from '../host/index.ts';
 import type { Logger } from './log.ts';
+import { requestTarget } from './path.ts';
 
 export interface ServeCounters {
   requests: number;
@@ -99,10 +100,12 @@ export class Exchange {
     ctx.counters.active++;
     this.res.on('close', () => this.closed());
     this.method = req.method ?? 'GET';
+    const target = requestTarget(req.url ?? '/');
+    if (target === undefined) return this.refuseTarget();
     const list: [string, string][] = [
       [':method', this.method],
-      [':path', req.url ?? '/'],
-      [':authority', req.headers.host ?? ''],
+      [':path', target.path],
+      [':authority', target.authority ?? req.headers.host ?? ''],
       [':scheme', 'http'],
     ];
     const raw = req.rawHeaders;
@@ -118,6 +121,11 @@ export class Exchange {
       this.afterRequestHeaders(r, list);
     });
     ctx.activity();
+  }
+
+  /** A request target that is no path (nor absolute URL): refused before the filter, as Envoy does. */
+  private refuseTarget(): void {
+    this.res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' }).end('Bad Request: the request target is not a path\n');
   }
 
   // ---------------------------------------------------------------- request phase
@@ -169,7 +177,7 @@ export class Exchange {
     const { ctx, req } = this;
     this.phase = 'upstream';
     const method = headerValue(headers, ':method') ?? this.method;
-    const path = headerValue(headers, ':path') ?? req.url ?? '/';
+    const path = headerValue(headers, ':path') ?? '/';
     const authority = headerValue(headers, ':authority') ?? '';
     // Like Envoy (proxy_100_continue off): the client got its 100 Continue from us, not upstream.
     const flat = flatHeaders(headers.filter((h) => h[0] !== 'expect'));

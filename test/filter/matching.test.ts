@@ -12,7 +12,7 @@ describe('resource matching', () => {
     const { host } = startSergo({ version: 1, rules: [blocks('/foo'), blocks('POST:/bar')] });
     expect(blocked(host, 'GET', '/foo')).toBe(true);
     expect(blocked(host, 'DELETE', '/foo?x=1&y=2')).toBe(true);
-    expect(blocked(host, 'GET', '/foo/')).toBe(false);
+    expect(blocked(host, 'GET', '/foo/')).toBe(true); // a trailing slash is ignored (test/filter/paths.test.ts)
     expect(blocked(host, 'GET', '/foobar')).toBe(false);
     expect(blocked(host, 'POST', '/bar')).toBe(true);
     expect(blocked(host, 'POST', '/bar?q')).toBe(true);
