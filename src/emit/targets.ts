@@ -116,8 +116,9 @@ export function renderTarget(plan: TargetPlan & { rls: ServicePlan }, deployment
     case 'istio': {
       const name = manifestName('istio', plan.name, deployment);
       if (!name.ok) return name;
-      const { format: _format, rls: _rls, ...options } = plan;
-      return { ok: true, value: renderWasmPlugin(emitWasmPlugin(deployment, { ...options, name: name.value })) };
+      const { url, sha256, phase, priority, failPolicy, traffic } = plan;
+      const options = { name: name.value, url, sha256, phase, priority, failPolicy, traffic };
+      return { ok: true, value: renderWasmPlugin(emitWasmPlugin(deployment, options)) };
     }
     case 'envoyfilter': {
       const name = manifestName('envoyfilter', plan.name, deployment);
