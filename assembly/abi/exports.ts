@@ -13,6 +13,18 @@ import { deliverHttpCallResponse } from "./callouts";
   enterCallback(contextId);
 }
 
+// The module is built with AssemblyScript's minimal runtime: no shadow stack and no collection
+// inside an allocation, so garbage is swept only here. `leave()` ends a callback that may have
+// allocated (configure, a tick, a callout, a new or deleted context): once no local holds an object
+// (the callback's work is done), it collects if the heap grew since the last collection. The
+// request path allocates nothing, so it never collects there.
+let pagesAtLastCollect: i32 = 0;
+@inline function leave(): void {
+  if (memory.size() == pagesAtLastCollect) return;
+  __collect();
+  pagesAtLastCollect = memory.size();
+}
+
 const roots = new IdTable<RootContext>(8);
 const streams = new IdTable<StreamContext>(256);
 const streamRoots = new IdTable<RootContext>(256);
@@ -21,6 +33,11 @@ export function proxy_abi_version_0_2_1(): void {}
 
 export function proxy_on_context_create(contextId: u32, parentId: u32): void {
   enter(contextId);
+  createContext(contextId, parentId);
+  leave();
+}
+
+function createContext(contextId: u32, parentId: u32): void {
   if (parentId == 0) {
     const root = createRoot(contextId);
     if (root === null) return;
@@ -39,24 +56,30 @@ export function proxy_on_context_create(contextId: u32, parentId: u32): void {
 export function proxy_on_vm_start(rootId: u32, vmConfigurationSize: usize): bool {
   enter(rootId);
   const root = roots.get(rootId);
-  return root === null ? true : root.onVmStart(vmConfigurationSize);
+  const started = root === null ? true : root.onVmStart(vmConfigurationSize);
+  leave();
+  return started;
 }
 
 export function proxy_on_configure(rootId: u32, configurationSize: usize): bool {
   enter(rootId);
   const root = roots.get(rootId);
-  return root === null ? false : root.onConfigure(configurationSize);
+  const accepted = root === null ? false : root.onConfigure(configurationSize);
+  leave();
+  return accepted;
 }
 
 export function proxy_on_tick(rootId: u32): void {
   enter(rootId);
   const root = roots.get(rootId);
   if (root !== null) root.onTick();
+  leave();
 }
 
 export function proxy_on_http_call_response(rootId: u32, token: u32, headerCount: u32, bodySize: usize, trailerCount: u32): void {
   enter(rootId);
   deliverHttpCallResponse(token, headerCount, bodySize, trailerCount);
+  leave();
 }
 
 export function proxy_on_request_headers(contextId: u32, headerCount: u32, endOfStream: bool): u32 {
@@ -85,6 +108,11 @@ export function proxy_on_done(contextId: u32): bool {
 
 export function proxy_on_delete(contextId: u32): void {
   enter(contextId);
+  deleteContext(contextId);
+  leave();
+}
+
+function deleteContext(contextId: u32): void {
   const stream = streams.get(contextId);
   if (stream === null) {
     roots.delete(contextId);
