@@ -12,8 +12,8 @@ import type { FilterOptions } from '../ir/model.ts';
 import { parseListen } from '../address.ts';
 import { createLogger, type Logger, type LogLevel } from '../serve/log.ts';
 import { watchFiles, type FileWatcher } from '../serve/watch.ts';
-import { startAdmin, type AdminServer } from './admin.ts';
-import { loadCatalog, type Catalog, type ConfigFile } from './catalog.ts';
+import { startAdmin } from './admin.ts';
+import { loadCatalog, type Catalog, type CatalogOptions, type ConfigFile } from './catalog.ts';
 import { createXdsMetrics, type ReloadOutcome, type XdsMetrics } from './metrics.ts';
 import { nodeStatus, type CatalogError, type XdsStatus } from './status.ts';
 import { XdsServer, type Keepalive } from './server.ts';
@@ -73,20 +73,21 @@ export interface XdsHandle {
 
 export class XdsError extends Error {}
 
+/** What the server serves now, and the last edit it refused (shown in /status). */
+interface Served {
+  catalog: Catalog;
+  lastError?: CatalogError;
+}
+
 export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
   const logger = opts.logger ?? createLogger(opts.logLevel ?? 'info', opts.write ?? ((l) => void process.stderr.write(l)), 'sergo xds');
   const listen = parseOrThrow(opts.listen, 'listen address');
   const adminAt = parseOrThrow(opts.admin ?? '127.0.0.1:9902', 'admin address');
   if (opts.rules.length === 0 && (opts.configs ?? []).length === 0 && opts.catalog === undefined) throw new XdsError('sergo xds: no rule files or directories (--rules)');
-  const catalogOptions = { namespace: opts.namespace, rateLimitService: opts.rateLimitService, options: opts.options, configs: opts.configs };
-  const first = opts.catalog !== undefined ? { ok: true as const, catalog: opts.catalog, warnings: [] } : await loadCatalog(opts.rules, catalogOptions);
-  for (const w of first.warnings) logger.warn(w);
-  if (!first.ok) throw new XdsError(first.errors.join('\n'));
-
-  let catalog = first.catalog;
-  let lastError: CatalogError | undefined;
+  const catalogOptions: CatalogOptions = { namespace: opts.namespace, rateLimitService: opts.rateLimitService, options: opts.options, configs: opts.configs };
+  const served: Served = { catalog: await firstCatalog(opts, catalogOptions, logger) };
   let metrics: XdsMetrics | undefined;
-  const server = new XdsServer(catalog, {
+  const server = new XdsServer(served.catalog, {
     code: { local: { filename: opts.module ?? DEFAULT_MODULE_PATH } },
     failPolicy: opts.failPolicy ?? 'closed',
     logger,
@@ -94,26 +95,8 @@ export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
     keepalive: opts.keepalive,
   });
   metrics = createXdsMetrics(() => behindByApp(server));
-
-  const reloadOnce = async (): Promise<ReloadOutcome> => {
-    if (opts.catalog !== undefined) return 'unchanged';
-    const next = await loadCatalog(opts.rules, catalogOptions);
-    for (const w of next.warnings) logger.warn(w);
-    if (!next.ok) {
-      for (const e of next.errors) logger.error(e);
-      logger.error(`rules invalid (${next.errors.length} error${next.errors.length === 1 ? '' : 's'}): not pushed; Envoys keep version ${catalog.version}`);
-      lastError = { at: new Date().toISOString(), errors: next.errors };
-      return 'invalid';
-    }
-    lastError = undefined;
-    if (next.catalog.version === catalog.version) return 'unchanged';
-    catalog = next.catalog;
-    logger.info(`rules changed: catalog ${catalog.version} (${describeApps(catalog)})`);
-    server.publish(catalog);
-    return 'applied';
-  };
   const reload = serialized(async () => {
-    const outcome = await reloadOnce().catch((err: unknown) => {
+    const outcome = await reloadOnce(opts, catalogOptions, served, server, logger).catch((err: unknown) => {
       logger.error(`reload failed: ${(err as Error).stack ?? String(err)}`);
       return 'invalid' as const;
     });
@@ -121,57 +104,91 @@ export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
     return outcome;
   });
 
-  let port: number;
-  let admin: AdminServer;
-  try {
-    port = await server.listen(listen.host, listen.port);
-  } catch (err) {
-    await server.close();
-    throw new XdsError(`sergo xds: cannot listen on ${opts.listen}: ${(err as Error).message}`);
-  }
-  const status = (): XdsStatus => ({
-    catalog: {
-      version: catalog.version,
-      files: catalog.files,
-      apps: [...catalog.apps].map(([resource, a]) => ({ resource, rules: a.config.rules.length })),
-      lastError: lastError ?? null,
-    },
-    nodes: server.connected().flatMap((s) => nodeStatus(s, server)),
-  });
-  try {
-    admin = await startAdmin(adminAt.host, adminAt.port, { status, metrics: () => metrics!.registry.metrics(), contentType: metrics.registry.contentType });
-  } catch (err) {
-    await server.close();
-    throw new XdsError(`sergo xds: cannot listen on ${opts.admin}: ${(err as Error).message}`);
-  }
-
-  let watcher: FileWatcher | undefined;
-  if ((opts.watch ?? true) && opts.rules.length > 0) {
-    const directories = await directoriesOf(opts.rules);
-    watcher = watchFiles(catalog.files, () => void reload(), { debounceMs: opts.reloadDebounceMs ?? 100, directories, onError: (m) => logger.warn(m) });
-  }
-  logger.info(`xDS (ADS, ECDS) on ${listen.host}:${port}; admin on ${adminAt.host}:${admin.port}; catalog ${catalog.version} (${describeApps(catalog)})`);
+  const port = await listening(server, opts.listen, () => server.listen(listen.host, listen.port));
+  const status = (): XdsStatus => statusOf(served, server);
+  const admin = await listening(server, opts.admin, () =>
+    startAdmin(adminAt.host, adminAt.port, { status, metrics: () => metrics!.registry.metrics(), contentType: metrics!.registry.contentType }));
+  const watcher = await watchRules(opts, served.catalog, reload, logger);
+  logger.info(`xDS (ADS, ECDS) on ${listen.host}:${port}; admin on ${adminAt.host}:${admin.port}; catalog ${served.catalog.version} (${describeApps(served.catalog)})`);
 
   return {
     port,
     adminPort: admin.port,
     address: `${listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host}:${port}`,
     adminUrl: `http://${adminAt.host === '0.0.0.0' ? '127.0.0.1' : adminAt.host}:${admin.port}`,
-    catalog: () => catalog,
+    catalog: () => served.catalog,
     status,
     metricsText: () => metrics!.registry.metrics(),
     reload,
     publish(next) {
-      if (next.version === catalog.version) return;
-      catalog = next;
-      logger.info(`catalog ${catalog.version} (${describeApps(catalog)})`);
-      server.publish(catalog);
+      if (next.version === served.catalog.version) return;
+      served.catalog = next;
+      logger.info(`catalog ${next.version} (${describeApps(next)})`);
+      server.publish(next);
     },
     async close() {
       watcher?.close();
       await Promise.all([server.close(), admin.close()]);
     },
   };
+}
+
+/** The catalog to start with: the caller's (a fed server), or the rules' (refused: not started). */
+async function firstCatalog(opts: XdsOptions, catalogOptions: CatalogOptions, logger: Logger): Promise<Catalog> {
+  if (opts.catalog !== undefined) return opts.catalog;
+  const first = await loadCatalog(opts.rules, catalogOptions);
+  for (const w of first.warnings) logger.warn(w);
+  if (!first.ok) throw new XdsError(first.errors.join('\n'));
+  return first.catalog;
+}
+
+/** Reads the rules again; a valid edit that changes something is served and pushed. */
+async function reloadOnce(opts: XdsOptions, catalogOptions: CatalogOptions, served: Served, server: XdsServer, logger: Logger): Promise<ReloadOutcome> {
+  if (opts.catalog !== undefined) return 'unchanged';
+  const next = await loadCatalog(opts.rules, catalogOptions);
+  for (const w of next.warnings) logger.warn(w);
+  if (!next.ok) {
+    for (const e of next.errors) logger.error(e);
+    logger.error(`rules invalid (${next.errors.length} error${next.errors.length === 1 ? '' : 's'}): not pushed; Envoys keep version ${served.catalog.version}`);
+    served.lastError = { at: new Date().toISOString(), errors: next.errors };
+    return 'invalid';
+  }
+  served.lastError = undefined;
+  if (next.catalog.version === served.catalog.version) return 'unchanged';
+  served.catalog = next.catalog;
+  logger.info(`rules changed: catalog ${next.catalog.version} (${describeApps(next.catalog)})`);
+  server.publish(next.catalog);
+  return 'applied';
+}
+
+/** Starts a listener; when it cannot listen, the gRPC server is closed and sergo xds does not start. */
+async function listening<T>(server: XdsServer, address: string | undefined, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    await server.close();
+    throw new XdsError(`sergo xds: cannot listen on ${address}: ${(err as Error).message}`);
+  }
+}
+
+function statusOf(served: Served, server: XdsServer): XdsStatus {
+  const { catalog } = served;
+  return {
+    catalog: {
+      version: catalog.version,
+      files: catalog.files,
+      apps: [...catalog.apps].map(([resource, a]) => ({ resource, rules: a.config.rules.length })),
+      lastError: served.lastError ?? null,
+    },
+    nodes: server.connected().flatMap((s) => nodeStatus(s, server)),
+  };
+}
+
+/** Watches the rule files and directories (not a fed server's, which has none). */
+async function watchRules(opts: XdsOptions, catalog: Catalog, reload: () => Promise<ReloadOutcome>, logger: Logger): Promise<FileWatcher | undefined> {
+  if (!(opts.watch ?? true) || opts.rules.length === 0) return undefined;
+  const directories = await directoriesOf(opts.rules);
+  return watchFiles(catalog.files, () => void reload(), { debounceMs: opts.reloadDebounceMs ?? 100, directories, onError: (m) => logger.warn(m) });
 }
 
 function parseOrThrow(value: string, what: string) {
