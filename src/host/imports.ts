@@ -38,17 +38,52 @@ function guarded(vm: Vm, prefix: string, fns: Record<string, HostFn>): Record<st
   for (const [short, f] of Object.entries(fns)) {
     const name = prefix + short;
     const phases = trapsIn(name);
-    const call = f as AnyFn;
-    out[short] =
-      phases === 0
-        ? f
-        : (...args: (number | bigint)[]) => {
-            if ((vm.restrict & phases) !== 0) vm.restricted(name);
-            return call(...args);
-          };
+    out[short] = phases === 0 ? f : guard(vm, name, phases, f as AnyFn);
   }
   return out;
 }
+
+type Guard = (vm: Vm, name: string, phases: number, f: AnyFn) => AnyFn;
+type N = number | bigint;
+
+/**
+ * The guard in front of `f`, by f's arity: each wrapper passes exactly the arguments it got, so a
+ * host call costs no rest array (and a wrapper's call site sees only functions of one arity).
+ */
+const GUARDS: readonly Guard[] = [
+  (vm, name, phases, f) => () => {
+    if ((vm.restrict & phases) !== 0) vm.restricted(name);
+    return f();
+  },
+  (vm, name, phases, f) => (a: N) => {
+    if ((vm.restrict & phases) !== 0) vm.restricted(name);
+    return f(a);
+  },
+  (vm, name, phases, f) => (a: N, b: N) => {
+    if ((vm.restrict & phases) !== 0) vm.restricted(name);
+    return f(a, b);
+  },
+  (vm, name, phases, f) => (a: N, b: N, c: N) => {
+    if ((vm.restrict & phases) !== 0) vm.restricted(name);
+    return f(a, b, c);
+  },
+  (vm, name, phases, f) => (a: N, b: N, c: N, d: N) => {
+    if ((vm.restrict & phases) !== 0) vm.restricted(name);
+    return f(a, b, c, d);
+  },
+  (vm, name, phases, f) => (a: N, b: N, c: N, d: N, e: N) => {
+    if ((vm.restrict & phases) !== 0) vm.restricted(name);
+    return f(a, b, c, d, e);
+  },
+];
+
+/** Longer signatures (send_local_response, http_call, path_open) are not on a request's hot path. */
+const guardAny: Guard = (vm, name, phases, f) => (...args: N[]) => {
+  if ((vm.restrict & phases) !== 0) vm.restricted(name);
+  return f(...args);
+};
+
+const guard: Guard = (vm, name, phases, f) => (GUARDS[f.length] ?? guardAny)(vm, name, phases, f);
 
 /** Every call recorded in host.calls (HostOptions.recordCalls). */
 function recorded(vm: Vm, prefix: string, fns: Record<string, HostFn>): Record<string, HostFn> {
