@@ -48,6 +48,8 @@ export interface ControllerOptions {
   /** HOST:PORT of /metrics, /healthz, /readyz, /status; undefined: none. */
   admin?: string;
   debounceMs?: number;
+  /** How long a just-changed invalid object waits before its status says so (default 1000 ms). */
+  settleMs?: number;
   logLevel?: LogLevel;
   write?: (line: string) => void;
   logger?: Logger;
@@ -90,6 +92,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const plugins = options.plugin === undefined ? undefined : pluginInformer(kube, options.namespace, metrics, logger);
   const xds = options.xds === undefined ? undefined : await XdsFeed.start({ ...options.xds, logger });
   const outcomes = new Map<string, ReadonlyMap<string, AppOutcome>>();
+  /** By uid: when a new generation or new labels were seen (after the first sync only). */
+  const changes = new Map<string, number>();
 
   let elector: LeaderElector | undefined;
   const isLeader = () => (options.leaderElection === false ? true : elector?.isLeader === true);
@@ -115,6 +119,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
       xds?.update(namespace, apps);
     },
     memory: new WriteMemory(),
+    changedAt: (uid) => changes.get(uid),
+    settleMs: options.settleMs ?? 1000,
+    again: (namespace, delayMs) => queue.add(namespace, delayMs),
   };
   const queue = new NamespaceQueue(async (namespace) => {
     try {
@@ -134,7 +141,13 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const enqueueAll = () => {
     for (const ns of namespacesOf(objects, plugins)) queue.add(ns);
   };
-  wireObjectEvents(objects, ctx.memory, enqueue);
+  wireObjectEvents(objects, ctx.memory, (o) => {
+    if (synced) changes.set(o.metadata.uid, Date.now());
+    enqueue(o.metadata.namespace);
+  }, (o) => {
+    changes.delete(o.metadata.uid);
+    enqueue(o.metadata.namespace);
+  });
   wirePluginEvents(plugins, ctx.memory, enqueue);
 
   for (const informer of [...objects.values(), ...(plugins === undefined ? [] : [plugins])]) informer.start();
@@ -201,24 +214,24 @@ function pluginInformer(kube: Kube, namespace: string | undefined, metrics: Cont
 }
 
 /** Changes that matter: a new generation (spec) or other labels; status-only updates are the controller's own. */
-function wireObjectEvents(objects: Map<WatchedKind, Informer<Cached>>, memory: WriteMemory, enqueue: (ns: string | undefined) => void): void {
+function wireObjectEvents(objects: Map<WatchedKind, Informer<Cached>>, memory: WriteMemory, changed: (o: Cached) => void, deleted: (o: Cached) => void): void {
   const seen = new Map<string, string>();
   const signature = (o: Cached) => `${o.metadata.generation ?? 0}|${JSON.stringify(o.metadata.labels ?? {})}`;
   for (const informer of objects.values()) {
     informer.on('add', (o) => {
       seen.set(o.metadata.uid, signature(o));
-      enqueue(o.metadata.namespace);
+      changed(o);
     });
     informer.on('update', (o) => {
       const s = signature(o);
       if (seen.get(o.metadata.uid) === s) return;
       seen.set(o.metadata.uid, s);
-      enqueue(o.metadata.namespace);
+      changed(o);
     });
     informer.on('delete', (o) => {
       seen.delete(o.metadata.uid);
       memory.statuses.delete(o.metadata.uid);
-      enqueue(o.metadata.namespace);
+      deleted(o);
     });
   }
 }

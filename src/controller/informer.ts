@@ -3,7 +3,7 @@
 //   - bookmarks asked for (about one a minute), and a watch silent for 150 s ended and made again:
 //     a connection that died without closing is found, and a quiet watch otherwise lives until the
 //     server ends it (30–60 min), so a steady state costs no requests;
-//   - a watch that fails (API server down, restarting) restarted with a back-off (1 s … 30 s), from
+//   - a watch that fails (API server down, restarting) restarted with a back-off (0.5 s … 8 s), from
 //     its last resource version;
 //   - lists paged (500 objects a page), counted, and `synced` once the first list is in the cache.
 import { ListWatch, Watch, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';
@@ -15,7 +15,7 @@ import type { ControllerMetrics } from './metrics.ts';
 /** Bookmarks come about once a minute; a watch silent for longer than this is taken as dead. */
 const INACTIVITY_MS = 150_000;
 const PAGE = 500;
-const BACKOFF_MS = { first: 1000, max: 30_000 };
+const BACKOFF_MS = { first: 500, max: 8000 };
 
 type Page = KubernetesListObject<KubernetesObject>;
 export type ListPage = (continueToken: string | undefined, limit: number) => Promise<Page>;

@@ -78,7 +78,7 @@ export class LeaderElector {
   async start(): Promise<void> {
     this.informer.start();
     await this.informer.synced;
-    this.timer = setInterval(() => this.kick(), Math.max(100, Math.min(this.options.renewEveryMs, 1000)));
+    this.timer = setInterval(() => this.kick(), Math.max(50, Math.min(this.options.renewEveryMs / 4, 1000)));
     this.kick();
   }
 

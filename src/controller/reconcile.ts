@@ -42,6 +42,16 @@ export interface ReconcileContext {
   /** Every app of the namespace and its outcome, after each translation (the xDS feed). */
   onApps(namespace: string, apps: ReadonlyMap<string, AppOutcome>): void;
   memory: WriteMemory;
+  /** When this replica saw the object's current generation and labels (epoch ms). */
+  changedAt(uid: string): number | undefined;
+  /**
+   * An object that changed less than this long ago and has problems is judged again after it before
+   * its status says so: the watches of different kinds deliver a burst of new objects in any order,
+   * so a rule may arrive before the strategy it refers to, or a strategy before its rule.
+   */
+  settleMs: number;
+  /** Reconcile the namespace again after `delayMs`. */
+  again(namespace: string, delayMs: number): void;
 }
 
 /** The controller's own writes that the caches may not show yet. */
@@ -68,12 +78,16 @@ export async function reconcileNamespace(ctx: ReconcileContext, namespace: strin
   const carriers = ctx.plugins === undefined ? new Map<string, string>() : await writePlugins(ctx, namespace, apps, cached);
   ctx.onApps(namespace, apps);
   const failures: string[] = [];
+  let unsettled = 0;
   await inParallel(cached, 8, async ({ kind, o }) => {
     const key = objectKey(toSource(kind, o));
     const app = isRule(toSource(kind, o)) ? appOf(apps, key) : undefined;
     const judgement = { problems: translation.problems.get(key) ?? [], app: app === undefined ? undefined : { ...app, carrier: carriers.get(app.name) } };
-    await writeStatus(ctx, kind, o, judgement).catch((err) => failures.push(`${key}: ${describeError(err)}`));
+    const wait = settling(ctx, o, judgement);
+    if (wait > 0) unsettled = Math.max(unsettled, wait);
+    else await writeStatus(ctx, kind, o, judgement).catch((err) => failures.push(`${key}: ${describeError(err)}`));
   });
+  if (unsettled > 0) ctx.again(namespace, unsettled);
   if (failures.length > 0) throw new Error(`status of ${failures.length} object(s) not written: ${failures.slice(0, 3).join('; ')}`);
 }
 
@@ -88,6 +102,17 @@ function toSource(kind: WatchedKind, o: Cached): SourceObject {
 }
 
 // ---- statuses and events ----
+
+/**
+ * How long to wait before a just-changed object's status reports a problem (0: write it now): in a
+ * burst, a rule may arrive before its strategy (an error), a strategy before its rule (a warning).
+ */
+function settling(ctx: ReconcileContext, o: Cached, judgement: Parameters<typeof desiredStatus>[1]): number {
+  const failing = judgement.problems.length > 0 || judgement.app?.outcome.ok === false;
+  const changed = ctx.changedAt(o.metadata.uid);
+  if (!failing || changed === undefined) return 0;
+  return Math.max(0, changed + ctx.settleMs - Date.now());
+}
 
 async function writeStatus(ctx: ReconcileContext, kind: WatchedKind, o: Cached, judgement: Parameters<typeof desiredStatus>[1]): Promise<void> {
   const now = new Date();

@@ -61,14 +61,18 @@ export class ApiServer {
     return this.ready.kubeconfig;
   }
 
-  /** The same data directory again: the same port, certificates, token and objects. */
-  async restart(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  /**
+   * The same data directory again: the same port, certificates, token and objects. SIGKILL by
+   * default (a crash; etcd's writes are in the page cache): a graceful stop waits for the open
+   * watches, up to a minute.
+   */
+  async restart(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     await this.kill(signal);
     await this.run();
   }
 
   async stop(): Promise<void> {
-    await this.kill('SIGTERM');
+    await this.kill('SIGKILL');
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 
@@ -140,7 +144,7 @@ export class ApiServer {
 
   private async kill(signal: NodeJS.Signals): Promise<void> {
     const child = this.child;
-    if (child === undefined || child.exitCode !== null) return;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill(signal);
     const forced = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -216,8 +220,9 @@ export class ControllerProcess {
     return this.output;
   }
 
+  /** The exit code (null when a signal ended it). */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
     const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
     this.child.kill(signal);
     return exited;
