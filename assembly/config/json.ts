@@ -4,14 +4,24 @@
 
 export const enum JsonKind { Null, Bool, Number, String, Array, Object }
 
+// Scalars share these (never written): a configuration is mostly scalars, and two arrays per value
+// would be most of the tree's allocations.
+const NO_ITEMS: JsonValue[] = [];
+const NO_KEYS: string[] = [];
+
 export class JsonValue {
-  constructor(public kind: JsonKind) {}
   // Payloads; only the one matching `kind` is meaningful.
   bool: bool = false;
   num: f64 = 0;
   str: string = "";
-  items: JsonValue[] = [];
-  keys: string[] = [];
+  items: JsonValue[];
+  keys: string[];
+
+  constructor(public kind: JsonKind) {
+    const container = kind == JsonKind.Array || kind == JsonKind.Object;
+    this.items = container ? [] : NO_ITEMS;
+    this.keys = kind == JsonKind.Object ? [] : NO_KEYS;
+  }
 
   get(key: string): JsonValue | null {
     if (this.kind != JsonKind.Object) return null;
@@ -165,9 +175,10 @@ export class JsonParser {
       if (this.pos >= this.len) { this.fail("unterminated string"); return null; }
       const c = <i32>load<u8>(this.ptr + this.pos);
       if (c == 0x22) {
-        out += this.decodeRun(runStart, this.pos);
+        // Without escapes (nearly always) the run is the string: no concatenation.
+        const run = this.decodeRun(runStart, this.pos);
         this.pos++;
-        return out;
+        return out.length == 0 ? run : out + run;
       }
       if (c < 0x20) { this.fail("control character in string"); return null; }
       if (c == 0x5c) {
