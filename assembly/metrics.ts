@@ -20,14 +20,14 @@ export class RuleMetrics {
   }
 
   /** A counter of this rule named `name` (after the tags). */
-  counter(name: string): u32 { return defineMetric(MetricType.COUNTER, this.tags + name); }
+  counter(name: string): u32 { return defineMetric(MetricType.COUNTER, this.tags, name); }
 }
 
 /** Process-wide filter metrics. */
 export class FilterMetrics {
-  casExhausted: u32 = defineMetric(MetricType.COUNTER, names.METRIC_PREFIX + names.CAS_EXHAUSTED);
-  configAccepted: u32 = defineMetric(MetricType.COUNTER, names.METRIC_PREFIX + names.CONFIG_ACCEPTED);
-  configRejected: u32 = defineMetric(MetricType.COUNTER, names.METRIC_PREFIX + names.CONFIG_REJECTED);
-  queueOverflow: u32 = defineMetric(MetricType.COUNTER, names.METRIC_PREFIX + names.QUEUE_OVERFLOW);
+  casExhausted: u32 = defineMetric(MetricType.COUNTER, names.METRIC_PREFIX, names.CAS_EXHAUSTED);
+  configAccepted: u32 = defineMetric(MetricType.COUNTER, names.METRIC_PREFIX, names.CONFIG_ACCEPTED);
+  configRejected: u32 = defineMetric(MetricType.COUNTER, names.METRIC_PREFIX, names.CONFIG_REJECTED);
+  queueOverflow: u32 = defineMetric(MetricType.COUNTER, names.METRIC_PREFIX, names.QUEUE_OVERFLOW);
   inc(id: u32): void { incrementMetric(id, 1); }
 }

@@ -104,13 +104,11 @@ export class CircuitBreaker extends Strategy {
   }
 
   defineMetrics(tags: string): void {
-    this.stateGauge = defineMetric(MetricType.GAUGE, tags + names.BREAKER_STATE);
-    const states = names.BREAKER_STATES;
-    for (let from = 0; from < 3; from++) {
-      for (let to = 0; to < 3; to++) {
-        this.transitions[from * 3 + to] = from == to ? u32.MAX_VALUE : defineMetric(MetricType.COUNTER,
-          tags + names.encodeTag(names.TAG_FROM, states[from]) + names.encodeTag(names.TAG_TO, states[to]) + names.BREAKER_TRANSITIONS);
-      }
+    this.stateGauge = defineMetric(MetricType.GAUGE, tags, names.BREAKER_STATE);
+    const transitionTags = transitionTagsOnce();
+    for (let i = 0; i < 9; i++) {
+      const tagged = unchecked(transitionTags[i]);
+      this.transitions[i] = tagged.length == 0 ? u32.MAX_VALUE : defineMetric(MetricType.COUNTER, tags, tagged, names.BREAKER_TRANSITIONS);
     }
   }
 
@@ -304,4 +302,20 @@ function decodeErrorStatus(ranges: JsonValue, at: string, breaker: CircuitBreake
 
 function isStatus(v: JsonValue): bool {
   return v.kind == JsonKind.Number && v.num == Math.floor(v.num) && v.num >= 100 && v.num <= 599;
+}
+
+/** The from/to tags of each transition (from * 3 + to; "" when from == to), encoded once for all
+ *  breakers rather than per rule. */
+let transitionTags: string[] | null = null;
+function transitionTagsOnce(): string[] {
+  if (transitionTags !== null) return transitionTags!;
+  const states = names.BREAKER_STATES;
+  const tags: string[] = [];
+  for (let from = 0; from < 3; from++) {
+    for (let to = 0; to < 3; to++) {
+      tags.push(from == to ? "" : names.encodeTag(names.TAG_FROM, states[from]) + names.encodeTag(names.TAG_TO, states[to]));
+    }
+  }
+  transitionTags = tags;
+  return tags;
 }

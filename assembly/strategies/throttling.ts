@@ -72,7 +72,7 @@ export class Throttling extends Strategy {
 }
 
 function metricOf(tags: string, name: string): u32 {
-  return defineMetric(MetricType.COUNTER, tags + name);
+  return defineMetric(MetricType.COUNTER, tags, name);
 }
 
 /** {"kind":"Throttling","intervalMs":I,"queueTimeoutMs":Q} */
