@@ -13,6 +13,7 @@ import {
 } from "./abi";
 import { Rule } from "./config/config";
 import { Resource } from "./match/resource";
+import { Fallback } from "./fallback/fallback";
 import { canonicalize, pathEnd } from "./match/canonical";
 import { Chain } from "./chain/chain";
 import { Verdict, CheckResult } from "./chain/result";
@@ -47,6 +48,8 @@ export class SergoStream extends StreamContext {
   private pendingAnswers: i32 = 0;
   private asking: bool = false;
   private refusedBy: Rule | null = null;
+  /** The refusal came from a rate-limit service error, not an over-limit answer. */
+  private refusedOnError: bool = false;
 
   constructor(public worker: Worker<SergoStream>) {
     super();
@@ -120,7 +123,7 @@ export class SergoStream extends StreamContext {
     if (this.phase != ASKING) return;
     const rule = this.askedRule(strategy);
     if (result.verdict == Verdict.Block) {
-      if (this.refusedBy === null) this.refusedBy = rule;
+      if (this.refusedBy === null) { this.refusedBy = rule; this.refusedOnError = result.serviceError; }
     } else {
       this.chain.pass(rule, result);
     }
@@ -139,8 +142,9 @@ export class SergoStream extends StreamContext {
   /** All answers are in: block with the first refusing rule's fallback, or go upstream. */
   private afterAnswers(now: i64): u32 {
     const refusedBy = this.refusedBy;
-    if (refusedBy !== null) return this.block(refusedBy, now);
-    return this.forward(now);
+    if (refusedBy === null) return this.forward(now);
+    const reply = this.refusedOnError ? refusedBy.serviceErrorReply : null;
+    return this.block(refusedBy, now, reply !== null ? reply : refusedBy.fallback);
   }
 
   private forward(now: i64): u32 {
@@ -151,10 +155,10 @@ export class SergoStream extends StreamContext {
     return Action.CONTINUE;
   }
 
-  private block(rule: Rule, now: i64): u32 {
+  private block(rule: Rule, now: i64, reply: Fallback = rule.fallback): u32 {
     this.chain.withdrawAll(now);
     incrementMetric(rule.metrics!.blocked, 1);
-    rule.fallback.send();
+    reply.send();
     this.phase = ENDED;
     return Action.PAUSE;  // ignored by the host after a local reply
   }

@@ -14,11 +14,15 @@ export class CheckResult {
   reservation: i64 = 0;
   /** Wait: when the request may go on (ms, the host clock). */
   until: i64 = 0;
+  /** Block: caused by a rate-limit service error (the rule's service-error reply applies). */
+  serviceError: bool = false;
 
   /** Admitted, nothing taken (e.g. CAS attempts exhausted under onCasExhausted "allow"). */
   pass(): void { this.verdict = Verdict.Pass; this.reserved = false; }
   passWith(reservation: i64): void { this.verdict = Verdict.Pass; this.reserved = true; this.reservation = reservation; }
-  block(): void { this.verdict = Verdict.Block; this.reserved = false; }
+  block(): void { this.verdict = Verdict.Block; this.reserved = false; this.serviceError = false; }
+  /** Refused because the rate-limit service could not answer (fail closed), not over the limit. */
+  blockOnServiceError(): void { this.block(); this.serviceError = true; }
   waitUntil(until: i64, reservation: i64): void {
     this.verdict = Verdict.Wait;
     this.reserved = true;

@@ -8,7 +8,7 @@ import { FieldReader, StrategyInput } from "./reader";
 import { RateLimitService } from "./service";
 import { Strategy } from "../strategies/strategy";
 import { decodeStrategy } from "../strategies";
-import { Fallback, decodeFallback } from "../fallback/fallback";
+import { Fallback, RuleIdHeader, decodeFallback, decodeRuleIdHeader } from "../fallback/fallback";
 import { RuleMetrics } from "../metrics";
 
 export class Rule {
@@ -16,6 +16,8 @@ export class Rule {
   metrics: RuleMetrics | null = null;
   /** strategy.watchesResponse(), asked once. */
   readonly watchesResponse: bool;
+  /** The reply when the rate-limit service failed and the rule fails closed (Global rules). */
+  serviceErrorReply: Fallback | null = null;
   constructor(public id: string, public resource: string, public strategy: Strategy, public fallback: Fallback) {
     this.watchesResponse = strategy.watchesResponse();
   }
@@ -25,6 +27,8 @@ export class Options {
   maxQueuedPerVm: i32 = 1000;
   casRetries: i32 = 16;
   allowOnCasExhausted: bool = false;
+  /** A header naming the refusing rule in block replies; "" for none (the default). */
+  ruleIdHeader: string = "";
 }
 
 export class Config {
@@ -65,7 +69,7 @@ export class ConfigDecoder {
     if (rules === null || rules.kind != JsonKind.Array) { r.bad("rules", "must be an array"); return null; }
     if (rules.items.length > 100000) { r.bad("rules", "more than 100000 rules"); return null; }
     for (let i = 0; i < rules.items.length; i++) {
-      const rule = this.decodeRule(i, rules.items[i]);
+      const rule = this.decodeRule(i, rules.items[i], config.options.ruleIdHeader);
       if (rule === null) return null;
       config.rules.push(rule);
     }
@@ -75,7 +79,13 @@ export class ConfigDecoder {
   private decodeOptions(v: JsonValue, options: Options): bool {
     const r = this.reader;
     if (v.kind != JsonKind.Object) return r.bad("options", "must be an object");
-    if (!r.knownKeys(v, "options", ["maxQueuedPerVm", "casRetries", "onCasExhausted"])) return false;
+    if (!r.knownKeys(v, "options", ["maxQueuedPerVm", "casRetries", "onCasExhausted", "ruleIdHeader"])) return false;
+    const idHeader = v.get("ruleIdHeader");
+    if (idHeader !== null) {
+      const name = decodeRuleIdHeader(idHeader, "options.ruleIdHeader", r);
+      if (name === null) return false;
+      options.ruleIdHeader = name;
+    }
     options.maxQueuedPerVm = <i32>r.int(v, "options", "maxQueuedPerVm", 0, 1000000, false, 1000);
     options.casRetries = <i32>r.int(v, "options", "casRetries", 1, 1000, false, 16);
     const policy = v.get("onCasExhausted");
@@ -88,7 +98,7 @@ export class ConfigDecoder {
     return r.ok;
   }
 
-  private decodeRule(index: i32, v: JsonValue): Rule | null {
+  private decodeRule(index: i32, v: JsonValue, ruleIdHeader: string): Rule | null {
     const r = this.reader;
     const at = "rules[" + index.toString() + "]";
     if (v.kind != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
@@ -106,11 +116,15 @@ export class ConfigDecoder {
     const strategy = decodeStrategy(kind.str, new StrategyInput(s, at + ".strategy", id, r, this.service));
     if (strategy === null) return null;
     const f = v.get("fallback");
-    const fallback = f !== null ? decodeFallback(f, at + ".fallback", r, strategy.defaultGrpcStatus())
-      : Fallback.blocked(strategy.name() + "Strategy", id, strategy.defaultGrpcStatus());
+    const idHeader = new RuleIdHeader(ruleIdHeader, id);
+    const fallback = f !== null ? decodeFallback(f, at + ".fallback", r, strategy.defaultGrpcStatus(), idHeader)
+      : Fallback.blocked(strategy.name() + "Strategy", strategy.defaultGrpcStatus(), idHeader);
     if (fallback === null) return null;
     strategy.key = String.UTF8.encode("sergo:" + strategy.name() + "Strategy:" + id + "#" + strategy.signature());
-    return new Rule(id, resource, strategy, fallback);
+    const rule = new Rule(id, resource, strategy, fallback);
+    const errorStatus = strategy.statusOnError();
+    if (errorStatus != 0) rule.serviceErrorReply = Fallback.serviceError(errorStatus, idHeader);
+    return rule;
   }
 
   private decodeService(v: JsonValue): RateLimitService | null {

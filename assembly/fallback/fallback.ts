@@ -11,7 +11,10 @@
 import { Bytes, sendLocalResponse, serializePairs } from "../abi";
 import { JsonValue, JsonKind } from "../config/json";
 import { FieldReader } from "../config/reader";
-import { GRPC_MAX_STATUS } from "../http";
+import { GRPC_MAX_STATUS, GRPC_UNAVAILABLE } from "../http";
+
+/** Marks the reply to a request refused because the rate-limit service failed (fail closed). */
+export const SERVICE_ERROR_HEADER = "x-sergo-ratelimit-service";
 import { BLOCKED_DETAILS } from "../names";
 
 export class Fallback {
@@ -25,10 +28,22 @@ export class Fallback {
     this.details = new Bytes(BLOCKED_DETAILS);
   }
 
-  /** The reply when a rule has no fallback: 429 naming the blocking strategy's kind. */
-  static blocked(kindName: string, ruleId: string, grpcStatus: i32): Fallback {
-    return new Fallback(429, "Blocked by sergo: " + kindName + " (" + ruleId + ")\n",
-                        ["content-type"], ["text/plain; charset=utf-8"], grpcStatus);
+  /** The reply when a rule has no fallback: 429 naming only the blocking strategy's kind (the rule
+   *  id is internal: it goes to metrics, and to `idHeader` when the configuration names one). */
+  static blocked(kindName: string, grpcStatus: i32, idHeader: RuleIdHeader): Fallback {
+    const names = ["content-type"];
+    const values = ["text/plain; charset=utf-8"];
+    idHeader.addTo(names, values);
+    return new Fallback(429, "Blocked by sergo: " + kindName + "\n", names, values, grpcStatus);
+  }
+
+  /** The reply when the rate-limit service failed and the rule fails closed: not the rule's limit
+   *  reply, so that an outage cannot pass for a limit. gRPC: UNAVAILABLE. */
+  static serviceError(status: u32, idHeader: RuleIdHeader): Fallback {
+    const names = ["content-type", SERVICE_ERROR_HEADER];
+    const values = ["text/plain; charset=utf-8", "unavailable"];
+    idHeader.addTo(names, values);
+    return new Fallback(status, "Refused by sergo: the rate-limit service is unavailable\n", names, values, GRPC_UNAVAILABLE);
   }
 
   send(): void {
@@ -39,7 +54,7 @@ export class Fallback {
 
 /** {"status": 200..599, "body": "…", "headers": [[name, value], …], "grpcStatus": 0..16}; the gRPC
  *  status defaults to the blocking strategy's (`defaultGrpcStatus`). */
-export function decodeFallback(f: JsonValue, at: string, r: FieldReader, defaultGrpcStatus: i32): Fallback | null {
+export function decodeFallback(f: JsonValue, at: string, r: FieldReader, defaultGrpcStatus: i32, idHeader: RuleIdHeader): Fallback | null {
   if (f.kind != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
   if (!r.knownKeys(f, at, ["status", "body", "headers", "grpcStatus"])) return null;
   const status = r.int(f, at, "status", 200, 599, true, 429);
@@ -55,7 +70,24 @@ export function decodeFallback(f: JsonValue, at: string, r: FieldReader, default
   const values: string[] = [];
   const h = f.get("headers");
   if (h !== null && !decodeHeaders(h, at + ".headers", r, names, values)) return null;
+  idHeader.addTo(names, values);
   return new Fallback(<u32>status, body, names, values, grpcStatus);
+}
+
+/** `options.ruleIdHeader`: the header, if any, that names the refusing rule in every block reply. */
+export class RuleIdHeader {
+  constructor(public name: string, public ruleId: string) {}
+  addTo(names: string[], values: string[]): void {
+    if (this.name.length == 0) return;
+    names.push(this.name);
+    values.push(this.ruleId);
+  }
+}
+
+/** Checks `options.ruleIdHeader`: an HTTP token, stored lower-case. */
+export function decodeRuleIdHeader(v: JsonValue, at: string, r: FieldReader): string | null {
+  if (v.kind != JsonKind.String || !isToken(v.str)) { r.bad(at, "must be an HTTP header name"); return null; }
+  return v.str.toLowerCase();
 }
 
 function decodeHeaders(h: JsonValue, at: string, r: FieldReader, names: string[], values: string[]): bool {

@@ -106,7 +106,7 @@ export class GlobalRateLimit extends Strategy {
   private depositAll: bool = false;
 
   constructor(ruleId: string, public threshold: i64, public windowMs: i64, public batch: i64,
-              public failOpen: bool, public service: RateLimitService) {
+              public failOpen: bool, public service: RateLimitService, public errorStatus: u32 = 500) {
     super();
     this.body = requestBody(ruleId, threshold, windowMs, batch, service.domain);
     this.calls = new ServiceCalls(this);
@@ -114,6 +114,8 @@ export class GlobalRateLimit extends Strategy {
 
   name(): string { return "RateLimit"; }
   step(): i32 { return STEP_RATE_LIMIT; }
+  statusOnError(): u32 { return this.errorStatus; }
+
   signature(): string {
     return "global,t=" + this.threshold.toString() + ",w=" + this.windowMs.toString() + ",b=" + this.batch.toString();
   }
@@ -218,6 +220,8 @@ export class GlobalRateLimit extends Strategy {
     else if (answer == Answer.Error && this.failOpen) {
       incrementMetric(this.rlsFailedOpen, 1);
       result.pass();
+    } else if (answer == Answer.Error) {
+      result.blockOnServiceError();
     } else {
       result.block();
     }

@@ -85,7 +85,7 @@ export function decodeRateLimit(input: StrategyInput): Strategy | null {
   const s = input.spec;
   const at = input.at;
   const r = input.reader;
-  if (!r.knownKeys(s, at, ["kind", "threshold", "windowMs", "mode", "failOpen", "batch"])) return null;
+  if (!r.knownKeys(s, at, ["kind", "threshold", "windowMs", "mode", "failOpen", "batch", "statusOnError"])) return null;
   const threshold = r.int(s, at, "threshold", 0, MAX_INT, true, 0);
   const windowMs = r.int(s, at, "windowMs", 1, MAX_INT, true, 1);
   const mode = s.get("mode");
@@ -96,9 +96,13 @@ export function decodeRateLimit(input: StrategyInput): Strategy | null {
   const global = mode !== null && mode.str == "Global";
   const batch = r.int(s, at, "batch", 1, 1_000_000, false, 1);
   const failOpen = r.flag(s, at, "failOpen", false);
+  // Envoy's ratelimit filter answers a service error with status_on_error, 500 by default.
+  const statusOnError = <u32>r.int(s, at, "statusOnError", 200, 599, false, 500);
   if (!r.ok) return null;
   if (!global) {
-    if (s.get("batch") !== null || s.get("failOpen") !== null) { r.bad(at, "batch and failOpen apply to mode Global only"); return null; }
+    if (s.get("batch") !== null || s.get("failOpen") !== null || s.get("statusOnError") !== null) {
+      r.bad(at, "batch, failOpen and statusOnError apply to mode Global only"); return null;
+    }
     return new RateLimit(threshold, windowMs);
   }
   const service = input.service;
@@ -106,5 +110,5 @@ export function decodeRateLimit(input: StrategyInput): Strategy | null {
     r.bad(at + ".mode", "Global needs a top-level rateLimitService (the Envoy cluster of the rate-limit service)");
     return null;
   }
-  return new GlobalRateLimit(input.ruleId, threshold, windowMs, batch, failOpen, service);
+  return new GlobalRateLimit(input.ruleId, threshold, windowMs, batch, failOpen, service, statusOnError);
 }

@@ -37,6 +37,9 @@ export abstract class Strategy extends RecordEdit {
   defineMetrics(tags: string): void {}
   /** The gRPC status of its default reply. */
   defaultGrpcStatus(): i32 { return GRPC_RESOURCE_EXHAUSTED; }
+  /** The HTTP status of the reply when the rate-limit service failed and the rule fails closed;
+   *  0 for strategies that ask no service. */
+  statusOnError(): u32 { return 0; }
   /** Whether it wants `observe` (and the clock when the stream ends). */
   watchesResponse(): bool { return false; }
 

@@ -16,6 +16,7 @@ import { writeFileAtomic } from './write-atomic.ts';
 
 export interface TranslateCommandOptions extends InputOptions, Partial<FormatFlags>, FilterOptionFlags {
   output?: string;
+  allowEmpty?: boolean;
 }
 
 export function registerTranslateCommand(program: Command, io: CliIO, done: (code: number) => void): void {
@@ -24,6 +25,7 @@ export function registerTranslateCommand(program: Command, io: CliIO, done: (cod
     .description('translate OpenSergo fault-tolerance rules into the filter configuration (JSON) or a deployment manifest (YAML)')
     .argument('<files...>', 'YAML or JSON files (several documents per file allowed)')
     .option('-o, --output <file>', 'write the output to FILE (atomically) instead of stdout')
+    .option('--allow-empty', 'emit a configuration without rules instead of failing (exit 2) when the input yields none')
     .addOption(appOption())
     .addOption(namespaceOption());
   for (const option of filterOptionFlags()) command.addOption(option);
@@ -53,6 +55,11 @@ export async function runTranslate(files: string[], options: TranslateCommandOpt
   }
   const rendered = renderTarget(plan.value, result.deployment);
   if (!rendered.ok) return fail(io, rendered.errors);
+  // An empty configuration drops all protection: only on purpose (issue 12).
+  if (result.deployment.rules.length === 0 && options.allowEmpty !== true) {
+    return fail(io, [`the input yields no rule${options.app !== undefined ? ` for app ${options.app}` : ''}: nothing would be enforced (--allow-empty to emit it anyway)`]);
+  }
+  if (plan.value.format === 'filter' && plan.value.rls.given.length === 0) warnUnservedGlobal(io, rendered.value);
   if (options.output === undefined) {
     io.stdout(rendered.value);
     return EXIT_OK;
@@ -71,4 +78,14 @@ export async function runTranslate(files: string[], options: TranslateCommandOpt
 function fail(io: CliIO, errors: readonly string[]): number {
   for (const message of errors) io.stderr(`sergo: ${message}\n`);
   return EXIT_INVALID_INPUT;
+}
+
+/** The filter JSON alone defines no rate-limit service: its Global rules fail closed until the
+ *  cluster they name answers (issue 12: an outage must not go unnoticed). */
+function warnUnservedGlobal(io: CliIO, json: string): void {
+  const config = JSON.parse(json) as { rules: { id: string; strategy: { mode?: string } }[]; rateLimitService?: { cluster: string } };
+  const global = config.rules.filter((r) => r.strategy.mode === 'Global').map((r) => r.id);
+  if (global.length === 0) return;
+  io.stderr(`sergo: warning: ${global.length === 1 ? 'a rule uses' : `${global.length} rules use`} limitMode Global and no rate-limit ` +
+    `service was given: unless Envoy's cluster "${config.rateLimitService?.cluster}" answers, they fail closed (500) on every request: ${global.join(', ')}\n`);
 }

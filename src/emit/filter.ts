@@ -121,6 +121,7 @@ function emitOptions(o: FilterOptions): FilterOptions | undefined {
   if (o.maxQueuedPerVm !== undefined) out.maxQueuedPerVm = o.maxQueuedPerVm;
   if (o.casRetries !== undefined) out.casRetries = o.casRetries;
   if (o.onCasExhausted !== undefined) out.onCasExhausted = o.onCasExhausted;
+  if (o.ruleIdHeader !== undefined) out.ruleIdHeader = o.ruleIdHeader;
   return Object.keys(out).length === 0 ? undefined : out;
 }
 

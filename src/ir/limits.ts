@@ -46,6 +46,8 @@ export const LIMITS = {
   errorStatusCode: { min: 100, max: 599 },
 
   fallbackStatus: { min: 200, max: 599 },
+  /** Global RateLimit: the status of a refusal caused by a rate-limit service error. */
+  statusOnError: { min: 200, max: 599 },
   fallbackBody: { maxLength: 65_536 },
   fallbackHeaders: { maxItems: 64 },
   headerName: { minLength: 1, maxLength: 256 },

@@ -148,6 +148,8 @@ export interface FilterOptions {
   casRetries?: number;
   /** When every attempt lost the race: block (default) or allow. */
   onCasExhausted?: 'block' | 'allow';
+  /** A response header naming the refusing rule in block replies (default none). */
+  ruleIdHeader?: string;
 }
 
 /**

@@ -45,12 +45,12 @@ export async function loadConfiguration(source: RuleSource): Promise<LoadResult>
   const loaded = source.config !== undefined ? await readHandedConfig(source) : await translate(source);
   if (!loaded.ok) return loaded;
   const { config, warnings } = loaded;
-  const global = globalRuleCount(config);
-  if (global > 0 && source.rls === undefined) {
-    warnings.push(
-      `sergo: warning: ${global === 1 ? 'a rule uses' : `${global} rules use`} limitMode Global but no --rls URL was given: ` +
-        'their rate-limit calls fail and each rule\'s failOpen decides',
-    );
+  const global = globalRuleIds(config);
+  // Without a service every call fails: the rules would refuse (or admit) every request, which is an
+  // outage, not a configuration.
+  if (global.length > 0 && source.rls === undefined) {
+    const which = global.map((id) => `  ${id}`).join('\n');
+    return { ok: false, warnings, errors: [`sergo: limitMode Global needs a rate-limit service: give --rls URL (or drop these rules):\n${which}`] };
   }
   const n = config.rules.length;
   const summary = `${n} rule${n === 1 ? '' : 's'}${loaded.app !== undefined ? ` for app ${loaded.app}` : ''}`;
@@ -81,7 +81,7 @@ async function translate(source: RuleSource): Promise<Loaded> {
  */
 async function readHandedConfig(source: RuleSource): Promise<Loaded> {
   const loaded = await readFilterConfigFile(source.config!);
-  if (!loaded.ok || source.rls === undefined || loaded.config.rateLimitService !== undefined || globalRuleCount(loaded.config) === 0) return loaded;
+  if (!loaded.ok || source.rls === undefined || loaded.config.rateLimitService !== undefined || globalRuleIds(loaded.config).length === 0) return loaded;
   const rateLimitService = { cluster: DEFAULT_RLS_CLUSTER, authority: source.rls.host, ...serviceOverrides(source) };
   return { ...loaded, config: { ...loaded.config, rateLimitService } };
 }
@@ -113,8 +113,8 @@ export async function readFilterConfigFile(path: string): Promise<{ ok: true; co
 }
 
 /** Rules with `mode: Global` (of any kind: a handed configuration may be wrong; the filter judges). */
-function globalRuleCount(config: FilterConfig): number {
-  return config.rules.filter((r) => (r.strategy as { mode?: string }).mode === 'Global').length;
+function globalRuleIds(config: FilterConfig): string[] {
+  return config.rules.filter((r) => (r.strategy as { mode?: string }).mode === 'Global').map((r) => r.id);
 }
 
 function serviceOverrides(source: RuleSource): { domain?: string; timeoutMs?: number } {

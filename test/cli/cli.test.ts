@@ -78,8 +78,8 @@ describe('sergo translate', () => {
     ]);
   });
 
-  it('skips a TrafficRouter with a warning and prints an empty rule list (exit 0)', async () => {
-    const run = await runSergo(['translate', exampleArg(TRAFFIC_ROUTER)]);
+  it('skips a TrafficRouter with a warning and prints an empty rule list with --allow-empty (exit 0)', async () => {
+    const run = await runSergo(['translate', exampleArg(TRAFFIC_ROUTER), '--allow-empty']);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('{\n  "version": 1,\n  "rules": []\n}\n');
     expect(lines(run.stderr)).toEqual([

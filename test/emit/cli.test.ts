@@ -92,7 +92,7 @@ describe('sergo translate --format', () => {
     expect(noApp.code).toBe(2);
     expect(noApp.stdout).toBe('');
     expect(lines(noApp.stderr)).toEqual(['sergo: --format istio selects the pods of one app, but the files hold no FaultToleranceRule; name the app with --app']);
-    const run = await sergo('translate', files['empty.yaml']!, '--format', 'istio', '--app', 'shop', '--namespace', 'staging');
+    const run = await sergo('translate', files['empty.yaml']!, '--format', 'istio', '--app', 'shop', '--namespace', 'staging', '--allow-empty');
     expect(run.code).toBe(0);
     expect(yamlOf(run.stdout).metadata).toEqual({ name: 'sergo-shop', namespace: 'staging' });
     expect(yamlOf(run.stdout).spec.pluginConfig).toEqual({ version: 1, rules: [] });

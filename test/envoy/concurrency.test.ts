@@ -135,7 +135,7 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
       expect(replies.filter((r) => r.status === 200)).toHaveLength(MAX);
       const refused = replies.filter((r) => r.status === 429);
       expect(refused).toHaveLength(40 - MAX);
-      for (const r of refused) expect(r.body).toBe('Blocked by sergo: ConcurrencyLimitStrategy (default/demo/burst/ConcurrencyLimitStrategy/five-at-once@/burst/**)\n');
+      for (const r of refused) expect(r.body).toBe('Blocked by sergo: ConcurrencyLimitStrategy\n');
       expect(upstream.maxInFlight).toBe(MAX);
       expect(upstream.paths().filter((p) => p.startsWith('/burst/x?'))).toHaveLength(MAX);
       expect(await workersUsed(envoy)).toBeGreaterThanOrEqual(2);

@@ -132,9 +132,13 @@ function burst(envoys: RunningEnvoy[], path: string, n: number): Promise<Reply[]
   return Promise.all(Array.from({ length: n }, (_, i) => send(envoys[i % envoys.length]!.url, path)));
 }
 
-/** Every reply is the fallback of the rules with failOpen false. */
+/** Every reply is the service-error reply of a rule with failOpen false (issue 12: 500 and a header
+ *  that say the service failed, not the rule's own over-limit fallback). */
 function expectServiceDownFallback(replies: Reply[]): void {
-  for (const r of replies) expect([r.status, r.body]).toEqual([503, 'rate limit service down']);
+  for (const r of replies) {
+    expect([r.status, r.body]).toEqual([500, 'Refused by sergo: the rate-limit service is unavailable\n']);
+    expect(r.headers['x-sergo-ratelimit-service']).toBe('unavailable');
+  }
 }
 
 const admitted = (replies: Reply[]) => replies.filter((r) => r.status === 200).length;

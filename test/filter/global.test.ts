@@ -122,7 +122,7 @@ describe('RateLimitStrategy limitMode Global (rate-limit service callout)', () =
     host.advance(19);
     expect(stream.localResponse).toBeUndefined();
     host.advance(1);
-    expect(stream.localResponse?.status).toBe(429);
+    expect(stream.localResponse?.status).toBe(500); // the service-error reply, not the rule's 429
     expect(host.metric(m('rls_errors'))).toBe(1n);
   });
 

@@ -59,7 +59,7 @@ describe('gRPC status of the local replies', () => {
       [':status', '200'],
       ['content-type', 'application/grpc'],        // the default fallback's text/plain, replaced in place
       ['grpc-status', '8'],
-      ['grpc-message', 'Blocked by sergo: RateLimitStrategy (rl)%0A'],
+      ['grpc-message', 'Blocked by sergo: RateLimitStrategy%0A'],
     ]);
   });
 

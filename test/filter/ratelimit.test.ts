@@ -65,7 +65,7 @@ describe('RateLimitStrategy (Local) across worker VMs', () => {
     const r = exchange(host, 'GET', '/z');
     expect(r.action).toBe('local-response');
     expect(r.localResponse!.status).toBe(429);
-    expect(text(r.localResponse!.body)).toBe('Blocked by sergo: RateLimitStrategy (zero)\n');
+    expect(text(r.localResponse!.body)).toBe('Blocked by sergo: RateLimitStrategy\n'); // no rule id (issue 12)
     expect(r.localResponse!.additionalHeaders).toEqual([['content-type', 'text/plain; charset=utf-8']]);
   });
 

@@ -129,7 +129,7 @@ describe('sergo serve --rls: limitMode Global', () => {
     const config = globalConfig({ rateLimitService: { cluster: 'my_rls', timeoutMs: 100 } });
     served = await serveFor({ config: ws.file('filter.json', JSON.stringify(config)), upstream: up.url, rls: rls.url });
     const slow = await request(served.base, '/g');
-    expect(slow.status).toBe(429); // failOpen false: blocked
+    expect(slow.status).toBe(500); // failOpen false: blocked, with the service-error reply
     expect(slow.ms).toBeLessThan(900);
     expect(sample(await prometheus(served), 'sergo_rls_errors', { sergo_rule: ID })).toBe(1);
     await served.serve.close();
@@ -142,12 +142,11 @@ describe('sergo serve --rls: limitMode Global', () => {
     expect(sample(text, 'sergo_serve_rls_calls_total', { outcome: 'error' })).toBe(1);
   });
 
-  it('without --rls, Global rules are warned about and their calls fail', async () => {
+  it('without --rls, Global rules make serve refuse to start, naming the rules', async () => {
     ws = workspace();
     up = await startUpstream();
-    served = await serveFor({ config: ws.file('filter.json', JSON.stringify(globalConfig({ rateLimitService: { cluster: 'sergo_rls' } }))), upstream: up.url });
-    expect(served.logs.some((l) => l.includes('limitMode Global but no --rls'))).toBe(true);
-    expect((await request(served.base, '/g')).status).toBe(429);
+    const start = serveFor({ config: ws.file('filter.json', JSON.stringify(globalConfig({ rateLimitService: { cluster: 'sergo_rls' } }))), upstream: up.url });
+    await expect(start).rejects.toThrow(/limitMode Global needs a rate-limit service: give --rls[\s\S]*prod\/app\/r\/RateLimitStrategy\/g@\/g/);
   });
 
   it('a refused connection reaches the module as Envoy delivers it: 503 with the reset reason (test/envoy/global.test.ts)', async () => {
