@@ -7,10 +7,10 @@
 #   SERGO_K8S_APISERVER=/path/to/binary       use that binary instead (checked, nothing built)
 # The binary is cached in .tools/k8s-apiserver/<key>/ (git-ignored), the key being a digest of the
 # fixture's go.mod, go.sum and sources: an edit of any of them builds again. Modules are downloaded
-# into .tools/k8s-apiserver/gomod/ (~700 MB). The Go build cache is the machine's
+# into .tools/k8s-apiserver/gomod/ (~600 MB). The Go build cache is the machine's
 # (${XDG_CACHE_HOME:-~/.cache}/sergo-wasm/go-build), so a fresh clone on a machine that built it once
 # only links. Cold build on a 2-core machine (empty caches): ~6.5 min of compiling (go build -p 2,
-# ~1.5 GB of memory); warm build cache, empty checkout: ~40 s.
+# ~1.5 GB of memory); warm build cache, empty checkout (modules downloaded again): ~35 s.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"

@@ -48,7 +48,7 @@ export interface ControllerOptions {
   /** HOST:PORT of /metrics, /healthz, /readyz, /status; undefined: none. */
   admin?: string;
   debounceMs?: number;
-  /** How long a just-changed invalid object waits before its status says so (default 1000 ms). */
+  /** How long a just-changed object with problems waits before its status says so (default 2000 ms). */
   settleMs?: number;
   logLevel?: LogLevel;
   write?: (line: string) => void;
@@ -120,7 +120,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
     memory: new WriteMemory(),
     changedAt: (uid) => changes.get(uid),
-    settleMs: options.settleMs ?? 1000,
+    settleMs: options.settleMs ?? 2000,
     again: (namespace, delayMs) => queue.add(namespace, delayMs),
   };
   const queue = new NamespaceQueue(async (namespace) => {

@@ -4,7 +4,7 @@
 // log tells the replicas apart.
 import { ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type { RequestContext } from '@kubernetes/client-node';
-import https from 'node:https';
+import type https from 'node:https';
 import type { RequestInit } from 'node-fetch';
 
 export type RequestObserver = (verb: string, resource: string) => void;
@@ -12,26 +12,13 @@ export type RequestObserver = (verb: string, resource: string) => void;
 class ObservedKubeConfig extends KubeConfig {
   userAgent = 'sergo-controller';
   observer: RequestObserver = () => {};
-  private keepAlive: https.Agent | undefined;
 
   /** Every typed API call goes through here. */
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context);
     context.setHeaderParam('User-Agent', this.userAgent);
-    this.reuseConnections(context);
     const { verb, resource } = describeRequest(context.getHttpMethod(), context.getUrl());
     this.observer(verb, resource);
-  }
-
-  /**
-   * client-node makes a new agent (a new TLS connection) for every call; a burst of writes goes
-   * faster, and costs the API server less, over a few kept-alive connections. Proxy agents are kept.
-   */
-  private reuseConnections(context: RequestContext): void {
-    const created = context.getAgent();
-    if (created === undefined || created.constructor !== https.Agent) return;
-    this.keepAlive ??= new https.Agent({ ...(created as https.Agent & { options: https.AgentOptions }).options, keepAlive: true, maxSockets: 16 });
-    context.setAgent(this.keepAlive);
   }
 
   /** Watches go through here (they are counted by the informer, which knows the URL). */
