@@ -14,15 +14,21 @@ import { deliverHttpCallResponse } from "./callouts";
 }
 
 // The module is built with AssemblyScript's minimal runtime: no shadow stack and no collection
-// inside an allocation, so garbage is swept only here. `leave()` ends a callback that may have
-// allocated (configure, a tick, a callout, a new or deleted context): once no local holds an object
-// (the callback's work is done), it collects if the heap grew since the last collection. The
-// request path allocates nothing, so it never collects there.
+// inside an allocation, so garbage is swept only here, when a callback that may allocate ends and no
+// local holds an object any more. A configuration is swept at once (its decoding is most of the
+// garbage the module ever makes). Elsewhere garbage is rare (the request path allocates nothing):
+// the heap is swept when it grew, and every SWEEP_EVERY callbacks, which bounds what a steady trickle
+// of garbage can pile up (growth alone would not: the allocator doubles the heap when it grows).
+const SWEEP_EVERY = 4096;
 let pagesAtLastCollect: i32 = 0;
-@inline function leave(): void {
-  if (memory.size() == pagesAtLastCollect) return;
+let callbacksSinceCollect: i32 = 0;
+function collect(): void {
   __collect();
   pagesAtLastCollect = memory.size();
+  callbacksSinceCollect = 0;
+}
+@inline function leave(): void {
+  if (memory.size() != pagesAtLastCollect || ++callbacksSinceCollect >= SWEEP_EVERY) collect();
 }
 
 const roots = new IdTable<RootContext>(8);
@@ -65,7 +71,7 @@ export function proxy_on_configure(rootId: u32, configurationSize: usize): bool 
   enter(rootId);
   const root = roots.get(rootId);
   const accepted = root === null ? false : root.onConfigure(configurationSize);
-  leave();
+  collect();
   return accepted;
 }
 
