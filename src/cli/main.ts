@@ -30,6 +30,12 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   registerServeCommand(program, io, done);
   registerXdsCommand(program, io, done);
   registerControllerCommand(program, io, done);
+  program.command('version').description('print the version of sergo').action(() => io.stdout(`${packageVersion()}\n`));
+  // Bare `sergo` is a request for help, not a usage error (kubectl, istioctl).
+  if (argv.length === 0) {
+    io.stdout(program.helpInformation());
+    return EXIT_OK;
+  }
 
   try {
     await program.parseAsync(argv, { from: 'user' });
