@@ -112,6 +112,7 @@ async function startRig(binary: string, dir: string, place: Placement | undefine
       const e = await launchEnvoy({
         rules: { text: c.rules }, upstream: upstream.url, concurrency: 1, module: c.module, rewrite: c.rewrite,
         binary, logLevel: 'warning', cpus: place?.envoy,
+        translateArgs: ['--allow-empty'],   // the baselines run without rules
       });
       running.push(e);
       envoys.set(c.name, e);
