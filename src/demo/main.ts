@@ -73,7 +73,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const style: Style = tty ? ttyStyle : plainStyle;
   const durationMs = opts.durationSec * 1000;
   const rules = opts.rules ?? EXAMPLE_RULES;
-  const t0 = performance.now();
+  // The run's clock starts once the proxy is ready (Envoy takes seconds to start on a busy machine).
+  let t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const stamp = () => `[${elapsed().toFixed(1).padStart(5)}s]`;
 
@@ -126,6 +127,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
         `  /api/flaky has an incident from ${(incident[0]! / 1000).toFixed(0)} s to ${(incident[1]! / 1000).toFixed(0)} s (90% errors instead of 5%)\n\n`,
     );
     const names = ['alice', 'bob', 'carol', 'dave', 'erin'];
+    t0 = performance.now();
     load = startLoad(proxy.url, [
       { label: 'GET /api/hello', path: '/api/hello', clients: 3, pauseMs: 20 },
       { label: 'GET /api/hello/{name}', path: () => `/api/hello/${names[Math.floor(Math.random() * names.length)]}`, clients: 7, pauseMs: 50 },
