@@ -74,7 +74,9 @@ describe.skipIf(!redisThere)('limitMode Global: filter → rate-limit service �
   });
 
   it('3 proxies × 2 workers sharing one Redis, threshold 100 per window → exactly 100 admitted', async () => {
-    const proxies = [0, 1, 2].map(() => track(proxy([rule('exact')], handler)));
+    // A generous call timeout: this test is about exactness, and 300 calls at once on a loaded 2-core
+    // machine can take longer than 2 s (a timed-out call fails closed and would read as a miscount).
+    const proxies = [0, 1, 2].map(() => track(proxy([rule('exact')], handler, 15_000)));
     const outcomes = await Promise.all(Array.from({ length: 300 }, (_, i) => request(proxies[i % 3], i % 2)));
     expect(outcomes.filter((o) => o === 'admitted').length).toBe(100);
     const errors = proxies.reduce((n, p) => n + Number(p.metric(metricName('exact', '/g', 'RateLimit', 'rls_errors')) ?? 0n), 0);
