@@ -57,8 +57,8 @@ export class Upstream {
   }
 
   private answer(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://upstream');
-    const q = url.searchParams;
+    // Only the query string matters here: read it without URL's path parsing, which throws on `//…`.
+    const q = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
     if (q.get('reset') === '1') { req.socket.destroy(); return; }
     if (q.get('hang') === '1') { this.hanging.add(res); res.on('close', () => this.hanging.delete(res)); return; }
     const status = Number(q.get('status') ?? 200);
