@@ -88,103 +88,159 @@ export async function startController(options: ControllerOptions): Promise<Contr
     userAgent: `sergo-controller/${packageVersion()} (${identity})`,
     observer: (verb, resource) => metrics.requests.inc({ verb, resource }),
   });
-  const objects = new Map(KINDS.map((kind) => [kind, objectInformer(kube, kind, options.namespace, metrics, logger)]));
-  const plugins = options.plugin === undefined ? undefined : pluginInformer(kube, options.namespace, metrics, logger);
   const xds = options.xds === undefined ? undefined : await XdsFeed.start({ ...options.xds, logger });
-  const outcomes = new Map<string, ReadonlyMap<string, AppOutcome>>();
-  /** By uid: when a new generation or new labels were seen (after the first sync only). */
-  const changes = new Map<string, number>();
-
-  let elector: LeaderElector | undefined;
-  const isLeader = () => (options.leaderElection === false ? true : elector?.isLeader === true);
-  const ctx: ReconcileContext = {
-    objects,
-    plugins,
-    pluginOptions: options.plugin,
-    translate: {
-      allowGlobalToLocal: options.plugin === undefined && xds !== undefined,
-      // WasmPlugins name Istio's cluster of the service (--rls); plain Envoys define sergo_rls themselves.
-      rateLimitServiceGiven: options.plugin === undefined ? undefined : options.translate?.rateLimitService?.cluster !== undefined,
-      ...options.translate,
-    },
-    writer: new Writer(kube, new TokenBucket(options.qps ?? 50, options.burst ?? 100), metrics),
-    isLeader,
-    identity,
-    logger,
-    digest: (text) => createHash('sha256').update(text).digest('hex'),
-    onApps: (namespace, apps) => {
-      outcomes.set(namespace, apps);
-      if (apps.size === 0) outcomes.delete(namespace);
-      updateAppGauge(metrics, outcomes);
-      xds?.update(namespace, apps);
-    },
-    memory: new WriteMemory(),
-    changedAt: (uid) => changes.get(uid),
-    settleMs: options.settleMs ?? 2000,
-    again: (namespace, delayMs) => queue.add(namespace, delayMs),
-  };
-  const queue = new NamespaceQueue(async (namespace) => {
-    try {
-      await reconcileNamespace(ctx, namespace);
-      metrics.reconciles.inc({ result: 'ok' });
-    } catch (err) {
-      metrics.reconciles.inc({ result: 'error' });
-      logger.warn(`${namespace}: ${(err as Error).message}; retrying`);
-      throw err;
-    }
-  }, { debounceMs: options.debounceMs ?? 50, concurrency: 4 });
-
-  let synced = false;
-  const enqueue = (namespace: string | undefined) => {
-    if (synced && namespace !== undefined) queue.add(namespace);
-  };
-  const enqueueAll = () => {
-    for (const ns of namespacesOf(objects, plugins)) queue.add(ns);
-  };
-  wireObjectEvents(objects, ctx.memory, (o) => {
-    if (synced) changes.set(o.metadata.uid, Date.now());
-    enqueue(o.metadata.namespace);
-  }, (o) => {
-    changes.delete(o.metadata.uid);
-    enqueue(o.metadata.namespace);
-  });
-  wirePluginEvents(plugins, ctx.memory, enqueue);
-
-  for (const informer of [...objects.values(), ...(plugins === undefined ? [] : [plugins])]) informer.start();
-  const allSynced = Promise.all([...objects.values(), ...(plugins === undefined ? [] : [plugins])].map((i) => i.synced)).then(() => {
-    synced = true;
-    logger.info(`watching ${options.namespace === undefined ? 'all namespaces' : `namespace ${options.namespace}`}: ${objects.size} OpenSergo kinds${plugins === undefined ? '' : ' and WasmPlugins'}`);
-    enqueueAll();
-  });
-  if (options.leaderElection === false) metrics.leader.set(1);
-  else {
-    elector = new LeaderElector(kube, { ...options.leaderElection, identity }, {
-      started: () => void allSynced.then(enqueueAll),
-      stopped: () => undefined,
-    }, metrics, logger);
-    void elector.start();
-  }
-
-  const status = (): ControllerStatus => ({ identity, leader: isLeader(), synced, apps: appsOf(outcomes) });
+  const controller = new Controller(kube, options, identity, metrics, logger, xds);
+  controller.start();
+  const status = () => controller.status();
   let admin: AdminServer | undefined;
-  if (options.admin !== undefined) admin = await startAdmin(options.admin, { metrics: () => metrics.registry.metrics(), contentType: metrics.registry.contentType, status, ready: () => synced });
-
+  if (options.admin !== undefined) {
+    admin = await startAdmin(options.admin, { metrics: () => metrics.registry.metrics(), contentType: metrics.registry.contentType, status, ready: () => controller.synced });
+  }
   return {
     identity,
-    isLeader,
+    isLeader: () => controller.isLeader(),
     metrics,
-    synced: allSynced,
-    idle: () => allSynced.then(() => queue.idle()),
+    synced: controller.allSynced,
+    idle: () => controller.idle(),
     status,
     adminPort: admin?.port,
     xds,
     async close() {
-      queue.close();
-      await elector?.close();
-      for (const informer of [...objects.values(), ...(plugins === undefined ? [] : [plugins])]) informer.stop();
+      await controller.close();
       await Promise.all([admin?.close(), xds?.close()]);
     },
   };
+}
+
+/** The informers, the queue, the leader election and what they share. */
+class Controller {
+  private readonly objects: Map<WatchedKind, Informer<Cached>>;
+  private readonly plugins: Informer<Plugin> | undefined;
+  private readonly outcomes = new Map<string, ReadonlyMap<string, AppOutcome>>();
+  /** By uid: when a new generation or new labels were seen (after the first sync only). */
+  private readonly changes = new Map<string, number>();
+  private readonly ctx: ReconcileContext;
+  private readonly queue: NamespaceQueue;
+  private elector: LeaderElector | undefined;
+  synced = false;
+  allSynced!: Promise<void>;
+
+  constructor(
+    private readonly kube: Kube,
+    private readonly options: ControllerOptions,
+    private readonly identity: string,
+    private readonly metrics: ControllerMetrics,
+    private readonly logger: Logger,
+    xds: XdsFeed | undefined,
+  ) {
+    this.objects = new Map(KINDS.map((kind) => [kind, objectInformer(kube, kind, options.namespace, metrics, logger)]));
+    this.plugins = options.plugin === undefined ? undefined : pluginInformer(kube, options.namespace, metrics, logger);
+    this.ctx = this.context(xds);
+    this.queue = new NamespaceQueue((namespace) => this.reconcile(namespace), { debounceMs: options.debounceMs ?? 50, concurrency: 4 });
+  }
+
+  isLeader(): boolean {
+    return this.options.leaderElection === false || this.elector?.isLeader === true;
+  }
+
+  start(): void {
+    this.wireEvents();
+    const informers = this.informers();
+    for (const informer of informers) informer.start();
+    this.allSynced = Promise.all(informers.map((i) => i.synced)).then(() => {
+      this.synced = true;
+      const where = this.options.namespace === undefined ? 'all namespaces' : `namespace ${this.options.namespace}`;
+      this.logger.info(`watching ${where}: ${this.objects.size} OpenSergo kinds${this.plugins === undefined ? '' : ' and WasmPlugins'}`);
+      this.enqueueAll();
+    });
+    if (this.options.leaderElection === false) {
+      this.metrics.leader.set(1);
+      return;
+    }
+    this.elector = new LeaderElector(this.kube, { ...this.options.leaderElection, identity: this.identity }, {
+      started: () => void this.allSynced.then(() => this.enqueueAll()),
+      stopped: () => undefined,
+    }, this.metrics, this.logger);
+    void this.elector.start();
+  }
+
+  idle(): Promise<void> {
+    return this.allSynced.then(() => this.queue.idle());
+  }
+
+  status(): ControllerStatus {
+    return { identity: this.identity, leader: this.isLeader(), synced: this.synced, apps: appsOf(this.outcomes) };
+  }
+
+  async close(): Promise<void> {
+    this.queue.close();
+    await this.elector?.close();
+    for (const informer of this.informers()) informer.stop();
+  }
+
+  private informers(): Array<Informer<Cached> | Informer<Plugin>> {
+    return [...this.objects.values(), ...(this.plugins === undefined ? [] : [this.plugins])];
+  }
+
+  private context(xds: XdsFeed | undefined): ReconcileContext {
+    const { options } = this;
+    return {
+      objects: this.objects,
+      plugins: this.plugins,
+      pluginOptions: options.plugin,
+      translate: {
+        allowGlobalToLocal: options.plugin === undefined && xds !== undefined,
+        // WasmPlugins name Istio's cluster of the service (--rls); plain Envoys define sergo_rls themselves.
+        rateLimitServiceGiven: options.plugin === undefined ? undefined : options.translate?.rateLimitService?.cluster !== undefined,
+        ...options.translate,
+      },
+      writer: new Writer(this.kube, new TokenBucket(options.qps ?? 50, options.burst ?? 100), this.metrics),
+      isLeader: () => this.isLeader(),
+      identity: this.identity,
+      logger: this.logger,
+      digest: (text) => createHash('sha256').update(text).digest('hex'),
+      onApps: (namespace, apps) => {
+        if (apps.size === 0) this.outcomes.delete(namespace);
+        else this.outcomes.set(namespace, apps);
+        updateAppGauge(this.metrics, this.outcomes);
+        xds?.update(namespace, apps);
+      },
+      memory: new WriteMemory(),
+      changedAt: (uid) => this.changes.get(uid),
+      settleMs: options.settleMs ?? 2000,
+      again: (namespace, delayMs) => this.queue.add(namespace, delayMs),
+    };
+  }
+
+  private async reconcile(namespace: string): Promise<void> {
+    try {
+      await reconcileNamespace(this.ctx, namespace);
+      this.metrics.reconciles.inc({ result: 'ok' });
+    } catch (err) {
+      this.metrics.reconciles.inc({ result: 'error' });
+      this.logger.warn(`${namespace}: ${(err as Error).message}; retrying`);
+      throw err;
+    }
+  }
+
+  private enqueue(namespace: string | undefined): void {
+    if (this.synced && namespace !== undefined) this.queue.add(namespace);
+  }
+
+  private enqueueAll(): void {
+    for (const ns of namespacesOf(this.objects, this.plugins)) this.queue.add(ns);
+  }
+
+  private wireEvents(): void {
+    wireObjectEvents(this.objects, this.ctx.memory, (o) => {
+      if (this.synced) this.changes.set(o.metadata.uid, Date.now());
+      this.enqueue(o.metadata.namespace);
+    }, (o) => {
+      this.changes.delete(o.metadata.uid);
+      this.enqueue(o.metadata.namespace);
+    });
+    wirePluginEvents(this.plugins, this.ctx.memory, (ns) => this.enqueue(ns));
+  }
 }
 
 function objectInformer(kube: Kube, kind: WatchedKind, namespace: string | undefined, metrics: ControllerMetrics, logger: Logger): Informer<Cached> {

@@ -2,7 +2,7 @@
 // ServiceAccount), the typed APIs the controller calls, and every request counted and marked with
 // the controller's User-Agent (`sergo-controller/VERSION (IDENTITY)`), so the API server's audit
 // log tells the replicas apart.
-import { ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type { RequestContext } from '@kubernetes/client-node';
 import type https from 'node:https';
 import type { RequestInit } from 'node-fetch';
@@ -41,7 +41,6 @@ export interface Kube {
   config: KubeConfig;
   custom: CustomObjectsApi;
   core: CoreV1Api;
-  coordination: CoordinationV1Api;
   server: string;
 }
 
@@ -58,7 +57,6 @@ export function connect(options: KubeOptions): Kube {
     config,
     custom: config.makeApiClient(CustomObjectsApi),
     core: config.makeApiClient(CoreV1Api),
-    coordination: config.makeApiClient(CoordinationV1Api),
     server,
   };
 }
