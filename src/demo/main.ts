@@ -7,10 +7,13 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { relative } from 'node:path';
 import { envoyBinary, ENVOY_INSTALL } from '../envoy/index.ts';
-import type { BreakerTransition } from '../serve/index.ts';
-import { startLoad, type LoadRun } from './load.ts';
-import { clientTable, plainStyle, ruleTable, shortRuleName, ttyStyle, type Style } from './table.ts';
-import { startEnvoyProxy, startServeProxy, type DemoProxy, type ProxyHooks } from './proxy.ts';
+import { createDemoClock } from './clock.ts';
+import { watchInterrupt, type Interrupt } from './interrupt.ts';
+import { createJournal } from './journal.ts';
+import { startLoad, type LoadRun, type EndpointLoad } from './load.ts';
+import { banner, createScreen } from './screen.ts';
+import { plainStyle, ttyStyle, type Style } from './table.ts';
+import { startEnvoyProxy, startServeProxy, type DemoProxy } from './proxy.ts';
 import { startSampleUpstream, type SampleUpstream } from './upstream.ts';
 
 export const EXAMPLE_RULES = fileURLToPath(new URL('../../examples/rules.yaml', import.meta.url));
@@ -71,139 +74,55 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const write = opts.write ?? ((t: string) => void process.stdout.write(t));
   const tty = opts.tty ?? (opts.write === undefined && process.stdout.isTTY === true);
   const style: Style = tty ? ttyStyle : plainStyle;
-  const durationMs = opts.durationSec * 1000;
   const rules = opts.rules ?? EXAMPLE_RULES;
-  // The run's clock starts once the proxy is ready (Envoy takes seconds to start on a busy machine).
-  let t0 = performance.now();
-  const elapsed = () => (performance.now() - t0) / 1000;
-  const stamp = () => `[${elapsed().toFixed(1).padStart(5)}s]`;
-
-  // The flaky endpoint has an incident in the middle of the run: 90% errors instead of 5%.
-  const incident = [0.25 * durationMs, 0.6 * durationMs];
-  const inIncident = () => {
-    const t = performance.now() - t0;
-    return t >= incident[0]! && t < incident[1]!;
-  };
-
-  const events: string[] = [];
-  const event = (text: string) => {
-    const line = `${stamp()} ${text}`;
-    events.push(line);
-    if (!tty) write(`${line}\n`);
-  };
-  const transitions = new Map<string, number>();
-  const hooks: ProxyHooks = {
-    event,
-    transition: (t: BreakerTransition) => {
-      const key = `${t.from} → ${t.to}`;
-      transitions.set(key, (transitions.get(key) ?? 0) + t.count);
-      event(`circuit breaker ${shortRuleName(t.rule)}: ${key}${t.count > 1 ? ` (${t.count} times)` : ''}`);
-    },
-  };
-
+  const clock = createDemoClock(opts.durationSec * 1000);
+  const journal = createJournal(clock.stamp, tty, write);
+  const interrupt = watchInterrupt();
   let upstream: SampleUpstream | undefined;
   let proxy: DemoProxy | undefined;
   let load: LoadRun | undefined;
-  let interrupted = false;
-  let wake: (() => void) | undefined;
-  const onSignal = () => {
-    interrupted = true;
-    wake?.();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  let lastLines = 0;
   try {
-    upstream = await startSampleUpstream({ flakyErrorRate: () => (inIncident() ? 0.9 : 0.05) });
+    upstream = await startSampleUpstream({ flakyErrorRate: () => (clock.inIncident() ? 0.9 : 0.05) });
     const vms = opts.vms ?? 2;
     proxy = opts.envoy === undefined
-      ? await startServeProxy(rules, upstream.url, vms, hooks)
-      : await startEnvoyProxy(rules, upstream.url, vms, opts.envoy, hooks);
+      ? await startServeProxy(rules, upstream.url, vms, journal.hooks)
+      : await startEnvoyProxy(rules, upstream.url, vms, opts.envoy, journal.hooks);
     const rulesShown = relative(process.cwd(), rules) || rules;
-    const hint = proxy.reloads ? 'Ctrl-C stops early; edit the rules file to see a reload' : 'Ctrl-C stops early';
-    write(
-      `${style.bold('sergo demo')}: ${proxy.url} (${proxy.description}, rules ${rulesShown}) → sample upstream ${upstream.url}\n` +
-        `  metrics: ${proxy.metricsUrl} · running ${opts.durationSec} s${tty ? ` (${hint})` : ''}\n` +
-        `  /api/flaky has an incident from ${(incident[0]! / 1000).toFixed(0)} s to ${(incident[1]! / 1000).toFixed(0)} s (90% errors instead of 5%)\n\n`,
-    );
-    const names = ['alice', 'bob', 'carol', 'dave', 'erin'];
-    t0 = performance.now();
-    load = startLoad(proxy.url, [
-      { label: 'GET /api/hello', path: '/api/hello', clients: 3, pauseMs: 20 },
-      { label: 'GET /api/hello/{name}', path: () => `/api/hello/${names[Math.floor(Math.random() * names.length)]}`, clients: 7, pauseMs: 50 },
-      { label: 'GET /api/slow', path: '/api/slow', clients: 8, pauseMs: 50 },
-      { label: 'GET /api/flaky', path: '/api/flaky', clients: 2, pauseMs: 50 },
-    ]);
-
-    const p = proxy;
-    const l = load;
-    const block = async (title: string) => [
-      title,
-      '',
-      ...ruleTable(await p.ruleStats(), style),
-      '',
-      ...clientTable(l.stats, style),
-    ];
-    const redraw = async () => {
-      const lines = [
-        ...await block(`${style.bold('live')} ${elapsed().toFixed(0)} s / ${opts.durationSec} s${inIncident() ? '   /api/flaky: incident (90% errors)' : ''}`),
-        '',
-        style.bold('  events'),
-        ...(events.length === 0 ? ['  (none yet)'] : events.slice(-6).map((e) => `  ${e}`)),
-      ];
-      const fitted = lines.map((line) => fit(line, process.stdout.columns));
-      write(`${lastLines > 0 ? `\x1b[${lastLines}F\x1b[0J` : '\x1b[?25l'}${fitted.join('\n')}\n`);
-      lastLines = lines.length;
-    };
-    const plainStatus = async () => {
-      const parts = (await p.ruleStats()).map((r) => {
-        let t = `${shortRuleName(r.id)} passed ${r.passed} blocked ${r.blocked}`;
-        if (r.kind === 'Throttling') t += ` queued ${r.queued}`;
-        if (r.breakerState) t += ` breaker ${r.breakerState}`;
-        return t;
-      });
-      write(`${stamp()} ${parts.join(' | ')}\n`);
-    };
-
-    const tickMs = tty ? 1000 : 3000;
-    const end = t0 + durationMs;
-    while (!interrupted && performance.now() < end) {
-      await new Promise<void>((r) => {
-        wake = r;
-        setTimeout(r, Math.min(tickMs, Math.max(0, end - performance.now())));
-      });
-      if (interrupted || performance.now() >= end - 50) break;
-      if (tty) await redraw();
-      else await plainStatus();
-    }
+    write(banner({ style, proxy, upstreamUrl: upstream.url, rulesShown, durationSec: opts.durationSec, tty, incident: clock.incident }));
+    clock.restart();
+    load = startLoad(proxy.url, demoLoad());
+    const screen = createScreen({ proxy, load, clock, journal, style, tty, durationSec: opts.durationSec, write });
+    await tickUntilEnd(clock.startedAt() + opts.durationSec * 1000, tty ? 1000 : 3000, interrupt, screen.tick);
     await load.stop();
     load = undefined;
-    if (tty && lastLines > 0) write(`\x1b[${lastLines}F\x1b[0J`);
-
-    const took = elapsed();
-    const summary = [
-      ...await block(`${style.bold('sergo demo summary')} (${took.toFixed(1)} s${interrupted ? ', interrupted' : ''})`),
-      '',
-      ...(tty && events.length > 0 ? [style.bold('  events'), ...events.slice(-10).map((e) => `  ${e}`), ''] : []),
-      `  breaker transitions: ${transitions.size === 0 ? 'none' : [...transitions].map(([k, n]) => `${k} ×${n}`).join(', ')}`,
-      `  ${await p.totals()}`,
-      '',
-    ];
-    write(`${summary.join('\n')}\n`);
+    screen.clear();
+    await screen.summary(interrupt.interrupted);
     return 0;
   } finally {
     if (tty) write('\x1b[?25h');
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
     await load?.stop();
     await proxy?.close();
     await upstream?.close();
   }
 }
 
-/** A line cut to the terminal's width, so that redrawing can count lines (a wrapped line is two). */
-function fit(line: string, columns: number | undefined): string {
-  if (!columns) return line;
-  const visible = line.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
-  return visible.length < columns ? line : visible.slice(0, columns - 1);
+/** A few concurrent clients per endpoint of the sample upstream. */
+function demoLoad(): EndpointLoad[] {
+  const names = ['alice', 'bob', 'carol', 'dave', 'erin'];
+  return [
+    { label: 'GET /api/hello', path: '/api/hello', clients: 3, pauseMs: 20 },
+    { label: 'GET /api/hello/{name}', path: () => `/api/hello/${names[Math.floor(Math.random() * names.length)]}`, clients: 7, pauseMs: 50 },
+    { label: 'GET /api/slow', path: '/api/slow', clients: 8, pauseMs: 50 },
+    { label: 'GET /api/flaky', path: '/api/flaky', clients: 2, pauseMs: 50 },
+  ];
+}
+
+/** Calls `tick` every tickMs until `end` (a performance.now() time) or a signal; no tick right at the end. */
+async function tickUntilEnd(end: number, tickMs: number, interrupt: Interrupt, tick: () => Promise<void>): Promise<void> {
+  while (!interrupt.interrupted && performance.now() < end) {
+    await interrupt.sleep(Math.min(tickMs, Math.max(0, end - performance.now())));
+    if (interrupt.interrupted || performance.now() >= end - 50) break;
+    await tick();
+  }
 }
