@@ -87,7 +87,7 @@ export class ApiServer {
   }
 
   /** kubectl's outcome without throwing. */
-  tryKubectl(args: string[], input?: string): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  tryKubectl(args: string[], input?: string): Promise<{ ok: boolean; code: number | null; stdout: string; stderr: string }> {
     return runProcess(apiServerBinary().path!, ['kubectl', '--kubeconfig', this.kubeconfig, ...args], input);
   }
 
@@ -154,7 +154,7 @@ export class ApiServer {
 }
 
 /** Runs a program to its end: its status, stdout and stderr. */
-export function runProcess(file: string, args: string[], input?: string, cwd?: string): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+export function runProcess(file: string, args: string[], input?: string, cwd?: string): Promise<{ ok: boolean; code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -162,7 +162,7 @@ export function runProcess(file: string, args: string[], input?: string, cwd?: s
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.once('error', reject);
-    child.once('close', (code) => resolve({ ok: code === 0, stdout, stderr }));
+    child.once('close', (code) => resolve({ ok: code === 0, code, stdout, stderr }));
     child.stdin!.end(input);
   });
 }
