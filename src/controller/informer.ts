@@ -70,9 +70,8 @@ export class Informer<T extends KubernetesObject> {
   private restartTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private resolveSynced!: () => void;
+  /** Resolves once the first list is in the cache. */
   readonly synced = new Promise<void>((resolve) => (this.resolveSynced = resolve));
-  /** Set once the first list is in the cache. */
-  hasSynced = false;
 
   constructor(kube: Kube, private readonly options: InformerOptions, private readonly metrics: ControllerMetrics, private readonly logger: Logger) {
     const watch = new BookmarkWatch(kube, (what) => {
@@ -81,7 +80,6 @@ export class Informer<T extends KubernetesObject> {
     });
     this.watch = new ListWatch<T>(options.path, watch, () => this.listAll() as Promise<KubernetesListObject<T>>, false, options.labelSelector, options.fieldSelector);
     this.watch.on('error', (err) => this.failed(err));
-    this.watch.on('connect', () => undefined);
   }
 
   on(event: 'add' | 'update' | 'delete', handler: (obj: T) => void): void {
@@ -122,10 +120,7 @@ export class Informer<T extends KubernetesObject> {
     this.metrics.lists.inc({ resource: this.options.resource });
     this.backoffMs = BACKOFF_MS.first;
     // ListWatch fills its cache right after this promise resolves: mark synced after that.
-    setImmediate(() => {
-      this.hasSynced = true;
-      this.resolveSynced();
-    });
+    setImmediate(() => this.resolveSynced());
     return { ...first!, items };
   }
 
