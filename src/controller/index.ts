@@ -117,7 +117,7 @@ class Controller {
   private readonly objects: Map<WatchedKind, Informer<Cached>>;
   private readonly plugins: Informer<Plugin> | undefined;
   private readonly outcomes = new Map<string, ReadonlyMap<string, AppOutcome>>();
-  /** By uid: when a new generation or new labels were seen (after the first sync only). */
+  /** By namespace: when an object in it last changed (a new generation or labels, an addition, a deletion; after the first sync). */
   private readonly changes = new Map<string, number>();
   private readonly ctx: ReconcileContext;
   private readonly queue: NamespaceQueue;
@@ -206,7 +206,7 @@ class Controller {
         xds?.update(namespace, apps);
       },
       memory: new WriteMemory(),
-      changedAt: (uid) => this.changes.get(uid),
+      changedAt: (namespace) => this.changes.get(namespace),
       settleMs: options.settleMs ?? 2000,
       again: (namespace, delayMs) => this.queue.add(namespace, delayMs),
     };
@@ -232,13 +232,11 @@ class Controller {
   }
 
   private wireEvents(): void {
-    wireObjectEvents(this.objects, this.ctx.memory, (o) => {
-      if (this.synced) this.changes.set(o.metadata.uid, Date.now());
+    const changed = (o: Cached) => {
+      if (this.synced) this.changes.set(o.metadata.namespace, Date.now());
       this.enqueue(o.metadata.namespace);
-    }, (o) => {
-      this.changes.delete(o.metadata.uid);
-      this.enqueue(o.metadata.namespace);
-    });
+    };
+    wireObjectEvents(this.objects, this.ctx.memory, changed, changed);
     wirePluginEvents(this.plugins, this.ctx.memory, (ns) => this.enqueue(ns));
   }
 }

@@ -42,12 +42,13 @@ export interface ReconcileContext {
   /** Every app of the namespace and its outcome, after each translation (the xDS feed). */
   onApps(namespace: string, apps: ReadonlyMap<string, AppOutcome>): void;
   memory: WriteMemory;
-  /** When this replica saw the object's current generation and labels (epoch ms). */
-  changedAt(uid: string): number | undefined;
+  /** When this replica last saw an object of the namespace change (epoch ms). */
+  changedAt(namespace: string): number | undefined;
   /**
-   * An object that changed less than this long ago and has problems is judged again after it before
-   * its status says so: the watches of different kinds deliver a burst of new objects in any order,
-   * so a rule may arrive before the strategy it refers to, or a strategy before its rule.
+   * A status that reports a problem waits until the namespace has been quiet this long: the watches
+   * of different kinds deliver a burst of new objects in any order (and, on a loaded machine,
+   * seconds apart), so a rule may arrive before the strategy it refers to, or a strategy before its
+   * rule. Statuses without problems, and WasmPlugins, are written at once.
    */
   settleMs: number;
   /** Reconcile the namespace again after `delayMs`. */
@@ -103,13 +104,10 @@ function toSource(kind: WatchedKind, o: Cached): SourceObject {
 
 // ---- statuses and events ----
 
-/**
- * How long to wait before a just-changed object's status reports a problem (0: write it now): in a
- * burst, a rule may arrive before its strategy (an error), a strategy before its rule (a warning).
- */
+/** How long to wait before the object's status reports a problem (0: write it now): see settleMs. */
 function settling(ctx: ReconcileContext, o: Cached, judgement: Parameters<typeof desiredStatus>[1]): number {
   const failing = judgement.problems.length > 0 || judgement.app?.outcome.ok === false;
-  const changed = ctx.changedAt(o.metadata.uid);
+  const changed = ctx.changedAt(o.metadata.namespace);
   if (!failing || changed === undefined) return 0;
   return Math.max(0, changed + ctx.settleMs - Date.now());
 }

@@ -140,8 +140,8 @@ describe.skipIf(!available)('sergo controller under faults', () => {
       const count = (verb: string, resource: string) => made.filter((e) => e.verb === verb && `${e.objectRef?.resource}${e.objectRef?.subresource === undefined ? '' : `/${e.objectRef.subresource}`}` === resource).length;
       const statusPatches = made.filter((e) => e.verb === 'patch' && e.objectRef?.subresource === 'status').length;
       // One status and one Event per object. The watches of the two kinds deliver a burst in any order
-      // and, on a loaded machine, seconds apart: a strategy seen more than the settling time (2 s)
-      // before its rule is first reported unreferenced, then in use. At most 2 % are written twice.
+      // and, on a loaded machine, seconds apart: a strategy whose rule arrives more than 2 s after the
+      // namespace's last change is first reported unreferenced, then in use. At most 2 % twice.
       const updates = made.filter((e) => e.verb === 'update' && e.objectRef?.resource === 'wasmplugins').length;
       console.log(`1000 objects: ${made.length} requests by the controller (${statusPatches} status patches, ${count('create', 'events')} Events, ${count('create', 'wasmplugins')} WasmPlugins created, ${updates} updated)`);
       expect(statusPatches).toBeGreaterThanOrEqual(1000);
