@@ -141,11 +141,12 @@ describe.skipIf(!available)('sergo controller under faults', () => {
       const statusPatches = made.filter((e) => e.verb === 'patch' && e.objectRef?.subresource === 'status').length;
       // One status and one Event per object. The watches of the two kinds deliver a burst in any order
       // and, on a loaded machine, seconds apart: a strategy whose rule arrives more than 2 s after the
-      // namespace's last change is first reported unreferenced, then in use. At most 2 % twice.
+      // namespace's last change is first reported unreferenced, then in use: 0–3 % of them when
+      // test/k8s's six files run at once beside other suites; at most 5 % twice.
       const updates = made.filter((e) => e.verb === 'update' && e.objectRef?.resource === 'wasmplugins').length;
       console.log(`1000 objects: ${made.length} requests by the controller (${statusPatches} status patches, ${count('create', 'events')} Events, ${count('create', 'wasmplugins')} WasmPlugins created, ${updates} updated)`);
       expect(statusPatches).toBeGreaterThanOrEqual(1000);
-      expect(statusPatches).toBeLessThanOrEqual(1020);
+      expect(statusPatches).toBeLessThanOrEqual(1050);
       expect(count('create', 'events')).toBe(statusPatches);
       expect(count('create', 'wasmplugins')).toBe(50);
       expect(updates).toBeLessThanOrEqual(500); // at most one per rule that arrived after its app's WasmPlugin
