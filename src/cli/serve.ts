@@ -6,6 +6,7 @@ import { LOG_LEVELS, ServeError, startServe, type LogLevel } from '../serve/inde
 import { EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
 import type { CliIO } from './io.ts';
 import { appOption, namespaceOption } from './options.ts';
+import { runUntilStopped } from './signals.ts';
 
 export interface ServeCommandOptions {
   rules?: string[];
@@ -89,19 +90,6 @@ export async function runServe(options: ServeCommandOptions, io: CliIO): Promise
     io.stderr('sergo serve: not started\n');
     return EXIT_INVALID_INPUT;
   }
-  const running = serve;
-  const reload = () => void running.reload();
-  process.on('SIGHUP', reload);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      process.off('SIGHUP', reload);
-      io.stderr(`sergo serve: info: ${signal} received, draining\n`);
-      void running.close().then(resolve);
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+  await runUntilStopped(serve, io.stderr, 'sergo serve', 'draining');
   return EXIT_OK;
 }

@@ -10,6 +10,7 @@ import { startXds, XdsError } from '../xds/index.ts';
 import { EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
 import type { CliIO } from './io.ts';
 import { filterOptionFlags, namespaceOption, parseFilterOptions, type FilterOptionFlags } from './options.ts';
+import { runUntilStopped } from './signals.ts';
 
 export interface XdsCommandOptions extends FilterOptionFlags {
   rules: string[];
@@ -90,19 +91,6 @@ export async function runXds(options: XdsCommandOptions, io: CliIO): Promise<num
     io.stderr(`${err.message}\nsergo xds: not started\n`);
     return EXIT_INVALID_INPUT;
   }
-  const running = xds;
-  const reload = () => void running.reload();
-  process.on('SIGHUP', reload);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      process.off('SIGHUP', reload);
-      io.stderr(`sergo xds: info: ${signal} received, stopping\n`);
-      void running.close().then(resolve);
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+  await runUntilStopped(xds, io.stderr, 'sergo xds', 'stopping');
   return EXIT_OK;
 }
