@@ -3,6 +3,7 @@
 // Durations are in milliseconds, ratios in 0..1, references resolved; positions are kept for messages.
 import type { HostPort } from '../address.ts';
 import type { SourcePos } from '../diagnostics.ts';
+import type { Traffic } from './traffic.ts';
 
 /** The OpenSergo strategy kinds the filter enforces. */
 export const STRATEGY_KINDS = [
@@ -170,4 +171,6 @@ export interface Deployment {
   rules: Rule[];
   rateLimitService: RateLimitService;
   options: FilterOptions;
+  /** TrafficRouters, their subsets and DestinationRules (src/ir/traffic.ts); absent when the input has none. */
+  traffic?: Traffic;
 }
