@@ -5,17 +5,22 @@ import { Resource } from "./match/resource";
 import { Matcher } from "./match/matcher";
 import { ensureRecord } from "./state/shared";
 import { RuleMetrics } from "./metrics";
+import { Lanes } from "./lane/config";
+import { defineLaneMetrics } from "./lane/lane";
 
 /** A decoded configuration with everything the request path needs, built once per configure. */
 export class ActiveConfig {
   matcher: Matcher = new Matcher();
   resources: Resource[] = [];
   maxQueued: i32 = 1000;
+  lanes: Lanes | null = null;
 }
 
 export function buildActive(config: Config): ActiveConfig {
   const active = new ActiveConfig();
   active.maxQueued = config.options.maxQueuedPerVm;
+  active.lanes = config.lanes;
+  if (config.lanes !== null) defineLaneMetrics();
   const byKey = new Map<string, Resource>();
   for (let i = 0; i < config.rules.length; i++) {
     const rule = config.rules[i];

@@ -20,6 +20,7 @@ import { Verdict, CheckResult } from "./chain/result";
 import { Strategy, Waiter } from "./strategies/strategy";
 import { STATUS, parseStatus, Outcome, upstreamFailed } from "./http";
 import { Worker } from "./worker";
+import { laneRequest } from "./lane/lane";
 
 const PATH = new Bytes(":path");
 const METHOD = new Bytes(":method");
@@ -61,7 +62,11 @@ export class SergoStream extends StreamContext {
     const chain = this.chain;
     chain.clear();
     const active = this.worker.active;
-    if (active === null || active.resources.length == 0) return Action.CONTINUE;
+    if (active === null) return Action.CONTINUE;
+    // Before routing: Envoy's router, after this filter, routes on the lane header set here.
+    const lanes = active.lanes;
+    if (lanes !== null) laneRequest(lanes);
+    if (active.resources.length == 0) return Action.CONTINUE;
     if (getHeader(MapType.HTTP_REQUEST_HEADERS, PATH) != Status.OK) return Action.CONTINUE;
     const pathPtr = hostPtr();
     // The host's copy of :path is ours until the callback returns: canonicalised in place.

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { Diagnostics, type Diagnostic } from './diagnostics.ts';
 import { emitFilterConfig, type FilterConfig } from './emit/filter.ts';
 import { buildDeployment, type RateLimitServiceOptions } from './ir/deployment.ts';
+import type { Lane } from './ir/lane.ts';
 import type { Deployment, FilterOptions, Model, Rule } from './ir/model.ts';
 import { appsOf, selectApp } from './ir/select-app.ts';
 import { validateDeployment } from './ir/validate.ts';
@@ -80,18 +81,19 @@ export function translateSources(
   if (!selection.ok) diagnostics.error(undefined, undefined, undefined, selection.error);
   else if (selection.warning !== undefined) diagnostics.warning(undefined, undefined, undefined, selection.warning);
   if (selection.ok && options.allowGlobalToLocal !== true) refuseGlobalToLocal(selection.rules, diagnostics);
-  const deployment = selection.ok && !diagnostics.hasErrors ? deploymentOf(selection, options, diagnostics) : undefined;
+  const deployment = selection.ok && !diagnostics.hasErrors ? deploymentOf({ ...selection, lanes: model.lanes ?? [] }, options, diagnostics) : undefined;
   const result = { apps, files, warnings: diagnostics.warnings, errors: diagnostics.errors, diagnostics: diagnostics.items };
   if (deployment === undefined) return result;
   return { ...result, app: deployment.app, deployment, config: emitFilterConfig(deployment) };
 }
 
 /** The selected rules with the caller's settings; undefined (reported) when an invariant fails. */
-function deploymentOf(selection: { app?: string; rules: Rule[] }, options: TranslateOptions, diagnostics: Diagnostics): Deployment | undefined {
+function deploymentOf(selection: { app?: string; rules: Rule[]; lanes: Lane[] }, options: TranslateOptions, diagnostics: Diagnostics): Deployment | undefined {
   const deployment = buildDeployment({
     app: selection.app,
     defaultNamespace: options.namespace,
     rules: selection.rules,
+    lanes: selection.lanes,
     rateLimitService: options.rateLimitService,
     options: options.options,
   });
@@ -137,7 +139,7 @@ export function validateSources(
     }
   }
   const result = { apps, files, warnings: diagnostics.warnings, errors: diagnostics.errors, diagnostics: diagnostics.items };
-  return diagnostics.hasErrors ? result : { ...result, model: { rules } };
+  return diagnostics.hasErrors ? result : { ...result, model: { rules, lanes: model.lanes ?? [] } };
 }
 
 /** Reads each file; an unreadable file is an input error, reported against its path. */

@@ -39,6 +39,12 @@ export function getHeader(mapType: u32, name: Bytes): u32 {
   return imp.proxy_get_header_map_value(mapType, name.ptr, name.length, RET, RET + 4);
 }
 
+/** Sets a header to one value (every earlier value of that name goes, as Envoy's setCopy). On the
+ *  request headers Envoy then clears the route cache: the router matches routes on the new value. */
+export function replaceHeader(mapType: u32, name: Bytes, valuePtr: usize, valueSize: usize): u32 {
+  return imp.proxy_replace_header_map_value(mapType, name.ptr, name.length, valuePtr, valueSize);
+}
+
 // ---- properties ----
 /** Reads a property (path tokens joined by NUL bytes); on OK the value is at hostPtr()/hostSize(). */
 export function getProperty(path: Bytes): u32 {

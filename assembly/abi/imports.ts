@@ -17,6 +17,9 @@ export declare function proxy_get_buffer_bytes(bufferType: u32, start: u32, maxS
 @external("env", "proxy_get_header_map_value")
 export declare function proxy_get_header_map_value(mapType: u32, keyPtr: usize, keySize: usize, retPtr: usize, retSize: usize): u32;
 
+@external("env", "proxy_replace_header_map_value")
+export declare function proxy_replace_header_map_value(mapType: u32, keyPtr: usize, keySize: usize, valuePtr: usize, valueSize: usize): u32;
+
 @external("env", "proxy_send_local_response")
 export declare function proxy_send_local_response(
   status: u32, detailsPtr: usize, detailsSize: usize, bodyPtr: usize, bodySize: usize,

@@ -10,6 +10,7 @@ import { Strategy } from "../strategies/strategy";
 import { decodeStrategy } from "../strategies";
 import { Fallback, RuleIdHeader, decodeFallback, decodeRuleIdHeader } from "../fallback/fallback";
 import { RuleMetrics } from "../metrics";
+import { Lanes, decodeLanes } from "../lane/config";
 
 export class Rule {
   /** Defined when the configuration becomes active (metrics are defined once per configure). */
@@ -34,6 +35,8 @@ export class Options {
 export class Config {
   rules: Rule[] = [];
   options: Options = new Options();
+  /** Traffic lanes (assembly/lane), or null when the configuration has none. */
+  lanes: Lanes | null = null;
 }
 
 /** Decodes with error reporting; `error` names the rule index and field of the first problem. */
@@ -57,7 +60,7 @@ export class ConfigDecoder {
       return null;
     }
     const config = new Config();
-    if (!r.knownKeys(root, "", ["version", "options", "rateLimitService", "rules"])) return null;
+    if (!r.knownKeys(root, "", ["version", "options", "rateLimitService", "rules", "lanes"])) return null;
     const options = root.get("options");
     if (options !== null && !this.decodeOptions(options, config.options)) return null;
     const service = root.get("rateLimitService");
@@ -65,6 +68,8 @@ export class ConfigDecoder {
       this.service = this.decodeService(service);
       if (this.service === null) return null;
     }
+    const lanes = root.get("lanes");
+    if (lanes !== null && (config.lanes = decodeLanes(lanes, r)) === null) return null;
     const rules = root.get("rules");
     if (rules === null || rules.kind != JsonKind.Array) { r.bad("rules", "must be an array"); return null; }
     if (rules.items.length > 100000) { r.bad("rules", "more than 100000 rules"); return null; }

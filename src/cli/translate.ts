@@ -56,7 +56,7 @@ export async function runTranslate(files: string[], options: TranslateCommandOpt
   const rendered = renderTarget(plan.value, result.deployment);
   if (!rendered.ok) return fail(io, rendered.errors);
   // An empty configuration drops all protection: only on purpose (issue 12).
-  if (result.deployment.rules.length === 0 && options.allowEmpty !== true) {
+  if (result.deployment.rules.length === 0 && result.deployment.lanes === undefined && options.allowEmpty !== true) {
     return fail(io, [`the input yields no rule${options.app !== undefined ? ` for app ${options.app}` : ''}: nothing would be enforced (--allow-empty to emit it anyway)`]);
   }
   if (plan.value.format === 'filter' && plan.value.rls.given.length === 0) warnUnservedGlobal(io, rendered.value);

@@ -2,6 +2,7 @@
 // Output is deterministic: rules in IR order, keys in a fixed order, 2-space indentation, final newline.
 import { usesRateLimitService } from '../ir/deployment.ts';
 import type { Deployment, Fallback, FilterOptions, RateLimitService as Service, Rule, StrategySpec } from '../ir/model.ts';
+import { emitLanes, type FilterLanes } from './filter-lanes.ts';
 
 export const FILTER_CONFIG_VERSION = 1;
 
@@ -56,6 +57,8 @@ export interface FilterConfig {
   /** Present exactly when some rule has `mode: Global`. */
   rateLimitService?: RateLimitService;
   rules: FilterRule[];
+  /** Present when the deployment's namespace has lanes (docs/filter-config.md, "Lanes"). */
+  lanes?: FilterLanes;
 }
 
 /** The deployment's configuration: `options` when some is given, `rateLimitService` when some rule is Global. */
@@ -66,6 +69,7 @@ export function emitFilterConfig(deployment: Deployment): FilterConfig {
     ...(options === undefined ? {} : { options }),
     ...(usesRateLimitService(deployment) ? { rateLimitService: emitService(deployment.rateLimitService) } : {}),
     rules: deployment.rules.map(emitRule),
+    ...(deployment.lanes === undefined ? {} : { lanes: emitLanes(deployment.lanes, deployment.app) }),
   };
 }
 

@@ -2,6 +2,7 @@
 // settings every target shares: the rate-limit service (defaulted here, the one place that knows
 // `sergo_rls`) and the filter's options. validateDeployment (./validate.ts) holds its invariants.
 import type { HostPort } from '../address.ts';
+import { laneSetOf, type Lane } from './lane.ts';
 import type { Deployment, FilterOptions, RateLimitService, Rule } from './model.ts';
 
 /** The namespace of objects that name none (kubectl's rule). */
@@ -48,19 +49,24 @@ export interface DeploymentInput {
   rules: readonly Rule[];
   rateLimitService?: RateLimitServiceOptions;
   options?: FilterOptions;
+  /** Every valid TrafficLane; the deployment keeps those of its namespace. */
+  lanes?: readonly Lane[];
 }
 
 /** The deployment of `input.rules` (not yet validated: validateDeployment). */
 export function buildDeployment(input: DeploymentInput): Deployment {
   const namespaces = ruleNamespaces(input.rules);
   const namespace = namespaces.length === 0 ? (input.defaultNamespace ?? DEFAULT_NAMESPACE) : namespaces.length === 1 ? namespaces[0] : undefined;
-  const app = input.app ?? input.rules[0]?.app;
+  const lanes = namespace === undefined ? undefined : laneSetOf(input.lanes ?? [], namespace);
+  const entryApps = [...new Set(lanes?.lanes.map((l) => l.entryApp))];
+  const app = input.app ?? input.rules[0]?.app ?? (entryApps.length === 1 ? entryApps[0] : undefined);
   return {
     ...(app === undefined ? {} : { app }),
     ...(namespace === undefined ? {} : { namespace }),
     rules: [...input.rules],
     rateLimitService: rateLimitService(input.rateLimitService),
     options: { ...input.options },
+    ...(lanes === undefined ? {} : { lanes }),
   };
 }
 

@@ -60,6 +60,18 @@ export const LIMITS = {
 
   maxQueuedPerVm: { min: 0, max: 1_000_000 },
   casRetries: { min: 1, max: 1000 },
+
+  /** Traffic lanes (docs/traffic.md): lanes one proxy knows, and the parts of a colouring rule. */
+  lanes: { maxItems: 64 },
+  laneName: { minLength: 1, maxLength: 63 },
+  /** The header and baggage key that carry lanes. */
+  laneKey: { minLength: 1, maxLength: 64 },
+  /** Blocks of conditions of one lane (any colours). */
+  laneMatches: { minItems: 1, maxItems: 32 },
+  /** Header or query conditions of one block. */
+  laneConditions: { maxItems: 32 },
+  /** A compared value (exact or prefix), a query parameter's name. */
+  laneMatchValue: { maxLength: 1024 },
 } as const satisfies Record<string, Range | Length | Count>;
 
 /** The longest duration the filter can hold, in ms (about 24.8 days). */

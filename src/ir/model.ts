@@ -4,6 +4,7 @@
 import type { HostPort } from '../address.ts';
 import type { SourcePos } from '../diagnostics.ts';
 import type { Traffic } from './traffic.ts';
+import type { Lane, LaneSet } from './lane.ts';
 
 /** The OpenSergo strategy kinds the filter enforces. */
 export const STRATEGY_KINDS = [
@@ -123,6 +124,8 @@ export interface Rule {
 export interface Model {
   /** In source order: files as given, documents in order, then targets × strategies. */
   rules: Rule[];
+  /** Every valid TrafficLane, in source order (src/ir/lane.ts). */
+  lanes?: Lane[];
 }
 
 /** The rate-limit service that counts Global rules, defaulted (src/ir/deployment.ts). */
@@ -173,4 +176,6 @@ export interface Deployment {
   options: FilterOptions;
   /** TrafficRouters, their subsets and DestinationRules (src/ir/traffic.ts); absent when the input has none. */
   traffic?: Traffic;
+  /** The lanes of the deployment's namespace (absent: none); the filter colours those whose entry is the app. */
+  lanes?: LaneSet;
 }

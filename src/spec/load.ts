@@ -6,6 +6,7 @@ import type { Model } from '../ir/model.ts';
 import { Cursor } from './cursor.ts';
 import { ObjectIndex } from './object-index.ts';
 import { loadObject, type LoadedObject } from './objects.ts';
+import { resolveLanes } from './lanes.ts';
 import { resolveRules } from './resolve.ts';
 import { parseSource } from './source.ts';
 
@@ -33,7 +34,7 @@ export function loadModel(files: readonly SourceFile[], options: LoadOptions, di
       }
     }
   }
-  return { rules: resolveRules(objects, { index, defaultNamespace }) };
+  return { rules: resolveRules(objects, { index, defaultNamespace }), lanes: resolveLanes(objects) };
 }
 
 /** The objects of one document: itself, or the items of a `v1 List` (what `kubectl get -o yaml` prints). */

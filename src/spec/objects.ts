@@ -15,8 +15,11 @@ import {
   RULE_KIND,
   STRATEGY_READERS,
 } from './kinds/index.ts';
+import { readTrafficLane, TRAFFIC_LANE_KIND, type LaneSpec } from './kinds/traffic-lane.ts';
 import { readMetadata } from './metadata.ts';
 import { Reporter } from './reporter.ts';
+
+const TRAFFIC_API_VERSION = 'traffic.opensergo.io/v1alpha1';
 
 interface ObjectHeader {
   kind: string;
@@ -34,6 +37,7 @@ export type LoadedObject =
   | (ObjectHeader & { role: 'strategy'; kind: StrategyKind; strategy?: StrategySpec })
   | (ObjectHeader & { role: 'fallback'; fallback?: FallbackResponse })
   | (ObjectHeader & { role: 'rule'; rule: RuleSpec })
+  | (ObjectHeader & { role: 'lane'; lane?: LaneSpec })
   | (ObjectHeader & { role: 'unsupported' });
 
 export function loadObject(root: Cursor, diagnostics: Diagnostics, defaultNamespace: string): LoadedObject | undefined {
@@ -66,6 +70,9 @@ export function loadObject(root: Cursor, diagnostics: Diagnostics, defaultNamesp
   if (isStrategyKind(kind)) {
     return { ...header, role: 'strategy', kind, strategy: spec && STRATEGY_READERS[kind](spec, r) };
   }
+  if (kind === TRAFFIC_LANE_KIND) {
+    return { ...header, role: 'lane', kind, lane: spec && readTrafficLane(spec, r) };
+  }
   if (kind === FALLBACK_KIND) {
     return { ...header, role: 'fallback', kind, fallback: spec && readHttpRequestFallbackAction(spec, r) };
   }
@@ -81,6 +88,7 @@ function skipReason(apiVersion: string, kind: string): { field: string; message:
   if (group !== 'opensergo.io' && !group.endsWith('.opensergo.io')) {
     return { field: 'apiVersion', message: `not an OpenSergo object (apiVersion ${apiVersion})` };
   }
+  if (apiVersion === TRAFFIC_API_VERSION && kind === TRAFFIC_LANE_KIND) return undefined;
   if (group !== FAULT_TOLERANCE_GROUP) {
     return { field: 'kind', message: `${apiVersion} ${kind} is not a fault-tolerance object; sergo-wasm does not handle it` };
   }
