@@ -62,7 +62,9 @@ export const LIMITS = {
   casRetries: { min: 1, max: 1000 },
 
   /** Traffic lanes (docs/traffic.md): lanes one proxy knows, and the parts of a colouring rule. */
-  lanes: { maxItems: 64 },
+  lanes: { minItems: 1, maxItems: 64 },
+  /** Colouring rules of one proxy (one per lane whose entry is its app). */
+  laneRules: { maxItems: 64 },
   laneName: { minLength: 1, maxLength: 63 },
   /** The header and baggage key that carry lanes. */
   laneKey: { minLength: 1, maxLength: 64 },
@@ -70,8 +72,9 @@ export const LIMITS = {
   laneMatches: { minItems: 1, maxItems: 32 },
   /** Header or query conditions of one block. */
   laneConditions: { maxItems: 32 },
-  /** A compared value (exact or prefix), a query parameter's name. */
+  /** A compared value (exact or prefix). */
   laneMatchValue: { maxLength: 1024 },
+  laneQueryName: { minLength: 1, maxLength: 1024 },
 } as const satisfies Record<string, Range | Length | Count>;
 
 /** The longest duration the filter can hold, in ms (about 24.8 days). */

@@ -4,6 +4,7 @@
 // the rate-limit service and the options, which callers pass in, it is their input error.
 import { ruleId } from './identity.ts';
 import { isIntegerIn, LIMITS, PRINTABLE_ASCII, type Length, type Range } from './limits.ts';
+import type { LaneSet } from './lane.ts';
 import type { Deployment, Fallback, FilterOptions, RateLimitService, Rule, StrategySpec } from './model.ts';
 import { ruleNamespaces } from './deployment.ts';
 
@@ -14,7 +15,27 @@ export function validateDeployment(d: Deployment): string[] {
     ...d.rules.flatMap((rule, i) => ruleProblems(rule, `rules[${i}] (${rule.id})`)),
     ...serviceProblems(d.rateLimitService),
     ...optionProblems(d.options),
+    ...(d.lanes === undefined ? [] : laneProblems(d.lanes, d.namespace)),
   ];
+}
+
+/** One key; distinct names within the bounds; every lane of the deployment's namespace. */
+function laneProblems(set: LaneSet, namespace: string | undefined): string[] {
+  const problems: string[] = [];
+  const { maxItems } = LIMITS.lanes;
+  if (set.lanes.length === 0 || set.lanes.length > maxItems) problems.push(`lanes: ${set.lanes.length} lanes, 1 to ${maxItems} allowed`);
+  textProblem(problems, 'lanes.key', set.key, LIMITS.laneKey, true);
+  const names = new Set<string>();
+  for (const lane of set.lanes) {
+    const at = `lanes: TrafficLane/${lane.origin.name}`;
+    if (lane.key !== set.key) problems.push(`${at}: key ${lane.key} is not the set's ${set.key}`);
+    if (namespace !== undefined && lane.origin.namespace !== namespace) problems.push(`${at}: a lane of namespace ${lane.origin.namespace} in namespace ${namespace}`);
+    if (names.has(lane.name)) problems.push(`${at}: two lanes named ${lane.name}`);
+    names.add(lane.name);
+    textProblem(problems, `${at}: name`, lane.name, LIMITS.laneName, true);
+    if (lane.matches.length < LIMITS.laneMatches.minItems || lane.matches.length > LIMITS.laneMatches.maxItems) problems.push(`${at}: ${lane.matches.length} match blocks`);
+  }
+  return problems;
 }
 
 /** One app; one namespace unless `namespace` is absent; at most LIMITS.rules rules, ids unique. */

@@ -2,6 +2,7 @@
 // routes them, so within a namespace lane names are unique and every lane uses the same header and
 // baggage key (a request carries one lane, under one name). A lane with any error is left out whole.
 import type { Lane } from '../ir/lane.ts';
+import { LIMITS } from '../ir/limits.ts';
 import type { LoadedObject } from './objects.ts';
 
 type LaneObject = Extract<LoadedObject, { role: 'lane' }>;
@@ -34,6 +35,10 @@ function toLane(o: LaneObject): Lane | undefined {
 
 function conflicts(o: LaneObject, lane: Lane, earlier: readonly Lane[]): boolean {
   const sameNamespace = earlier.filter((l) => l.origin.namespace === lane.origin.namespace);
+  if (sameNamespace.length >= LIMITS.lanes.maxItems) {
+    o.reporter.errorAt(o.pos, 'metadata.name', `namespace ${lane.origin.namespace} has more than ${LIMITS.lanes.maxItems} lanes`);
+    return true;
+  }
   const named = sameNamespace.find((l) => l.name === lane.name);
   if (named !== undefined) {
     o.reporter.errorAt(o.pos, 'spec.rules.lane.name', `lane ${lane.name} is already defined in namespace ${lane.origin.namespace} by TrafficLane/${named.origin.name}`);

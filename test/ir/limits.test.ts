@@ -36,16 +36,25 @@ const IN_SCHEMA: Record<LimitName, string[]> = {
   statusOnError: ['/definitions/rateLimit/properties/statusOnError'],
   fallbackBody: ['/definitions/fallback/properties/body'],
   fallbackHeaders: ['/definitions/fallback/properties/headers'],
-  headerName: ['/definitions/fallback/properties/headers/items/items/0'],
+  headerName: ['/definitions/fallback/properties/headers/items/items/0', '/definitions/laneBlock/properties/headers/items/items/0'],
   headerValue: ['/definitions/fallback/properties/headers/items/items/1'],
   grpcStatus: ['/definitions/fallback/properties/grpcStatus'],
   serviceText: ['cluster', 'authority', 'path', 'domain'].map((f) => `/properties/rateLimitService/properties/${f}`),
   serviceTimeoutMs: ['/properties/rateLimitService/properties/timeoutMs'],
   maxQueuedPerVm: ['/properties/options/properties/maxQueuedPerVm'],
   casRetries: ['/properties/options/properties/casRetries'],
+  lanes: ['/properties/lanes/properties/names'],
+  laneRules: ['/properties/lanes/properties/colour'],
+  laneName: ['/properties/lanes/properties/names/items'],
+  laneKey: ['/properties/lanes/properties/header', '/properties/lanes/properties/baggageKey'],
+  laneMatches: ['/definitions/laneRule/properties/when'],
+  laneConditions: ['/definitions/laneBlock/properties/headers', '/definitions/laneBlock/properties/query'],
+  laneMatchValue: ['/definitions/laneMatch/oneOf/0/properties/exact', '/definitions/laneMatch/oneOf/1/properties/prefix'],
+  laneQueryName: ['/definitions/laneBlock/properties/query/items/items/0'],
 };
 /** `[from, to]` and `[name, value]`: the shape of a pair, not a limit. */
-const PAIRS = ['/definitions/circuitBreaker/properties/errorStatus/items', '/definitions/fallback/properties/headers/items'];
+const PAIRS = ['/definitions/circuitBreaker/properties/errorStatus/items', '/definitions/fallback/properties/headers/items',
+  '/definitions/laneBlock/properties/headers/items', '/definitions/laneBlock/properties/query/items'];
 
 const KEYWORDS: Record<string, string> = { min: 'minimum', max: 'maximum', minLength: 'minLength', maxLength: 'maxLength', minItems: 'minItems', maxItems: 'maxItems' };
 
@@ -101,6 +110,9 @@ const breaker = (fields: Config) =>
 const slowBreaker = (fields: Config) => breaker({ mode: 'SlowRequestRatio', maxAllowedRtMs: 100, ...fields });
 const fallback = (fields: Config) => rules(rule({ kind: 'ConcurrencyLimit', maxConcurrency: 1 }, { fallback: { status: 429, ...fields } }));
 const options = (fields: Config): Config => ({ version: 1, options: fields, rules: [] });
+const lanes = (fields: Config = {}, block: Config = {}): Config => ({
+  version: 1, rules: [], lanes: { header: 'x-lane', baggageKey: 'x-lane', names: ['a'], colour: [{ lane: 'a', when: [block] }], ...fields },
+});
 
 /** A configuration whose only unusual value is `v` at the limit's place. */
 const RANGES: Partial<Record<LimitName, (v: number) => Config>> = {
@@ -132,6 +144,10 @@ const LENGTHS: Partial<Record<LimitName, (n: number) => Config>> = {
   headerName: (n) => fallback({ headers: [['h'.repeat(n), 'v']] }),
   headerValue: (n) => fallback({ headers: [['h', 'v'.repeat(n)]] }),
   serviceText: (n) => globalLimit({}, { cluster: 'c'.repeat(n) }),
+  laneName: (n) => lanes({ names: ['a'.repeat(n)], colour: [] }),
+  laneKey: (n) => lanes({ header: 'h'.repeat(n) }),
+  laneMatchValue: (n) => lanes({}, { path: { exact: `/${'v'.repeat(n - 1)}` } }),
+  laneQueryName: (n) => lanes({}, { query: [['q'.repeat(n), { present: true }]] }),
 };
 
 /** A configuration with `n` items in the limited list. */
@@ -139,6 +155,10 @@ const COUNTS: Partial<Record<LimitName, (n: number) => Config>> = {
   errorStatusRanges: (n) => breaker({ errorStatus: Array.from({ length: n }, () => [500, 599]) }),
   fallbackHeaders: (n) => fallback({ headers: Array.from({ length: n }, (_, i) => [`h${i}`, 'v']) }),
   rules: (n) => rules(...Array.from({ length: n }, (_, i) => ({ ...rule({ kind: 'ConcurrencyLimit', maxConcurrency: 1 }), id: `r${i}` }))),
+  lanes: (n) => lanes({ names: Array.from({ length: n }, (_, i) => `l${i}`), colour: [] }),
+  laneRules: (n) => lanes({ colour: Array.from({ length: n }, () => ({ lane: 'a', when: [{}] })) }),
+  laneMatches: (n) => lanes({ colour: [{ lane: 'a', when: Array.from({ length: n }, () => ({})) }] }),
+  laneConditions: (n) => lanes({}, { headers: Array.from({ length: n }, (_, i) => [`h${i}`, { present: true }]) }),
 };
 
 let host: ProxyWasmHost;
