@@ -1,5 +1,7 @@
 // `sergo xds --rules FILE|DIR… --listen HOST:PORT [--admin HOST:PORT] [--module PATH] …`: the ECDS
 // control plane (src/xds, docs/xds.md) until SIGINT/SIGTERM; SIGHUP re-reads the rules.
+// `sergo xds --opensergo HOST:PORT --namespace NS --app APP…`: the rules come from the OpenSergo
+// control plane instead (src/opensergo, docs/opensergo.md).
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DEFAULT_MODULE_PATH } from '../emit/wasm-plugin.ts';
 import { DEFAULT_RLS_CLUSTER, DEFAULT_RLS_DOMAIN, DEFAULT_RLS_TIMEOUT_MS } from '../ir/deployment.ts';
@@ -7,6 +9,9 @@ import { isIntegerIn, LIMITS } from '../ir/limits.ts';
 import { LOG_LEVELS, type LogLevel } from '../serve/log.ts';
 import type { ConfigFile } from '../xds/catalog.ts';
 import { startXds, XdsError } from '../xds/index.ts';
+import { OpenSergoSource } from '../opensergo/source.ts';
+import { parseListen } from '../address.ts';
+import { createLogger } from '../serve/log.ts';
 import { EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
 import type { CliIO } from './io.ts';
 import { filterOptionFlags, namespaceOption, parseFilterOptions, type FilterOptionFlags } from './options.ts';
@@ -26,6 +31,8 @@ export interface XdsCommandOptions extends FilterOptionFlags {
   rlsTimeoutMs?: number;
   logLevel: LogLevel;
   watch: boolean;
+  opensergo?: string;
+  app: string[];
 }
 
 export function registerXdsCommand(program: Command, io: CliIO, done: (code: number) => void): void {
@@ -44,7 +51,9 @@ export function registerXdsCommand(program: Command, io: CliIO, done: (code: num
     .option('--rls-domain <domain>', `Global rules: the rate-limit domain (default ${DEFAULT_RLS_DOMAIN})`)
     .option('--rls-timeout-ms <ms>', `Global rules: timeout of one call to the service (default ${DEFAULT_RLS_TIMEOUT_MS})`, milliseconds)
     .addOption(new Option('--log-level <level>', 'log verbosity (stderr)').choices(LOG_LEVELS).default('info'))
-    .option('--no-watch', 'do not watch the rules (SIGHUP still reloads)');
+    .option('--no-watch', 'do not watch the rules (SIGHUP still reloads)')
+    .option('--opensergo <host:port>', 'take the rules from this OpenSergo control plane (port 10246) instead of --rules: every --app of --namespace, live')
+    .option('--app <apps...>', 'with --opensergo: the apps (metadata.labels.app) whose rules to subscribe to', []);
   for (const option of filterOptionFlags()) command.addOption(option);
   command.action(async (options: XdsCommandOptions) => {
     done(await runXds(options, io));
@@ -70,9 +79,15 @@ export async function runXds(options: XdsCommandOptions, io: CliIO): Promise<num
     for (const message of optionErrors) io.stderr(`sergo: ${message}\n`);
     return EXIT_INVALID_INPUT;
   }
+  const opensergo = openSergoSource(options, filterOptions, optionErrors, io);
+  if (optionErrors.length > 0) {
+    for (const message of optionErrors) io.stderr(`sergo: ${message}\n`);
+    return EXIT_INVALID_INPUT;
+  }
   let xds;
   try {
     xds = await startXds({
+      source: opensergo,
       rules: options.rules,
       configs: options.config,
       listen: options.listen,
@@ -87,10 +102,37 @@ export async function runXds(options: XdsCommandOptions, io: CliIO): Promise<num
       write: io.stderr,
     });
   } catch (err) {
+    await opensergo?.close();
     if (!(err instanceof XdsError)) throw err;
     io.stderr(`${err.message}\nsergo xds: not started\n`);
     return EXIT_INVALID_INPUT;
   }
+  opensergo?.start();
   await runUntilStopped(xds, io.stderr, 'sergo xds', 'stopping');
   return EXIT_OK;
+}
+
+/** The control plane as the source (--opensergo), or undefined; problems with the flags go to `errors`. */
+function openSergoSource(options: XdsCommandOptions, filterOptions: ReturnType<typeof parseFilterOptions>, errors: string[], io: CliIO): OpenSergoSource | undefined {
+  if (options.opensergo === undefined) {
+    if (options.app.length > 0) errors.push('--app: only with --opensergo (rule files name their apps)');
+    return undefined;
+  }
+  if (options.rules.length > 0 || options.config.length > 0) errors.push('--opensergo: the rules come from the control plane; give no --rules or --config');
+  if (options.app.length === 0) errors.push('--opensergo: name the apps to subscribe to with --app');
+  try {
+    parseListen(options.opensergo, '--opensergo');
+  } catch (err) {
+    errors.push((err as Error).message);
+  }
+  if (errors.length > 0) return undefined;
+  return new OpenSergoSource({
+    address: options.opensergo,
+    namespace: options.namespace,
+    apps: options.app,
+    failPolicy: options.failPolicy,
+    rateLimitService: { cluster: options.rlsCluster, authority: options.rlsAuthority, domain: options.rlsDomain, timeoutMs: options.rlsTimeoutMs },
+    options: filterOptions,
+    logger: createLogger(options.logLevel, io.stderr, 'sergo xds'),
+  });
 }

@@ -17,9 +17,11 @@ import { loadCatalog, type Catalog, type CatalogOptions, type ConfigFile } from 
 import { createXdsMetrics, type ReloadOutcome, type XdsMetrics } from './metrics.ts';
 import { nodeStatus, type CatalogError, type XdsStatus } from './status.ts';
 import { XdsServer, type Keepalive } from './server.ts';
+import type { CatalogSource } from './source.ts';
 
 export { parseResourceName, resourceName, waitingConfig } from './resource.ts';
 export type { XdsStatus, NodeStatus } from './status.ts';
+export type { CatalogSource } from './source.ts';
 
 export interface XdsOptions {
   /** OpenSergo rule files and directories */
@@ -52,6 +54,11 @@ export interface XdsOptions {
    * given to XdsHandle.publish. `rules` is then empty and nothing is watched.
    */
   catalog?: Catalog;
+  /**
+   * A source that makes its own catalogs (`sergo xds --opensergo`): its current one is served at
+   * start, each new one is published; `rules` is then empty and nothing is watched.
+   */
+  source?: CatalogSource;
 }
 
 export interface XdsHandle {
@@ -83,7 +90,7 @@ export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
   const logger = opts.logger ?? createLogger(opts.logLevel ?? 'info', opts.write ?? ((l) => void process.stderr.write(l)), 'sergo xds');
   const listen = parseOrThrow(opts.listen, 'listen address');
   const adminAt = parseOrThrow(opts.admin ?? '127.0.0.1:9902', 'admin address');
-  if (opts.rules.length === 0 && (opts.configs ?? []).length === 0 && opts.catalog === undefined) throw new XdsError('sergo xds: no rule files or directories (--rules)');
+  if (opts.rules.length === 0 && (opts.configs ?? []).length === 0 && opts.catalog === undefined && opts.source === undefined) throw new XdsError('sergo xds: no rule files or directories (--rules)');
   const catalogOptions: CatalogOptions = { namespace: opts.namespace, rateLimitService: opts.rateLimitService, options: opts.options, configs: opts.configs };
   const served: Served = { catalog: await firstCatalog(opts, catalogOptions, logger) };
   let metrics: XdsMetrics | undefined;
@@ -105,13 +112,14 @@ export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
   });
 
   const port = await listening(server, opts.listen, () => server.listen(listen.host, listen.port));
-  const status = (): XdsStatus => statusOf(served, server);
+  const status = (): XdsStatus => statusOf(served, server, opts.source);
   const admin = await listening(server, opts.admin, () =>
     startAdmin(adminAt.host, adminAt.port, { status, metrics: () => metrics!.registry.metrics(), contentType: metrics!.registry.contentType }));
   const watcher = await watchRules(opts, served.catalog, reload, logger);
+  opts.source?.onCatalog((next) => handle.publish(next));
   logger.info(`xDS (ADS, ECDS) on ${listen.host}:${port}; admin on ${adminAt.host}:${admin.port}; catalog ${served.catalog.version} (${describeApps(served.catalog)})`);
 
-  return {
+  const handle: XdsHandle = {
     port,
     adminPort: admin.port,
     address: `${listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host}:${port}`,
@@ -128,14 +136,17 @@ export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
     },
     async close() {
       watcher?.close();
+      await opts.source?.close();
       await Promise.all([server.close(), admin.close()]);
     },
   };
+  return handle;
 }
 
 /** The catalog to start with: the caller's (a fed server), or the rules' (refused: not started). */
 async function firstCatalog(opts: XdsOptions, catalogOptions: CatalogOptions, logger: Logger): Promise<Catalog> {
   if (opts.catalog !== undefined) return opts.catalog;
+  if (opts.source !== undefined) return opts.source.current();
   const first = await loadCatalog(opts.rules, catalogOptions);
   for (const w of first.warnings) logger.warn(w);
   if (!first.ok) throw new XdsError(first.errors.join('\n'));
@@ -144,7 +155,7 @@ async function firstCatalog(opts: XdsOptions, catalogOptions: CatalogOptions, lo
 
 /** Reads the rules again; a valid edit that changes something is served and pushed. */
 async function reloadOnce(opts: XdsOptions, catalogOptions: CatalogOptions, served: Served, server: XdsServer, logger: Logger): Promise<ReloadOutcome> {
-  if (opts.catalog !== undefined) return 'unchanged';
+  if (opts.catalog !== undefined || opts.source !== undefined) return 'unchanged';
   const next = await loadCatalog(opts.rules, catalogOptions);
   for (const w of next.warnings) logger.warn(w);
   if (!next.ok) {
@@ -171,9 +182,10 @@ async function listening<T>(server: XdsServer, address: string | undefined, star
   }
 }
 
-function statusOf(served: Served, server: XdsServer): XdsStatus {
+function statusOf(served: Served, server: XdsServer, source: CatalogSource | undefined): XdsStatus {
   const { catalog } = served;
   return {
+    ...(source === undefined ? {} : { source: { type: source.type, ...source.status() } }),
     catalog: {
       version: catalog.version,
       files: catalog.files,

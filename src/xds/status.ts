@@ -31,6 +31,8 @@ export interface NodeStatus {
 }
 
 export interface XdsStatus {
+  /** where the catalog comes from when it is not rule files (`sergo xds --opensergo`: the control plane) */
+  source?: { type: string } & Record<string, unknown>;
   catalog: {
     version: string;
     files: string[];
