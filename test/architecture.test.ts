@@ -110,7 +110,7 @@ describe('import cycles', () => {
 
 const MAX_FUNCTION_LINES = 80;
 /** Directories held to MAX_FUNCTION_LINES (add one once its long functions are split). */
-const SHORT_FUNCTIONS = ['src/host', 'src/serve', 'src/cli', 'src/spec', 'src/ir', 'src/emit', 'src/xds', 'src/rls', 'src/envoy', 'src/demo', 'src/controller', 'assembly'];
+const SHORT_FUNCTIONS = ['src/host', 'src/serve', 'src/cli', 'src/spec', 'src/ir', 'src/emit', 'src/xds', 'src/rls', 'src/envoy', 'src/demo', 'src/controller', 'src/opensergo', 'assembly'];
 
 /** `file:line name (n lines)` of every function (declaration, method, arrow) longer than `max`. */
 export function longFunctions(file: string, text: string, max: number): string[] {

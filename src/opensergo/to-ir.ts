@@ -32,13 +32,10 @@ export function buildApp(key: AppKey, objects: readonly RebuiltObject[], options
   return { ok: true, app: { key, config: result.config, shared: [] }, warnings };
 }
 
-/** A strategy no rule names is not enforced: said once, with why when the CRD is the reason. */
+/** A Throttling or CircuitBreaker strategy no rule names (the reader says so too): why, when the CRD is the reason. */
 function unreferenced(objects: readonly RebuiltObject[], rules: readonly RebuiltObject[]): string[] {
   const named = new Set(rules.flatMap((r) => (r.spec.strategies as Array<{ name: string }>).map((s) => s.name)));
-  return objects.filter((o) => o.kind !== 'FaultToleranceRule' && !named.has(o.metadata.name)).map((o) => {
-    const why = UNREFERENCEABLE.has(o.kind)
-      ? ": the control plane's FaultToleranceRule CRD lets strategies[].kind be RateLimitStrategy or ConcurrencyLimitStrategy only, so no rule it delivers can name it"
-      : '';
-    return `${o.kind}/${o.metadata.name}: no FaultToleranceRule names it, so it is not enforced${why}`;
-  });
+  return objects
+    .filter((o) => UNREFERENCEABLE.has(o.kind) && !named.has(o.metadata.name))
+    .map((o) => `${o.kind}/${o.metadata.name}: the control plane's FaultToleranceRule CRD lets strategies[].kind be RateLimitStrategy or ConcurrencyLimitStrategy only, so no rule it delivers can name this strategy`);
 }

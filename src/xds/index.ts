@@ -116,7 +116,6 @@ export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
   const admin = await listening(server, opts.admin, () =>
     startAdmin(adminAt.host, adminAt.port, { status, metrics: () => metrics!.registry.metrics(), contentType: metrics!.registry.contentType }));
   const watcher = await watchRules(opts, served.catalog, reload, logger);
-  opts.source?.onCatalog((next) => handle.publish(next));
   logger.info(`xDS (ADS, ECDS) on ${listen.host}:${port}; admin on ${adminAt.host}:${admin.port}; catalog ${served.catalog.version} (${describeApps(served.catalog)})`);
 
   const handle: XdsHandle = {
@@ -140,6 +139,7 @@ export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
       await Promise.all([server.close(), admin.close()]);
     },
   };
+  opts.source?.onCatalog((next) => handle.publish(next));
   return handle;
 }
 
