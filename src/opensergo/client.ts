@@ -52,6 +52,13 @@ export type ClientState = 'connecting' | 'connected' | 'waiting' | 'closed';
 /** A stream that lived this long (or got a message) was healthy: the next failure starts the backoff over. */
 const HEALTHY_MS = 5_000;
 
+/**
+ * HTTP/2 pings find a control plane that vanished without closing the connection. Not more often
+ * than every 5 minutes: the control plane is a grpc-go server, whose default policy closes a
+ * connection that pings more often (GOAWAY too_many_pings).
+ */
+const KEEPALIVE = { 'grpc.keepalive_time_ms': 360_000, 'grpc.keepalive_timeout_ms': 20_000 };
+
 export class OpenSergoClient {
   state: ClientState = 'connecting';
   /** streams opened so far */
@@ -65,6 +72,7 @@ export class OpenSergoClient {
   private call: grpc.ClientDuplexStream<WireSubscribeRequest, WireSubscribeResponse> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private requests = 0;
+  private streamsAtLastError = -1;
   private readonly backoff: Backoff;
 
   constructor(private readonly options: ClientOptions) {
@@ -95,7 +103,7 @@ export class OpenSergoClient {
     this.nextAttemptAt = undefined;
     this.channel?.close();
     const Service = transportService();
-    const channel = new Service(this.options.address, grpc.credentials.createInsecure());
+    const channel = new Service(this.options.address, grpc.credentials.createInsecure(), KEEPALIVE);
     this.channel = channel;
     this.whenReady(channel, Date.now() + (this.options.connectTimeoutMs ?? 5_000), (problem) => {
       if (this.state === 'closed' || channel !== this.channel) return;
@@ -150,13 +158,15 @@ export class OpenSergoClient {
 
   private failed(why: string): void {
     if (this.state === 'closed') return;
-    const wasConnected = this.state === 'connected';
+    // The first failure of a series is said (the control plane is gone, or not there at start); the retries only at debug.
+    const first = this.lastError === undefined || this.streamsAtLastError !== this.streams;
+    this.streamsAtLastError = this.streams;
     this.state = 'waiting';
     this.connectedAt = undefined;
     this.lastError = { message: why, at: Date.now() };
     const delay = this.backoff.next();
     this.nextAttemptAt = Date.now() + delay;
-    (wasConnected ? this.options.logger.warn : this.options.logger.debug)(`${why}; next attempt in ${delay} ms`);
+    (first ? this.options.logger.warn : this.options.logger.debug)(`${why}; next attempt in ${delay} ms`);
     this.options.events.disconnected(why);
     this.timer = setTimeout(() => this.attempt(), delay);
   }

@@ -121,14 +121,15 @@ export class OpenSergoSource implements CatalogSource {
     const app = this.apps.get(resourceName({ namespace: push.namespace, app: push.app }));
     if (kind === undefined) return this.nack(push, `unrecognized kind "${push.kind}": sergo subscribes to ${SUBSCRIBED_KINDS.join(', ')}`);
     if (app === undefined) return this.nack(push, `namespace ${push.namespace} app ${push.app} is not subscribed`);
+    if (push.dataWithVersion === null) return this.nack(push, 'the push has no dataWithVersion (an empty list of objects is an empty data list)');
     const state = app.kinds.get(kind)!;
-    const version = push.dataWithVersion?.version ?? 0;
+    const version = push.dataWithVersion.version;
     if (state.version !== undefined && version < state.version) {
       this.counters.outdated++;
       this.options.logger.info(`${describe(push)}: version ${version} is older than ${state.version}: dropped (outdated)`);
       return { ack: 'ACK', code: CODE_VERSION_OUTDATED, message: 'outdated version' };
     }
-    const decoded = decodePayloads(kind, push.dataWithVersion?.data ?? []);
+    const decoded = decodePayloads(kind, push.dataWithVersion.data);
     if (!decoded.ok) return this.nack(push, decoded.reason);
     const rebuilt = rebuildObjects(kind, decoded.payloads, app.key);
     if (rebuilt.errors.length > 0) return this.nack(push, rebuilt.errors.join('; '));
@@ -146,7 +147,8 @@ export class OpenSergoSource implements CatalogSource {
 
   private reply(message: WireSubscribeResponse): void {
     this.lastReply = record(message, message.status?.message ?? '');
-    this.options.logger.warn(`the control plane answered ${describe(message)}: ${message.ack === '' ? '' : `${message.ack} `}code ${message.status?.code ?? '?'} ${message.status?.message ?? ''}`.trimEnd());
+    const log = message.status?.code === CODE_SUCCESS ? this.options.logger.debug : this.options.logger.warn;
+    log(`the control plane answered ${describe(message)}: ${message.ack === '' ? '' : `${message.ack} `}code ${message.status?.code ?? '?'} ${message.status?.message ?? ''}`.trimEnd());
   }
 
   // ---- building ----

@@ -127,7 +127,7 @@ describe('OpenSergo transport: subscriptions and answers (scripted control plane
     expect((r.source.status() as { pushes: { outdated: number } }).pushes.outdated).toBe(1);
   });
 
-  it('NACKs an unknown kind (code 4000, the reason) and changes nothing', async () => {
+  it('NACKs an unknown kind and a push without data (code 4000, the reason) and changes nothing', async () => {
     const r = await start();
     const stream = await serving(r, 5);
     const before = r.source.current().version;
@@ -136,6 +136,10 @@ describe('OpenSergo transport: subscriptions and answers (scripted control plane
     expect(answer).toEqual(nack('', `unrecognized kind "traffic.opensergo.io/v1alpha1/TrafficRouter": sergo subscribes to ${KINDS.join(', ')}`));
     expect(r.source.current().version).toBe(before);
     expect((r.source.status() as { lastNack: { reason: string } }).lastNack.reason).toBe(answer.status!.message);
+    // A push without dataWithVersion is not taken for an empty list.
+    stream.send({ kind: KIND('FaultToleranceRule'), response_id: '' });
+    expect(await stream.answer(3)).toEqual(nack('', 'the push has no dataWithVersion (an empty list of objects is an empty data list)'));
+    expect(thresholds(r.source)).toEqual([5]);
   });
 
   it('NACKs a malformed Any (bytes or type URL) and keeps serving the previous rules', async () => {
@@ -211,6 +215,8 @@ describe('OpenSergo transport: subscriptions and answers (scripted control plane
     source.start();
     try {
       await eventually(() => log.filter((l) => l.includes('next attempt in')).length >= 3, 10_000, 'three failed attempts');
+      // The first failure is said; the retries only at debug.
+      expect(log.filter((l) => l.includes('next attempt in')).map((l) => l.split(':')[1]!.trim()).slice(0, 3)).toEqual(['warn', 'debug', 'debug']);
       const status = source.status().controlPlane as { state: string; streams: number; lastError: { message: string } };
       expect(status.streams).toBe(0);
       expect(status.lastError.message).toMatch(/cannot reach 127\.0\.0\.1:/);
