@@ -145,8 +145,10 @@ export class OpenSergoClient {
     call.on('error', (err: grpc.ServiceError) => ended(`stream ${stream} failed: ${err.details || err.message}`));
     call.on('end', () => ended(`stream ${stream} ended by the control plane`));
     const identifier = this.identifier();
-    for (const { namespace, app } of this.options.targets) {
-      for (const kind of this.options.kinds) {
+    // Kind by kind, every app of a kind in a row: the control plane starts a kind's watcher on its
+    // first subscription and drops objects of apps not yet subscribed when the watcher reconciles them.
+    for (const kind of this.options.kinds) {
+      for (const { namespace, app } of this.options.targets) {
         call.write({ target: { namespace, app, labels: [], kinds: [kind] }, op_type: 0, identifier, request_id: String(++this.requests) });
       }
     }

@@ -43,7 +43,13 @@ export function rebuildObjects(kind: BareKind, payloads: readonly Payload[], own
     const object = one.build();
     out.losses.push(...one.losses.map((l) => `${one.label()}: ${l}`));
     out.errors.push(...one.errors.map((e) => `${one.label()}: ${e}`));
-    if (object !== undefined) out.objects.push(object);
+    if (object === undefined) return;
+    // Two rules with the same content get the same derived name: the same rules, enforced once.
+    if (out.objects.some((o) => o.metadata.name === object.metadata.name)) {
+      out.losses.push(`${one.label()}: ${payloads.length} rules of the push include identical ones (the payload has no name to tell them apart): enforced once`);
+      return;
+    }
+    out.objects.push(object);
   });
   return out;
 }

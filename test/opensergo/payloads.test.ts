@@ -80,6 +80,12 @@ describe('OpenSergo payloads → OpenSergo objects', () => {
     expect(rebuilt('FaultToleranceRule', { ...fields, targets: [{ target_resource_name: 'GET:/other' }] }).objects[0]!.metadata.name).not.toBe(a.objects[0]!.metadata.name);
     expect(a.objects[0]!.spec).toEqual({ targets: [{ targetResourceName: 'GET:/cart' }], strategies: [{ name: 'rl', kind: 'RateLimitStrategy' }] });
     expect(a.losses).toEqual([`FaultToleranceRule/${a.objects[0]!.metadata.name}: no fallback action (the control plane's CRD has no fallbackAction field, so a CR's is dropped): blocked requests get sergo's default reply (429)`]);
+    // Two CRs with the same content (different names in the cluster) arrive alike: enforced once, said.
+    const twice = decodePayloads('FaultToleranceRule', [payload('FaultToleranceRule', fields), payload('FaultToleranceRule', fields)]);
+    if (!twice.ok) throw new Error(twice.reason);
+    const both = rebuildObjects('FaultToleranceRule', twice.payloads, OWNER);
+    expect(both.objects).toHaveLength(1);
+    expect(both.losses.at(-1)).toBe(`FaultToleranceRule/${a.objects[0]!.metadata.name}: 2 rules of the push include identical ones (the payload has no name to tell them apart): enforced once`);
     const named = rebuilt('FaultToleranceRule', { ...fields, action: { name: 'fb', kind: 'HttpRequestFallbackAction' } });
     expect(named.losses[0]).toMatch(/fallback action fb is named, but the control plane delivers no fallback actions/);
   });

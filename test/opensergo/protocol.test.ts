@@ -67,7 +67,7 @@ const ack = (requestId: string, code = 1, message = '') => answerOf('ACK', reque
 const nack = (requestId: string, message: string) => answerOf('NACK', requestId, 4000, message);
 
 describe('OpenSergo transport: subscriptions and answers (scripted control plane)', () => {
-  it('subscribes each app to each kind, one kind per request, under an identifier unique to the process and stream', async () => {
+  it('subscribes each app to each kind, one kind per request, kind by kind, under an identifier unique to the process and stream', async () => {
     const r = await start({ apps: ['foo', 'bar'] });
     const stream = await r.peer.stream(0, 10);
     await sleep(200);
@@ -75,7 +75,8 @@ describe('OpenSergo transport: subscriptions and answers (scripted control plane
     expect(subs).toHaveLength(10);
     const identifier = subs[0]!.identifier!;
     expect(identifier).toMatch(new RegExp(`^sergo-xds-.+-${process.pid}-[0-9a-f]{8}#1$`));
-    const expected = ['bar', 'foo'].flatMap((app) => KINDS.map((kind) => ({ app, kind })));
+    // Kind by kind (each kind's apps in a row: the control plane's watcher of a kind starts on its first subscription).
+    const expected = KINDS.flatMap((kind) => ['bar', 'foo'].map((app) => ({ app, kind })));
     expect(subs.map((s, i) => ({
       target: s.target, op_type: s.op_type, identifier: s.identifier, request_id: s.request_id, response_ack: s.response_ack,
     }))).toEqual(expected.map(({ app, kind }, i) => ({
