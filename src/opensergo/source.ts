@@ -6,6 +6,7 @@
 // reason, and the app keeps its last good configuration. Versions are forgotten on every new
 // stream (a restarted control plane counts from 1 again); the objects are kept, so the rules keep
 // being enforced while the control plane is away. docs/opensergo.md.
+import type { Registry } from 'prom-client';
 import type { FailPolicy } from '../emit/wasm-plugin.ts';
 import type { Logger } from '../serve/log.ts';
 import type { AppConfig, Catalog } from '../xds/catalog.ts';
@@ -16,6 +17,7 @@ import { CODE_ERROR_UNKNOWN, CODE_SUCCESS, CODE_VERSION_OUTDATED, OpenSergoClien
 import { decodePayloads } from './decode.ts';
 import { processIdentifier } from './identifier.ts';
 import { BARE_KINDS, bareKind, SUBSCRIBED_KINDS, type BareKind } from './kinds.ts';
+import { registerSourceMetrics, type PushAnswer, type SourceMetrics } from './metrics.ts';
 import type { WireSubscribeResponse } from './protos.ts';
 import type { AppState, KindState } from './app-state.ts';
 import { appStatus, type Counters, type PushRecord } from './status.ts';
@@ -48,6 +50,7 @@ export class OpenSergoSource implements CatalogSource {
   private catalog: Catalog;
   private synced = false;
   private settleTimer: NodeJS.Timeout | undefined;
+  private metrics: SourceMetrics | undefined;
 
   constructor(private readonly options: OpenSergoOptions) {
     for (const app of [...new Set(options.apps)].sort()) {
@@ -102,6 +105,10 @@ export class OpenSergoSource implements CatalogSource {
     };
   }
 
+  register(registry: Registry): void {
+    this.metrics = registerSourceMetrics(registry, this.client);
+  }
+
   async close(): Promise<void> {
     clearTimeout(this.settleTimer);
     await this.client.close();
@@ -126,6 +133,7 @@ export class OpenSergoSource implements CatalogSource {
     const version = push.dataWithVersion.version;
     if (state.version !== undefined && version < state.version) {
       this.counters.outdated++;
+      this.count(push, 'outdated');
       this.options.logger.info(`${describe(push)}: version ${version} is older than ${state.version}: dropped (outdated)`);
       return { ack: 'ACK', code: CODE_VERSION_OUTDATED, message: 'outdated version' };
     }
@@ -201,15 +209,21 @@ export class OpenSergoSource implements CatalogSource {
 
   private ack(push: WireSubscribeResponse): Answer {
     this.counters.acks++;
+    this.count(push, 'applied');
     this.options.logger.debug(`${describe(push)} version ${push.dataWithVersion?.version ?? 0}: applied (ACK)`);
     return { ack: 'ACK', code: CODE_SUCCESS, message: '' };
   }
 
   private nack(push: WireSubscribeResponse, reason: string): Answer {
     this.counters.nacks++;
+    this.count(push, 'refused');
     this.lastNack = record(push, reason);
     this.options.logger.error(`${describe(push)} version ${push.dataWithVersion?.version ?? 0} refused (NACK): ${reason}`);
     return { ack: 'NACK', code: CODE_ERROR_UNKNOWN, message: reason };
+  }
+
+  private count(push: WireSubscribeResponse, answer: PushAnswer): void {
+    this.metrics?.pushes.inc({ kind: bareKind(push.kind) ?? 'unknown', answer });
   }
 
   private warnOnce(lines: readonly string[]): void {

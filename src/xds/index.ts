@@ -102,6 +102,7 @@ export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
     keepalive: opts.keepalive,
   });
   metrics = createXdsMetrics(() => behindByApp(server));
+  opts.source?.register?.(metrics.registry);
   const reload = serialized(async () => {
     const outcome = await reloadOnce(opts, catalogOptions, served, server, logger).catch((err: unknown) => {
       logger.error(`reload failed: ${(err as Error).stack ?? String(err)}`);

@@ -1,7 +1,8 @@
 // Where the served catalog comes from when it is not rule files: a source that builds catalogs
 // itself (the OpenSergo control plane, src/opensergo) and hands each new one to the server. The
 // server serves `current()` at start, every catalog given to the listener afterwards, and shows
-// `status()` as /status's `source`.
+// `status()` as /status's `source` and its metrics beside the server's.
+import type { Registry } from 'prom-client';
 import type { Catalog } from './catalog.ts';
 
 export interface CatalogSource {
@@ -13,5 +14,7 @@ export interface CatalogSource {
   onCatalog(listener: (catalog: Catalog) => void): void;
   /** JSON for /status */
   status(): Record<string, unknown>;
+  /** adds the source's own metrics to the server's registry (/stats/prometheus) */
+  register?(registry: Registry): void;
   close(): Promise<void>;
 }

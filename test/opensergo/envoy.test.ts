@@ -6,7 +6,7 @@
 // converged on, with Envoy enforcing the old rules all along.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Upstream } from '../envoy/upstream.ts';
-import type { RunningEnvoy } from '../envoy/harness.ts';
+import { get, type RunningEnvoy } from '../envoy/harness.ts';
 import { converged, count, eventually, limitRules, processLaunchers, send, sleep, startEnvoy, statuses, XdsProcess } from '../xds/support.ts';
 import { KIND, rateLimit, rule, ScriptedPeer, type PeerStream } from './peer.ts';
 
@@ -64,6 +64,11 @@ for (const launcher of await processLaunchers('test/opensergo/envoy.test.ts')) {
       expect(status.apps[0]!.kinds.RateLimitStrategy).toMatchObject({ version: 1, objects: ['limit'] });
       expect(status.apps[0]!.kinds.FaultToleranceRule!.version).toBe(1);
       expect(stream.answers().map((a) => [a.response_ack, a.status?.code])).toEqual([['ACK', 1], ['ACK', 1]]);
+      const metrics = (await get(`${xds.adminUrl}/stats/prometheus`)).body;
+      expect(metrics).toContain('\nsergo_xds_opensergo_connected 1\n');
+      expect(metrics).toContain('\nsergo_xds_opensergo_streams 1\n');
+      expect(metrics).toContain('\nsergo_xds_opensergo_pushes_total{kind="RateLimitStrategy",answer="applied"} 1\n');
+      expect(metrics).toContain('\nsergo_xds_opensergo_pushes_total{kind="FaultToleranceRule",answer="applied"} 1\n');
     });
 
     it('enforces a new threshold within 2 s of its push, in the same Envoy', async () => {
@@ -98,6 +103,7 @@ for (const launcher of await processLaunchers('test/opensergo/envoy.test.ts')) {
       expect(answer.status?.message).toMatch(/missing/);
       const status = await source();
       expect(status.lastNack).toMatchObject({ kind: KIND('FaultToleranceRule'), version, reason: answer.status?.message });
+      expect((await get(`${xds.adminUrl}/stats/prometheus`)).body).toContain('\nsergo_xds_opensergo_pushes_total{kind="FaultToleranceRule",answer="refused"} 1\n');
       expect(await statuses(envoy, '/limited', 2)).toEqual([429, 429]);
       expect(await statuses(envoy, '/x', 2)).toEqual([200, 200]);
     });
