@@ -93,7 +93,7 @@ export class OpenSergoSource implements CatalogSource {
     const at = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
     return {
       controlPlane: {
-        address: this.options.address, state: c.state, identifier: c.identifier(), controlPlane: c.controlPlane ?? null,
+        address: this.options.address, state: c.state, identifier: c.streams === 0 ? null : c.identifier(), controlPlane: c.controlPlane ?? null,
         streams: c.streams, connectedAt: at(c.connectedAt), nextAttemptAt: at(c.nextAttemptAt),
         lastError: c.lastError === undefined ? null : { message: c.lastError.message, at: at(c.lastError.at) },
       },
