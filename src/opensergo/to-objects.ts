@@ -119,8 +119,10 @@ class ObjectBuilder {
 
   private limitMode(mode: number, kind: string): string {
     if (mode === 0) {
-      const why = kind === 'RateLimitStrategy' ? ' (the control plane sends it for every RateLimitStrategy: it reads Local/Global as numbers)' : '';
-      this.losses.push(`limitMode arrives as MODE_UNKNOWN${why}: enforced as Local, each Envoy admitting the whole threshold; a Global CR is enforced per Envoy`);
+      const rate = kind === 'RateLimitStrategy';
+      const why = rate ? ' (the control plane sends it for every RateLimitStrategy: it reads Local/Global as numbers)' : '';
+      const each = rate ? 'each Envoy admitting the whole threshold' : 'each Envoy allowing the whole maxConcurrency';
+      this.losses.push(`limitMode arrives as MODE_UNKNOWN${why}: enforced as Local, ${each}; a Global CR is enforced per Envoy`);
       return 'Local';
     }
     const named = LIMIT_MODES[mode];
