@@ -71,6 +71,21 @@ describe('OpenSergo payloads → OpenSergo objects', () => {
     ]);
   });
 
+  it('ConcurrencyLimitStrategy: limitMode exact; MODE_UNKNOWN enforced as Local (said); Global refused as for YAML', () => {
+    const local = rebuilt('ConcurrencyLimitStrategy', { name: 'c', limit_mode: 1, max_concurrency: 4 });
+    expect([local.objects[0]!.spec, local.losses]).toEqual([{ maxConcurrency: 4, limitMode: 'Local' }, []]);
+    expect(rebuilt('ConcurrencyLimitStrategy', { name: 'c', limit_mode: 0, max_concurrency: 4 }).losses).toEqual([
+      'ConcurrencyLimitStrategy/c: limitMode arrives as MODE_UNKNOWN: enforced as Local, each Envoy allowing the whole maxConcurrency; a Global CR is enforced per Envoy',
+    ]);
+    const objects = [
+      ...rebuilt('ConcurrencyLimitStrategy', { name: 'c', limit_mode: 2, max_concurrency: 4 }).objects,
+      ...rebuilt('FaultToleranceRule', { targets: [{ target_resource_name: '/x' }], strategies: [{ name: 'c', kind: 'ConcurrencyLimitStrategy' }] }).objects,
+    ];
+    const built = buildApp(OWNER, objects, {});
+    expect(built.ok).toBe(false);
+    expect(built.ok ? [] : built.errors).toEqual([expect.stringMatching(/^ConcurrencyLimitStrategy\/c: spec\.limitMode: /)]);
+  });
+
   it('FaultToleranceRule: no name in the payload (one derived from its content, stable), the fallback action lost (said)', () => {
     const fields = { targets: [{ target_resource_name: 'GET:/cart' }], strategies: [{ name: 'rl', kind: 'RateLimitStrategy' }] };
     const a = rebuilt('FaultToleranceRule', fields);
