@@ -4,13 +4,23 @@ import { Command, CommanderError } from 'commander';
 import { packageVersion } from '../version.ts';
 import { EXIT_INTERNAL_ERROR, EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
 import { processIO, type CliIO } from './io.ts';
-import { registerControllerCommand } from './controller.ts';
-import { registerRlsCommand } from './rls.ts';
-import { registerServeCommand } from './serve.ts';
-import { registerPackageCommand } from './package.ts';
-import { registerTranslateCommand } from './translate.ts';
-import { registerValidateCommand } from './validate.ts';
-import { registerXdsCommand } from './xds.ts';
+
+type Register = (program: Command, io: CliIO, done: (code: number) => void) => void;
+
+/**
+ * The subcommands, in the order of the help. Each is loaded only when it is needed: the controller
+ * and the rate-limit service bring the Kubernetes client, gRPC and Redis, about a second of start-up
+ * that `sergo translate` should not pay.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  translate: async () => (await import('./translate.ts')).registerTranslateCommand,
+  validate: async () => (await import('./validate.ts')).registerValidateCommand,
+  package: async () => (await import('./package.ts')).registerPackageCommand,
+  rls: async () => (await import('./rls.ts')).registerRlsCommand,
+  serve: async () => (await import('./serve.ts')).registerServeCommand,
+  xds: async () => (await import('./xds.ts')).registerXdsCommand,
+  controller: async () => (await import('./controller.ts')).registerControllerCommand,
+};
 
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   let exitCode = EXIT_OK;
@@ -23,13 +33,10 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     .option('--debug', 'print the stack trace of internal errors')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  registerTranslateCommand(program, io, done);
-  registerValidateCommand(program, io, done);
-  registerPackageCommand(program, io, done);
-  registerRlsCommand(program, io, done);
-  registerServeCommand(program, io, done);
-  registerXdsCommand(program, io, done);
-  registerControllerCommand(program, io, done);
+  // The command named on the line, or all of them (help, an unknown command, `sergo help …`).
+  const named = argv.find((arg) => !arg.startsWith('-'));
+  const wanted = named === 'version' ? [] : named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
+  for (const name of wanted) (await COMMANDS[name]!())(program, io, done);
   program.command('version').description('print the version of sergo').action(() => io.stdout(`${packageVersion()}\n`));
   // Bare `sergo` is a request for help, not a usage error (kubectl, istioctl).
   if (argv.length === 0) {

@@ -1,131 +1,148 @@
-// A read-only view of one YAML node together with its dotted field path and its position, so that
-// validators can report `file:line:col … field` without carrying positions around by hand.
+// A read-only view of one value of a document together with its dotted field path and its position,
+// so that validators can report `file:line:col … field` without carrying positions around by hand.
+// Values come from the fast parse; positions are found on demand, by walking the same path in the
+// `yaml` library's view of the document (yaml-cursor.ts): most rules never need one.
 // Absent fields are cursors too: they point at their parent's key, where the field should be added.
-import { isAlias, isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { SourcePos } from '../diagnostics.ts';
-import { positionAt, type SourceDocument } from './source.ts';
+import type { SourceDocument } from './source.ts';
+import { YamlCursor } from './yaml-cursor.ts';
+
+/** Keys that JavaScript objects order first (array indices): their source order is the `yaml` view's. */
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
+
+/** How a cursor is reached from its parent: a key, a list index, or the same node as a new root. */
+type Step = string | number | typeof AS_ROOT;
+const AS_ROOT = Symbol('as root');
 
 export class Cursor {
+  private twin: YamlCursor | undefined;
+
   private constructor(
     readonly source: SourceDocument,
-    /** The node (aliases resolved), or undefined when the field is absent. */
-    readonly node: Node | undefined,
-    /** Dotted path from the document root, e.g. `spec.targets[0].targetResourceName`. */
+    /** The value, or undefined when the field is absent. */
+    private readonly data: unknown,
+    /** Dotted path from the object's root, e.g. `spec.targets[0].targetResourceName`. */
     readonly path: string,
-    /** Where the node's key is (the node itself if it is a list item or the root). */
-    readonly keyPos: SourcePos,
+    /** Where this cursor is, for its `yaml` twin: undefined for the document root. */
+    private readonly parent: Cursor | undefined,
+    private readonly step: Step,
   ) {}
 
   static root(source: SourceDocument): Cursor {
-    const node = resolve(source, source.doc.contents ?? undefined);
-    const start = node?.range?.[0] ?? 0;
-    return new Cursor(source, node, '', positionAt(source.file, source.lines, start));
+    return new Cursor(source, source.value, '', undefined, AS_ROOT);
   }
 
   /** The same node seen as an object of its own (an item of a `kind: List`): paths restart. */
   asRoot(): Cursor {
-    return new Cursor(this.source, this.node, '', this.pos);
+    return new Cursor(this.source, this.data, '', this, AS_ROOT);
   }
 
   /** False for an absent field and for an explicit null (`field:` with no value). */
   get present(): boolean {
-    return this.node !== undefined && !(isScalar(this.node) && this.node.value === null);
+    return this.data !== undefined && this.data !== null;
   }
 
   /**
    * Where messages about this field point: a scalar's value, else the field's key (a block mapping or
    * list starts on the next line, which would point at its first child instead of the field itself).
+   * Found when first read.
    */
   get pos(): SourcePos {
-    const start = this.present && isScalar(this.node) ? this.node.range?.[0] : undefined;
-    return start === undefined ? this.keyPos : positionAt(this.source.file, this.source.lines, start);
+    return new LazyPos(this, undefined);
   }
 
   get isMap(): boolean {
-    return isMap(this.node);
+    return typeof this.data === 'object' && this.data !== null && !Array.isArray(this.data);
   }
 
   get isSeq(): boolean {
-    return isSeq(this.node);
+    return Array.isArray(this.data);
   }
 
   get isScalar(): boolean {
-    return isScalar(this.node);
+    return this.data === null || (this.data !== undefined && typeof this.data !== 'object');
   }
 
   /** The scalar's value (string, number, boolean, null), undefined for collections and absence. */
   get value(): unknown {
-    return isScalar(this.node) ? this.node.value : undefined;
+    return this.isScalar ? this.data : undefined;
   }
 
   /** The scalar as written in the file (for plain scalars), e.g. `012` rather than 12. */
   get sourceText(): string | undefined {
-    if (!isScalar(this.node)) return undefined;
-    const source = (this.node as { source?: unknown }).source;
-    return typeof source === 'string' && source !== '' ? source : undefined;
+    return this.isScalar ? this.yaml.sourceText : undefined;
   }
 
   /** The child `key` of a mapping (absent if this is not a mapping or has no such key). */
   get(key: string): Cursor {
     const path = this.path === '' ? key : `${this.path}.${key}`;
-    if (isMap(this.node)) {
-      for (const pair of this.node.items) {
-        if (keyText(pair.key) === key) {
-          const keyNode = pair.key as Node | null;
-          const keyStart = keyNode?.range?.[0];
-          const keyPos =
-            keyStart === undefined ? this.pos : positionAt(this.source.file, this.source.lines, keyStart);
-          return new Cursor(this.source, resolve(this.source, pair.value as Node | null), path, keyPos);
-        }
-      }
-    }
-    return new Cursor(this.source, undefined, path, this.keyPos);
+    const map = this.isMap ? (this.data as Record<string, unknown>) : undefined;
+    const value = map !== undefined && Object.hasOwn(map, key) ? map[key] : undefined;
+    return new Cursor(this.source, value, path, this, key);
   }
 
   /** Keys of a mapping in source order, each with the position of the key itself. */
   keys(): Array<{ key: string; pos: SourcePos }> {
-    if (!isMap(this.node)) return [];
-    return this.node.items.map((pair) => {
-      const keyNode = pair.key as Node | null;
-      const start = keyNode?.range?.[0];
-      return {
-        key: keyText(pair.key) ?? String(pair.key),
-        pos: start === undefined ? this.pos : positionAt(this.source.file, this.source.lines, start),
-      };
-    });
+    if (!this.isMap) return [];
+    const names = Object.keys(this.data as object);
+    if (names.some((k) => ARRAY_INDEX.test(k))) return this.yaml.keys();
+    return names.map((key) => ({ key, pos: new LazyPos(this, key) }));
   }
 
   /** Items of a list (empty if this is not a list). */
   items(): Cursor[] {
-    if (!isSeq(this.node)) return [];
-    return this.node.items.map((item, i) => {
-      const node = resolve(this.source, item as Node | null);
-      const start = node?.range?.[0];
-      const pos = start === undefined ? this.pos : positionAt(this.source.file, this.source.lines, start);
-      return new Cursor(this.source, node, `${this.path}[${i}]`, pos);
-    });
+    if (!Array.isArray(this.data)) return [];
+    return this.data.map((item: unknown, i) => new Cursor(this.source, item, `${this.path}[${i}]`, this, i));
   }
 
   /** What the value is, for messages such as "must be a string, not a list". */
   describe(): string {
     if (!this.present) return 'empty';
-    if (isMap(this.node)) return 'a mapping';
-    if (isSeq(this.node)) return 'a list';
+    if (this.isMap) return 'a mapping';
+    if (this.isSeq) return 'a list';
     const v = this.value;
     if (typeof v === 'string') return 'a string';
     if (typeof v === 'number' || typeof v === 'bigint') return 'a number';
     if (typeof v === 'boolean') return 'a boolean';
     return 'an unsupported value';
   }
+
+  /** This cursor in the `yaml` library's view of the document (walked there on first use). */
+  get yaml(): YamlCursor {
+    return (this.twin ??= this.locate());
+  }
+
+  private locate(): YamlCursor {
+    const parent = this.parent;
+    if (parent === undefined) return YamlCursor.root(this.source.yaml());
+    if (this.step === AS_ROOT) return parent.yaml.asRoot();
+    if (typeof this.step === 'number') return parent.yaml.items()[this.step]!;
+    return parent.yaml.get(this.step);
+  }
 }
 
-function keyText(key: unknown): string | undefined {
-  if (isScalar(key)) return key.value === null ? undefined : String(key.value);
-  return typeof key === 'string' ? key : undefined;
-}
+/** A position looked up when first read: of `cursor`, or of the key `key` of its mapping. */
+class LazyPos implements SourcePos {
+  private found: SourcePos | undefined;
 
-function resolve(source: SourceDocument, node: Node | null | undefined): Node | undefined {
-  if (node === null || node === undefined) return undefined;
-  if (isAlias(node)) return (node.resolve(source.doc) as Node | undefined) ?? undefined;
-  return node;
+  constructor(
+    private readonly cursor: Cursor,
+    private readonly key: string | undefined,
+  ) {}
+
+  get file(): string {
+    return this.cursor.source.file;
+  }
+
+  get line(): number {
+    return this.at().line;
+  }
+
+  get col(): number {
+    return this.at().col;
+  }
+
+  private at(): SourcePos {
+    return (this.found ??= this.key === undefined ? this.cursor.yaml.pos : this.cursor.yaml.get(this.key).keyPos);
+  }
 }

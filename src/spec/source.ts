@@ -1,43 +1,51 @@
-// Parses one file (YAML, possibly multi-document; JSON is YAML) and keeps the line counter so every
-// node's position can be reported later.
-import { isMap, LineCounter, parseAllDocuments, type Document } from 'yaml';
-import type { Diagnostics, SourcePos } from '../diagnostics.ts';
+// Parses one file (YAML, possibly multi-document; JSON is YAML) into documents of plain values, each
+// able to give the `yaml` library's view of itself for positions. Large files take the fast path
+// (fast-yaml.ts) and are parsed by the `yaml` library again only if a position is asked for (an
+// error or warning); files the fast path leaves alone are parsed by the `yaml` library at once.
+import type { Diagnostics } from '../diagnostics.ts';
+import { fastParse } from './fast-yaml.ts';
+import { hasContent, parseYamlDocuments, type YamlDocument } from './yaml-document.ts';
 
 export interface SourceDocument {
   file: string;
-  /** 0-based index of the document in its file. */
-  index: number;
-  doc: Document.Parsed;
-  lines: LineCounter;
-}
-
-export function positionAt(file: string, lines: LineCounter, offset: number): SourcePos {
-  const { line, col } = lines.linePos(offset);
-  return { file, line, col };
+  /** The document as plain values (objects, arrays, strings, numbers, booleans, null). */
+  value: unknown;
+  /** The same document as the `yaml` library reads it, for positions (parsed on first use). */
+  yaml(): YamlDocument;
 }
 
 /** Parses `text`; syntax errors are reported and their documents dropped (they cannot be trusted). */
 export function parseSource(file: string, text: string, diagnostics: Diagnostics): SourceDocument[] {
-  const lines = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+  const fast = fastParse(text);
+  if (fast === undefined) return slowParse(file, text, diagnostics);
+  let yaml: YamlDocument[] | undefined;
+  // The documents with content, in order, are the same in both parsers: the k-th is the k-th.
+  const yamlDocument = (k: number): YamlDocument => {
+    yaml ??= parseYamlDocuments(file, text).filter((d) => hasContent(d.doc));
+    const document = yaml[k];
+    if (document === undefined) throw new Error(`${file}: js-yaml and the yaml library disagree on its documents`);
+    return document;
+  };
+  return fast.filter((value) => value !== null && value !== undefined).map((value, k) => ({ file, value, yaml: () => yamlDocument(k) }));
+}
+
+function slowParse(file: string, text: string, diagnostics: Diagnostics): SourceDocument[] {
   const documents: SourceDocument[] = [];
-  parsed.forEach((doc, index) => {
-    const object = doc.errors.length > 0 ? partialObjectLabel(doc) : undefined;
-    for (const err of doc.errors) {
-      diagnostics.error(positionAt(file, lines, err.pos[0]), object, undefined, `invalid YAML: ${err.message}`);
+  for (const document of parseYamlDocuments(file, text, diagnostics)) {
+    if (!document.valid || !hasContent(document.doc)) continue;
+    let value: unknown;
+    try {
+      value = document.doc.toJS();
+    } catch (err) {
+      // e.g. aliases that expand beyond the library's limit (a "billion laughs" document)
+      diagnostics.error({ file, ...positionOfDocument(document) }, undefined, undefined, `invalid YAML: ${(err as Error).message}`);
+      continue;
     }
-    for (const warn of doc.warnings) {
-      diagnostics.warning(positionAt(file, lines, warn.pos[0]), undefined, undefined, `YAML: ${warn.message}`);
-    }
-    if (doc.errors.length === 0) documents.push({ file, index, doc, lines });
-  });
+    documents.push({ file, value, yaml: () => document });
+  }
   return documents;
 }
 
-/** `Kind/name` of a document that failed to parse, when the parser got that far (helps find it). */
-function partialObjectLabel(doc: Document.Parsed): string | undefined {
-  if (!isMap(doc.contents)) return undefined;
-  const kind = doc.get('kind');
-  const name = doc.getIn(['metadata', 'name']);
-  return typeof kind === 'string' && typeof name === 'string' ? `${kind}/${name}` : undefined;
+function positionOfDocument(document: YamlDocument): { line: number; col: number } {
+  return document.lines.linePos(document.doc.range[0]);
 }
