@@ -5,8 +5,9 @@ import { DEFAULT_NAMESPACE } from '../ir/deployment.ts';
 import type { Model } from '../ir/model.ts';
 import { Cursor } from './cursor.ts';
 import { ObjectIndex } from './object-index.ts';
-import { loadObject, type LoadedObject } from './objects.ts';
 import { resolveLanes } from './lanes.ts';
+import { loadObject, nameOnly, type LoadedObject } from './objects.ts';
+import { Reporter } from './reporter.ts';
 import { resolveRules } from './resolve.ts';
 import { parseSource } from './source.ts';
 
@@ -28,6 +29,11 @@ export function loadModel(files: readonly SourceFile[], options: LoadOptions, di
   const objects: LoadedObject[] = [];
   for (const file of files) {
     for (const document of parseSource(file.path, file.text, diagnostics)) {
+      if (document.broken) {
+        const object = brokenObject(Cursor.root(document), diagnostics, defaultNamespace);
+        if (object !== undefined) index.add(object);
+        continue;
+      }
       for (const root of objectRoots(Cursor.root(document), diagnostics)) {
         const object = loadObject(root, diagnostics, defaultNamespace);
         if (object !== undefined && index.add(object)) objects.push(object);
@@ -35,6 +41,13 @@ export function loadModel(files: readonly SourceFile[], options: LoadOptions, di
     }
   }
   return { rules: resolveRules(objects, { index, defaultNamespace }), lanes: resolveLanes(objects) };
+}
+
+/** The object a document with invalid YAML (reported) was, by name: references to it add no error. */
+function brokenObject(root: Cursor, diagnostics: Diagnostics, defaultNamespace: string): LoadedObject | undefined {
+  const kind = root.get('kind').value;
+  if (typeof kind !== 'string') return undefined;
+  return nameOnly(root, kind, new Reporter(diagnostics, kind), defaultNamespace, 'broken');
 }
 
 /** The objects of one document: itself, or the items of a `v1 List` (what `kubectl get -o yaml` prints). */

@@ -12,7 +12,7 @@ export class ObjectIndex {
     const first = sameName.find((o) => o.kind === object.kind && o.namespace === object.namespace);
     if (first !== undefined) {
       // Skipped kinds are not ours to judge; only the first is kept for hints.
-      if (object.role === 'unsupported') return false;
+      if (object.role === 'unsupported' || object.role === 'broken') return false;
       object.reporter.errorAt(
         object.pos,
         'metadata.name',

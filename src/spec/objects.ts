@@ -1,6 +1,7 @@
 // One document → one object: recognise its kind, read its metadata, validate its spec. Objects that
 // are not fault-tolerance kinds are skipped with a warning (they are kept, unvalidated, so that a
-// reference to one can say what it is).
+// reference to one can say what it is). A fault-tolerance object of another version is an error: it
+// was meant to be enforced.
 import type { Diagnostics, SourcePos } from '../diagnostics.ts';
 import type { FallbackResponse, StrategyKind, StrategySpec } from '../ir/model.ts';
 import type { Cursor } from './cursor.ts';
@@ -15,6 +16,7 @@ import {
   RULE_KIND,
   STRATEGY_READERS,
 } from './kinds/index.ts';
+import { didYouMean } from './closest.ts';
 import { readTrafficLane, TRAFFIC_LANE_KIND, type LaneSpec } from './kinds/traffic-lane.ts';
 import { readMetadata } from './metadata.ts';
 import { Reporter } from './reporter.ts';
@@ -38,7 +40,9 @@ export type LoadedObject =
   | (ObjectHeader & { role: 'fallback'; fallback?: FallbackResponse })
   | (ObjectHeader & { role: 'rule'; rule: RuleSpec })
   | (ObjectHeader & { role: 'lane'; lane?: LaneSpec })
-  | (ObjectHeader & { role: 'unsupported' });
+  | (ObjectHeader & { role: 'unsupported' })
+  /** Reported as wrong as a whole (another version, invalid YAML): references to it add nothing. */
+  | (ObjectHeader & { role: 'broken' });
 
 export function loadObject(root: Cursor, diagnostics: Diagnostics, defaultNamespace: string): LoadedObject | undefined {
   const rawKind = root.get('kind').value;
@@ -51,9 +55,13 @@ export function loadObject(root: Cursor, diagnostics: Diagnostics, defaultNamesp
   if (apiVersion === undefined || kind === undefined) return undefined;
 
   const skipped = skipReason(apiVersion, kind);
+  if (skipped?.error === true) {
+    r.error(root.get(skipped.field), skipped.message);
+    return nameOnly(root, kind, r, defaultNamespace, 'broken');
+  }
   if (skipped !== undefined) {
     r.warning(root.get(skipped.field), `${skipped.message}; skipped`);
-    return unsupported(root, kind, r, defaultNamespace);
+    return nameOnly(root, kind, r, defaultNamespace, 'unsupported');
   }
 
   const metadata = readMetadata(root, r, defaultNamespace);
@@ -82,8 +90,8 @@ export function loadObject(root: Cursor, diagnostics: Diagnostics, defaultNamesp
   return { ...header, app, role: 'rule', kind, rule };
 }
 
-/** Why an object is not handled, or undefined when it is. */
-function skipReason(apiVersion: string, kind: string): { field: string; message: string } | undefined {
+/** Why an object is not handled (an error when it was meant to be), or undefined when it is. */
+function skipReason(apiVersion: string, kind: string): { field: string; message: string; error?: boolean } | undefined {
   const group = apiVersion.split('/')[0]!;
   if (group !== 'opensergo.io' && !group.endsWith('.opensergo.io')) {
     return { field: 'apiVersion', message: `not an OpenSergo object (apiVersion ${apiVersion})` };
@@ -93,22 +101,24 @@ function skipReason(apiVersion: string, kind: string): { field: string; message:
     return { field: 'kind', message: `${apiVersion} ${kind} is not a fault-tolerance object; sergo-wasm does not handle it` };
   }
   if (apiVersion !== FAULT_TOLERANCE_API_VERSION) {
-    return { field: 'apiVersion', message: `${apiVersion} is not supported (only ${FAULT_TOLERANCE_API_VERSION})` };
+    return { field: 'apiVersion', message: `${apiVersion} is not supported (only ${FAULT_TOLERANCE_API_VERSION}): its rules would not be enforced`, error: true };
   }
   if (kind !== RULE_KIND && kind !== FALLBACK_KIND && !isStrategyKind(kind)) {
-    return { field: 'kind', message: `${kind} is not supported by sergo-wasm` };
+    return { field: 'kind', message: `${kind} is not supported by sergo-wasm${didYouMean(kind, KNOWN_KINDS)}` };
   }
   return undefined;
 }
 
-/** Skipped objects are kept only by name, to explain references to them. */
-function unsupported(root: Cursor, kind: string, r: Reporter, defaultNamespace: string): LoadedObject | undefined {
+const KNOWN_KINDS = [RULE_KIND, FALLBACK_KIND, ...Object.keys(STRATEGY_READERS)];
+
+/** Skipped and broken objects are kept only by name, to explain (or silence) references to them. */
+export function nameOnly(root: Cursor, kind: string, r: Reporter, defaultNamespace: string, role: 'unsupported' | 'broken'): LoadedObject | undefined {
   const metadata = root.get('metadata');
   const name = metadata.get('name').value;
   const namespace = metadata.get('namespace').value;
   if (typeof name !== 'string') return undefined;
   return {
-    role: 'unsupported',
+    role,
     kind,
     name,
     namespace: typeof namespace === 'string' ? namespace : defaultNamespace,

@@ -1,6 +1,7 @@
 // Reports problems of one object (`Kind/name`) at the position of the cursor involved.
 import type { Cursor } from './cursor.ts';
 import type { Diagnostics, SourcePos } from '../diagnostics.ts';
+import { didYouMean } from './closest.ts';
 
 export class Reporter {
   private errorsReported = 0;
@@ -40,7 +41,7 @@ export class Reporter {
     for (const { key, pos } of map.keys()) {
       if (!known.includes(key)) {
         const field = map.path === '' ? key : `${map.path}.${key}`;
-        this.diagnostics.warning(pos, this.object, field, `unknown field, ignored (known: ${known.join(', ')})`);
+        this.diagnostics.warning(pos, this.object, field, `unknown field, ignored${didYouMean(key, known)} (known: ${known.join(', ')})`);
       }
     }
   }

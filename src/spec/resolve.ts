@@ -1,11 +1,14 @@
 // Binding (DESIGN §3): a FaultToleranceRule applies every referenced strategy to every target, one
 // IR rule per (target, strategy). References resolve by name in the rule's namespace, across all
 // strategy kinds unless the reference gives `kind`; a referenced object that carries an app must
-// carry the rule's app. A failed lookup says where a same-named object was found instead.
+// carry the rule's app. A failed lookup says where a same-named object was found instead (and those
+// objects are not reported again as unreferenced); a reference to an object already reported as
+// broken (invalid YAML, another version) adds no error of its own.
 import { formatPos } from '../diagnostics.ts';
 import { MAX_RULE_ID_LENGTH, ruleId } from '../ir/identity.ts';
 import type { Fallback, Rule, Strategy } from '../ir/model.ts';
 import type { Reference } from './kinds/fault-tolerance-rule.ts';
+import { FALLBACK_KIND, isStrategyKind } from './kinds/index.ts';
 import type { ObjectIndex } from './object-index.ts';
 import type { LoadedObject } from './objects.ts';
 
@@ -39,7 +42,7 @@ function resolveRule(rule: RuleObject, ctx: ResolveContext, referenced: Set<Load
 
   const strategies: StrategyObject[] = [];
   for (const ref of rule.rule.strategies) {
-    const found = resolveReference(ref, 'strategy', rule, app, ctx) as StrategyObject | undefined;
+    const found = resolveReference(ref, 'strategy', rule, app, ctx, referenced) as StrategyObject | undefined;
     if (found === undefined) continue;
     referenced.add(found);
     if (strategies.includes(found)) {
@@ -48,7 +51,7 @@ function resolveRule(rule: RuleObject, ctx: ResolveContext, referenced: Set<Load
   }
   const fallbackRef = rule.rule.fallback;
   const fallbackObject =
-    fallbackRef === undefined ? undefined : (resolveReference(fallbackRef, 'fallback', rule, app, ctx) as FallbackObject | undefined);
+    fallbackRef === undefined ? undefined : (resolveReference(fallbackRef, 'fallback', rule, app, ctx, referenced) as FallbackObject | undefined);
   if (fallbackObject !== undefined) referenced.add(fallbackObject);
 
   // Emit only a rule whose every part is valid: a half rule would enforce less than was written.
@@ -93,14 +96,18 @@ function toFallback(o: FallbackObject): Fallback {
   return { origin: { kind: 'HttpRequestFallbackAction', namespace: o.namespace, name: o.name, pos: o.pos }, ...o.fallback! };
 }
 
-/** The one object `ref` names for `rule`, or undefined (reported). */
-function resolveReference(ref: Reference, role: Role, rule: RuleObject, app: string, ctx: ResolveContext): LoadedObject | undefined {
+/** The one object `ref` names for `rule`, or undefined (reported, unless it is broken). */
+function resolveReference(ref: Reference, role: Role, rule: RuleObject, app: string, ctx: ResolveContext, referenced: Set<LoadedObject>): LoadedObject | undefined {
   const sameName = ctx.index.named(ref.name);
   const matchesKind = (o: LoadedObject) => o.role === role && (ref.kind === undefined || o.kind === ref.kind);
   const inNamespace = sameName.filter((o) => o.namespace === rule.namespace);
   const candidates = inNamespace.filter(matchesKind);
   const eligible = candidates.filter((o) => o.app === undefined || o.app === app);
   if (eligible.length === 1) return eligible[0];
+  // Every object named in the message below is accounted for by it: no "not referenced" warning too.
+  for (const o of sameName) referenced.add(o);
+  const brokenMatch = (o: LoadedObject) => o.role === 'broken' && (ref.kind === undefined ? roleOf(o.kind) === role : o.kind === ref.kind);
+  if (eligible.length === 0 && inNamespace.some(brokenMatch)) return undefined;
 
   const what = ref.kind ?? (role === 'strategy' ? 'strategy' : 'fallback action');
   if (eligible.length > 1) {
@@ -123,6 +130,10 @@ function resolveReference(ref: Reference, role: Role, rule: RuleObject, app: str
   const hint = hints.length > 0 ? `; ${hints.join('; ')}` : '';
   rule.reporter.errorAt(ref.pos, ref.field, `unknown ${what} ${ref.name} in namespace ${rule.namespace}${hint}`);
   return undefined;
+}
+
+function roleOf(kind: string): Role | undefined {
+  return isStrategyKind(kind) ? 'strategy' : kind === FALLBACK_KIND ? 'fallback' : undefined;
 }
 
 function kindMismatch(o: LoadedObject, role: Role, ref: Reference): string {

@@ -12,9 +12,11 @@ export interface SourceDocument {
   value: unknown;
   /** The same document as the `yaml` library reads it, for positions (parsed on first use). */
   yaml(): YamlDocument;
+  /** Invalid YAML (reported): `value` is what the parser got, for the name of the object it broke. */
+  broken?: true;
 }
 
-/** Parses `text`; syntax errors are reported and their documents dropped (they cannot be trusted). */
+/** Parses `text`; syntax errors are reported and their documents marked broken (they cannot be trusted). */
 export function parseSource(file: string, text: string, diagnostics: Diagnostics): SourceDocument[] {
   const fast = fastParse(text);
   if (fast === undefined) return slowParse(file, text, diagnostics);
@@ -32,16 +34,16 @@ export function parseSource(file: string, text: string, diagnostics: Diagnostics
 function slowParse(file: string, text: string, diagnostics: Diagnostics): SourceDocument[] {
   const documents: SourceDocument[] = [];
   for (const document of parseYamlDocuments(file, text, diagnostics)) {
-    if (!document.valid || !hasContent(document.doc)) continue;
+    if (!hasContent(document.doc)) continue;
     let value: unknown;
     try {
       value = document.doc.toJS();
     } catch (err) {
       // e.g. aliases that expand beyond the library's limit (a "billion laughs" document)
-      diagnostics.error({ file, ...positionOfDocument(document) }, undefined, undefined, `invalid YAML: ${(err as Error).message}`);
+      if (document.valid) diagnostics.error({ file, ...positionOfDocument(document) }, undefined, undefined, `invalid YAML: ${(err as Error).message}`);
       continue;
     }
-    documents.push({ file, value, yaml: () => document });
+    documents.push({ file, value, yaml: () => document, ...(document.valid ? {} : { broken: true as const }) });
   }
   return documents;
 }

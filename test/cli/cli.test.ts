@@ -70,11 +70,11 @@ describe('sergo translate', () => {
     expect(lines(unused.stderr).at(-1)).toBe('sergo: warning: --rls-cluster ignored: no rule has limitMode Global');
   });
 
-  it('reports invalid YAML at the parser position (exit 2)', async () => {
+  it('reports invalid YAML where the unclosed quote opens (exit 2)', async () => {
     const run = await runSergo(['translate', exampleArg('fault-tolerance/zh-adaptive-overload-protection-strategy.yaml')]);
     expect(run.code).toBe(2);
     expect(lines(run.stderr)).toEqual([
-      `${exampleArg('fault-tolerance/zh-adaptive-overload-protection-strategy.yaml')}:9:1: AdaptiveOverloadProtectionStrategy/system-overload-foo: invalid YAML: Missing closing 'quote`,
+      `${exampleArg('fault-tolerance/zh-adaptive-overload-protection-strategy.yaml')}:8:21: AdaptiveOverloadProtectionStrategy/system-overload-foo: invalid YAML: Missing closing 'quote (the parser gave up at 9:1)`,
     ]);
   });
 

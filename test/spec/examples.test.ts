@@ -142,11 +142,11 @@ describe('fault-tolerance examples', () => {
     expect(schemaErrors(result.config)).toEqual([]);
   });
 
-  it('adaptive overload protection: invalid YAML upstream, reported at the parser position', async () => {
+  it('adaptive overload protection: invalid YAML upstream, reported where the unclosed quote opens', async () => {
     const file = example('fault-tolerance/zh-adaptive-overload-protection-strategy.yaml');
     const result = await translateFiles([file]);
     expect(result.errors.map(formatDiagnostic)).toEqual([
-      `${file}:9:1: AdaptiveOverloadProtectionStrategy/system-overload-foo: invalid YAML: Missing closing 'quote`,
+      `${file}:8:21: AdaptiveOverloadProtectionStrategy/system-overload-foo: invalid YAML: Missing closing 'quote (the parser gave up at 9:1)`,
     ]);
   });
 
