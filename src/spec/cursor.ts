@@ -48,7 +48,7 @@ export class Cursor {
    * Found when first read.
    */
   get pos(): SourcePos {
-    return new LazyPos(this, undefined);
+    return lazyPos(this, undefined);
   }
 
   get isMap(): boolean {
@@ -81,12 +81,24 @@ export class Cursor {
     return new Cursor(this.source, value, path, this, key);
   }
 
+  /** Keys of a mapping in source order, without positions (see keys()). */
+  keyNames(): string[] {
+    if (!this.isMap) return [];
+    const names = Object.keys(this.data as object);
+    return names.some((k) => ARRAY_INDEX.test(k)) ? this.yaml.keys().map((k) => k.key) : names;
+  }
+
+  /** Where the key `key` of this mapping is. */
+  keyPos(key: string): SourcePos {
+    return lazyPos(this, key);
+  }
+
   /** Keys of a mapping in source order, each with the position of the key itself. */
   keys(): Array<{ key: string; pos: SourcePos }> {
     if (!this.isMap) return [];
     const names = Object.keys(this.data as object);
     if (names.some((k) => ARRAY_INDEX.test(k))) return this.yaml.keys();
-    return names.map((key) => ({ key, pos: new LazyPos(this, key) }));
+    return names.map((key) => ({ key, pos: lazyPos(this, key) }));
   }
 
   /** Items of a list (empty if this is not a list). */
@@ -121,28 +133,21 @@ export class Cursor {
   }
 }
 
-/** A position looked up when first read: of `cursor`, or of the key `key` of its mapping. */
-class LazyPos implements SourcePos {
-  private found: SourcePos | undefined;
-
-  constructor(
-    private readonly cursor: Cursor,
-    private readonly key: string | undefined,
-  ) {}
-
-  get file(): string {
-    return this.cursor.source.file;
-  }
-
-  get line(): number {
-    return this.at().line;
-  }
-
-  get col(): number {
-    return this.at().col;
-  }
-
-  private at(): SourcePos {
-    return (this.found ??= this.key === undefined ? this.cursor.yaml.pos : this.cursor.yaml.get(this.key).keyPos);
-  }
+/**
+ * A position looked up when first read: of `cursor`, or of the key `key` of its mapping. A plain
+ * object with enumerable getters, so that it copies (spread, structuredClone, JSON) as
+ * `{ file, line, col }`: the IR stays plain data.
+ */
+function lazyPos(cursor: Cursor, key: string | undefined): SourcePos {
+  let found: SourcePos | undefined;
+  const at = () => (found ??= key === undefined ? cursor.yaml.pos : cursor.yaml.get(key).keyPos);
+  return {
+    file: cursor.source.file,
+    get line() {
+      return at().line;
+    },
+    get col() {
+      return at().col;
+    },
+  };
 }

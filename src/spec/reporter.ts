@@ -38,10 +38,10 @@ export class Reporter {
 
   /** Warns about each key of `map` that is not in `known` (typos must not pass silently). */
   warnUnknownFields(map: Cursor, known: readonly string[]): void {
-    for (const { key, pos } of map.keys()) {
+    for (const key of map.keyNames()) {
       if (!known.includes(key)) {
         const field = map.path === '' ? key : `${map.path}.${key}`;
-        this.diagnostics.warning(pos, this.object, field, `unknown field, ignored${didYouMean(key, known)} (known: ${known.join(', ')})`);
+        this.diagnostics.warning(map.keyPos(key), this.object, field, `unknown field, ignored${didYouMean(key, known)} (known: ${known.join(', ')})`);
       }
     }
   }

@@ -79,4 +79,15 @@ describe('fast YAML path', () => {
       `big.yaml:${line}:14: RateLimitStrategy/rl-37: spec.threshold: must be an integer, not a string ('lots')`,
     ]);
   });
+
+  it('positions in the IR are plain data: they clone and serialize as { file, line, col }', () => {
+    const text = 'apiVersion: fault-tolerance.opensergo.io/v1alpha1\nkind: RateLimitStrategy\nmetadata:\n  name: rl\n  labels: { app: a }\n' +
+      'spec: { metricType: RequestAmount, limitMode: Local, threshold: 1, statDurationSeconds: 1 }\n---\n' +
+      'apiVersion: fault-tolerance.opensergo.io/v1alpha1\nkind: FaultToleranceRule\nmetadata:\n  name: r\n  labels: { app: a }\n' +
+      "spec:\n  targets: [{ targetResourceName: '/a' }]\n  strategies: [{ name: rl }]\n";
+    const rule = translateSources([{ path: 'r.yaml', text }]).deployment!.rules[0]!;
+    expect(structuredClone(rule.resourcePos)).toEqual({ file: 'r.yaml', line: 14, col: 35 });
+    expect(JSON.parse(JSON.stringify(rule.strategy.origin.pos))).toEqual({ file: 'r.yaml', line: 4, col: 9 });
+    expect(structuredClone(rule).resourcePos).toEqual(rule.resourcePos);
+  });
 });

@@ -55,7 +55,7 @@ export function readFaultToleranceRule(spec: Cursor, r: Reporter): RuleSpec {
 function readSelector(c: Cursor, r: Reporter): RuleSpec['selectorApp'] {
   const selector = readMap(c, r, { optional: true });
   if (selector === undefined) return undefined;
-  for (const { key } of selector.keys()) {
+  for (const key of selector.keyNames()) {
     if (key !== 'app') r.warning(selector.get(key), 'ignored: only app selects where a rule applies');
   }
   const app = selector.get('app');
