@@ -8,7 +8,6 @@ import { parseBindAddress, parseModuleUrl, parseRlsUrl, parseServerAddress, pars
 import { DEFAULT_ADMIN, DEFAULT_LISTEN, UPSTREAM_PROTOCOLS, type EnvoyBootstrapOptions, type UpstreamProtocol } from '../emit/envoy.ts';
 import { PHASES, TRAFFIC, type Phase, type Traffic } from '../emit/istio.ts';
 import {
-  defaultModuleUrl,
   FORMATS,
   moduleCode,
   planService,
@@ -21,6 +20,7 @@ import {
 import { DEFAULT_MODULE_PATH, type FailPolicy, type WasmCode } from '../emit/wasm-plugin.ts';
 import { DEFAULT_RLS_CLUSTER, DEFAULT_RLS_DOMAIN, DEFAULT_RLS_TIMEOUT_MS, type RateLimitServiceOptions } from '../ir/deployment.ts';
 import { isIntegerIn, LIMITS, PRINTABLE_ASCII } from '../ir/limits.ts';
+import { packageVersion } from '../version.ts';
 
 export { FORMATS, type Checked, type Format } from '../emit/targets.ts';
 
@@ -110,7 +110,7 @@ export function addFormatOptions(command: Command): Command {
     .addOption(new Option('--module <path>', `envoy, envoyfilter: the module's path inside the proxy (envoy default ${DEFAULT_MODULE_PATH})`))
     .addOption(new Option('--fail-policy <policy>', 'envoy, istio, envoyfilter: what happens to requests when the module fails (default closed)').choices(['closed', 'open']))
     .addOption(new Option('--name <name>', 'istio, envoyfilter: metadata.name (default sergo-<app>)'))
-    .addOption(new Option('--url <url>', `istio, envoyfilter: module location, oci://…, file:///…, http(s)://… (istio default ${defaultModuleUrl()})`))
+    .addOption(new Option('--url <url>', 'istio (required), envoyfilter: the module\'s location, oci://…, file:///…, http(s)://… (where you published it after `sergo package`: README, Deploy)'))
     .addOption(new Option('--sha256 <digest>', 'istio, envoyfilter: SHA-256 of the module (http/https) or of the image manifest (oci)'))
     .addOption(new Option('--phase <phase>', 'istio: filter chain phase (default: Istio\'s, just before the router)').choices(PHASES))
     .addOption(new Option('--priority <n>', 'istio: order within the phase, higher first'))
@@ -167,7 +167,11 @@ function parseTarget(flags: FormatFlags): Checked<TargetPlan> {
 
 function parseIstio(flags: FormatFlags, failPolicy: FailPolicy, traffic: Traffic): Checked<TargetPlan> {
   const errors: string[] = [];
-  const url = flags.url ?? defaultModuleUrl();
+  // No default: an image the user never published would fail in every sidecar, not here.
+  if (flags.url === undefined) {
+    return { ok: false, errors: [`--format istio needs --url: where the proxies fetch the module, e.g. oci://REGISTRY/sergo-wasm:${packageVersion()} after \`sergo package\` and a push (README, Deploy)`] };
+  }
+  const url = flags.url;
   const source = parseModuleUrl(url);
   if (!source.ok) errors.push(`--url: ${source.error}`);
   const sha256 = checkSha256(flags.sha256, source.ok ? source.value.pinned : undefined, errors);

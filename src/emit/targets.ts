@@ -6,12 +6,10 @@ import type { ModuleUrl } from '../address.ts';
 import type { RateLimitServiceOptions } from '../ir/deployment.ts';
 import { ruleNamespaces, usesRateLimitService } from '../ir/deployment.ts';
 import type { Deployment } from '../ir/model.ts';
-import { packageVersion } from '../version.ts';
 import { emitEnvoyBootstrap, renderEnvoyBootstrap, UPSTREAM_CLUSTER, type EnvoyBootstrapOptions } from './envoy.ts';
 import { emitEnvoyFilter, localCode, remoteCode, renderEnvoyFilter, type EnvoyFilterOptions } from './envoyfilter.ts';
 import { renderFilterConfig, emitFilterConfig } from './filter.ts';
 import {
-  defaultPluginUrl,
   defaultResourceName,
   emitWasmPlugin,
   isDnsSubdomain,
@@ -45,11 +43,6 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; errors: string[] 
 /** `limitMode: GlobalToLocal` divides a budget by the instances running: only `sergo xds` can (the `--xds` bootstrap). */
 export function acceptsGlobalToLocal(plan: TargetPlan): boolean {
   return plan.format === 'envoy' && plan.options.xds !== undefined;
-}
-
-/** The default module of `--format istio`: the release image of this version. */
-export function defaultModuleUrl(): string {
-  return defaultPluginUrl(packageVersion());
 }
 
 /**

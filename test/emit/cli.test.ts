@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { renderFilterConfig } from '../../src/emit/filter.ts';
+import { packageVersion } from '../../src/version.ts';
 import { lines, runSergo } from '../support/cli.ts';
 import { join as joinDocs, rateLimit, rule } from '../support/documents.ts';
 import { writeFiles } from '../support/workspace.ts';
@@ -65,12 +66,21 @@ describe('sergo translate --format', () => {
     expect(plugin.failure_policy).toBe('FAIL_OPEN');
   });
 
+  it('istio: --url is required (exit 2, before any file is read): there is no default image', async () => {
+    const run = await sergo('translate', 'no-such-file.yaml', '--format', 'istio');
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(lines(run.stderr)).toEqual([
+      `sergo: --format istio needs --url: where the proxies fetch the module, e.g. oci://REGISTRY/sergo-wasm:${packageVersion()} after \`sergo package\` and a push (README, Deploy)`,
+    ]);
+  });
+
   it('istio: a WasmPlugin in the rules\' namespace named after the app', async () => {
-    const run = await sergo('translate', shop, '--format', 'istio');
+    const run = await sergo('translate', shop, '--format', 'istio', '--url', 'oci://registry.local/sergo:test');
     expect(run.code).toBe(0);
     const manifest = yamlOf(run.stdout);
     expect(manifest.metadata).toEqual({ name: 'sergo-shop', namespace: 'prod' });
-    expect(manifest.spec.url).toBe('oci://ghcr.io/sergo-wasm/sergo:0.1.0');
+    expect(manifest.spec.url).toBe('oci://registry.local/sergo:test');
     expect(manifest.spec.failStrategy).toBe('FAIL_CLOSE');
     expect(manifest.spec.pluginConfig).toEqual(JSON.parse((await sergo('translate', shop)).stdout));
   });
@@ -88,27 +98,27 @@ describe('sergo translate --format', () => {
   });
 
   it('istio: --namespace when there are no rules, --app required then', async () => {
-    const noApp = await sergo('translate', files['empty.yaml']!, '--format', 'istio');
+    const noApp = await sergo('translate', files['empty.yaml']!, '--format', 'istio', '--url', 'oci://registry.local/sergo:test');
     expect(noApp.code).toBe(2);
     expect(noApp.stdout).toBe('');
     expect(lines(noApp.stderr)).toEqual(['sergo: --format istio selects the pods of one app, but the files hold no FaultToleranceRule; name the app with --app']);
-    const run = await sergo('translate', files['empty.yaml']!, '--format', 'istio', '--app', 'shop', '--namespace', 'staging', '--allow-empty');
+    const run = await sergo('translate', files['empty.yaml']!, '--format', 'istio', '--url', 'oci://registry.local/sergo:test', '--app', 'shop', '--namespace', 'staging', '--allow-empty');
     expect(run.code).toBe(0);
     expect(yamlOf(run.stdout).metadata).toEqual({ name: 'sergo-shop', namespace: 'staging' });
     expect(yamlOf(run.stdout).spec.pluginConfig).toEqual({ version: 1, rules: [] });
   });
 
   it('istio: rules in several namespaces, or an app that makes no valid name, are errors', async () => {
-    const split = await sergo('translate', files['two-namespaces.yaml']!, '--format', 'istio');
+    const split = await sergo('translate', files['two-namespaces.yaml']!, '--format', 'istio', '--url', 'oci://registry.local/sergo:test');
     expect(split.code).toBe(2);
     expect(split.stdout).toBe('');
     expect(lines(split.stderr)).toEqual([
       "sergo: the rules of app shop are in several namespaces (a, b); a WasmPlugin applies in one namespace: translate each namespace's files separately",
     ]);
-    const odd = await sergo('translate', files['odd-app.yaml']!, '--format', 'istio');
+    const odd = await sergo('translate', files['odd-app.yaml']!, '--format', 'istio', '--url', 'oci://registry.local/sergo:test');
     expect(odd.code).toBe(2);
     expect(lines(odd.stderr)).toEqual(['sergo: the default name "sergo-Shop_App" is not a valid Kubernetes name (lower-case RFC 1123 subdomain); choose one with --name']);
-    expect((await sergo('translate', files['odd-app.yaml']!, '--format', 'istio', '--name', 'sergo-shop-app')).code).toBe(0);
+    expect((await sergo('translate', files['odd-app.yaml']!, '--format', 'istio', '--url', 'oci://registry.local/sergo:test', '--name', 'sergo-shop-app')).code).toBe(0);
   });
 
   it('envoyfilter: module from --url (with --sha256) or --module', async () => {
@@ -133,11 +143,11 @@ describe('sergo translate --format', () => {
     [['--format', 'envoy', '--upstream', 'http://shop', '--listen', 'localhost:80'], 'sergo: --listen: "localhost" is not an IP address (Envoy binds to an address, it does not resolve names)'],
     [['--format', 'envoy', '--upstream', 'http://shop', '--url', 'oci://x/y'], 'sergo: --url does not apply to --format envoy (only to istio, envoyfilter)'],
     [['--upstream', 'http://shop'], 'sergo: --upstream does not apply to --format filter (only to envoy)'],
-    [['--format', 'istio', '--priority', '1.5'], 'sergo: --priority: "1.5" is not an integer in -2147483648..2147483647'],
-    [['--format', 'istio', '--sha256', 'xyz'], 'sergo: --sha256: "xyz" is not a SHA-256 digest (64 hex digits, optionally prefixed sha256:)'],
+    [['--format', 'istio', '--url', 'oci://registry.local/sergo:test', '--priority', '1.5'], 'sergo: --priority: "1.5" is not an integer in -2147483648..2147483647'],
+    [['--format', 'istio', '--url', 'oci://registry.local/sergo:test', '--sha256', 'xyz'], 'sergo: --sha256: "xyz" is not a SHA-256 digest (64 hex digits, optionally prefixed sha256:)'],
     [['--format', 'istio', '--url', `oci://x/y@sha256:${'d'.repeat(64)}`, '--sha256', DIGEST], `sergo: --sha256 ${DIGEST} differs from the digest in --url (@sha256:${'d'.repeat(64)})`],
     [['--format', 'istio', '--url', 'ghcr.io/x/sergo:1'], 'sergo: --url: "ghcr.io/x/sergo:1" must start with oci://, file://, http:// or https://'],
-    [['--format', 'istio', '--name', 'Bad_Name'], 'sergo: --name: "Bad_Name" is not a valid Kubernetes name (lower-case RFC 1123 subdomain)'],
+    [['--format', 'istio', '--url', 'oci://registry.local/sergo:test', '--name', 'Bad_Name'], 'sergo: --name: "Bad_Name" is not a valid Kubernetes name (lower-case RFC 1123 subdomain)'],
     [['--format', 'envoyfilter'], 'sergo: --format envoyfilter needs the module: --url (oci://, http:// or https:// with --sha256, or file:///path) or --module /path/in/the/proxy'],
     [['--format', 'envoyfilter', '--url', 'https://example.com/sergo.wasm'], 'sergo: --url https://… needs --sha256 (Envoy verifies remote modules; `sergo package` prints the digests)'],
     [['--format', 'envoyfilter', '--module', 'sergo.wasm'], 'sergo: --module: "sergo.wasm" must be an absolute path inside the proxy container'],
@@ -155,17 +165,17 @@ describe('sergo translate --format', () => {
     const format = await sergo('translate', shop, '--format', 'helm');
     expect(format.code).toBe(2);
     expect(format.stderr).toMatch(/--format <format>' argument 'helm' is invalid. Allowed choices are filter, envoy, istio, envoyfilter/);
-    expect((await sergo('translate', shop, '--format', 'istio', '--fail-policy', 'reload')).code).toBe(2);
+    expect((await sergo('translate', shop, '--format', 'istio', '--url', 'oci://registry.local/sergo:test', '--fail-policy', 'reload')).code).toBe(2);
   });
 
   it('writes -o atomically and reports rule errors before format errors', async () => {
     const out = join(writeFiles({}).dir, 'wasmplugin.yaml');
-    const run = await sergo('translate', shop, '--format', 'istio', '-o', out);
+    const run = await sergo('translate', shop, '--format', 'istio', '--url', 'oci://registry.local/sergo:test', '-o', out);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('');
-    expect(readFileSync(out, 'utf8')).toBe((await sergo('translate', shop, '--format', 'istio')).stdout);
+    expect(readFileSync(out, 'utf8')).toBe((await sergo('translate', shop, '--format', 'istio', '--url', 'oci://registry.local/sergo:test')).stdout);
     const bad = writeFiles({ 'bad.yaml': joinDocs(rateLimit('rl', 'metricType: RequestAmount\nlimitMode: Local\nthreshold: -1\nstatDurationSeconds: 1'), rule('r', 'shop', ['/a'], ['rl'])) });
-    const invalid = await sergo('translate', bad['bad.yaml']!, '--format', 'istio');
+    const invalid = await sergo('translate', bad['bad.yaml']!, '--format', 'istio', '--url', 'oci://registry.local/sergo:test');
     expect(invalid.code).toBe(2);
     expect(invalid.stdout).toBe('');
     expect(lines(invalid.stderr)[0]).toMatch(/bad\.yaml:\d+:\d+: RateLimitStrategy\/rl: spec\.threshold: /);

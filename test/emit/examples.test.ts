@@ -14,7 +14,7 @@ const GENERATED = [
     file: 'envoy/envoy/bootstrap.yaml',
     args: ['translate', 'envoy/envoy/rules.yaml', '--format', 'envoy', '--upstream', 'http://httpbin:8080', '--admin', '0.0.0.0:9901'],
   },
-  { file: 'envoy/istio/wasmplugin.yaml', args: ['translate', 'envoy/istio/rules.yaml', '--format', 'istio'] },
+  { file: 'envoy/istio/wasmplugin.yaml', args: ['translate', 'envoy/istio/rules.yaml', '--format', 'istio', '--url', 'oci://ghcr.io/sergo-wasm/sergo:0.1.0'] },
 ];
 
 function read(path: string): string {
@@ -32,7 +32,7 @@ describe('envoy/ examples', () => {
   it('the READMEs give the same commands', () => {
     const envoyReadme = read('envoy/envoy/README.md').replace(/\\\n\s*/g, '');
     expect(envoyReadme).toContain(`npx sergo ${GENERATED[0]!.args.join(' ')} -o ${GENERATED[0]!.file}`);
-    expect(read('envoy/istio/README.md')).toContain(`npx sergo ${GENERATED[1]!.args.join(' ')} -o ${GENERATED[1]!.file}`);
+    expect(read('envoy/istio/README.md').replace(/\\\n\s*/g, '')).toContain(`npx sergo ${GENERATED[1]!.args.join(' ')} -o ${GENERATED[1]!.file}`);
   });
 
   it('the bootstrap is valid and loads build/sergo.wasm from where the README mounts it', () => {

@@ -112,7 +112,7 @@ describe('--format envoy with Global rules', () => {
 
 describe('--format istio and envoyfilter with Global rules', () => {
   it('istio: the cluster is outbound|PORT||HOST of --rls, the authority its host', async () => {
-    const run = await sergo('translate', global, '--format', 'istio', '--rls', `http://${RLS_HOST}:8080`);
+    const run = await sergo('translate', global, '--format', 'istio', '--url', 'oci://registry.local/sergo:test', '--rls', `http://${RLS_HOST}:8080`);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(parseAllDocuments(run.stdout)).toHaveLength(1); // an in-mesh Service needs no other manifest
@@ -130,11 +130,11 @@ describe('--format istio and envoyfilter with Global rules', () => {
   });
 
   it('istio: port 80 by default; --rls-cluster and --rls-authority win over --rls', async () => {
-    const defaultPort = await sergo('translate', global, '--format', 'istio', '--rls', `http://${RLS_HOST}`);
+    const defaultPort = await sergo('translate', global, '--format', 'istio', '--url', 'oci://registry.local/sergo:test', '--rls', `http://${RLS_HOST}`);
     expect(yamlOf(defaultPort.stdout).spec.pluginConfig.rateLimitService.cluster).toBe(`outbound|80||${RLS_HOST}`);
-    const explicit = await sergo('translate', global, '--format', 'istio', '--rls', `http://${RLS_HOST}:8080`, '--rls-cluster', 'outbound|8080|v2|rls', '--rls-authority', 'rls');
+    const explicit = await sergo('translate', global, '--format', 'istio', '--url', 'oci://registry.local/sergo:test', '--rls', `http://${RLS_HOST}:8080`, '--rls-cluster', 'outbound|8080|v2|rls', '--rls-authority', 'rls');
     expect(yamlOf(explicit.stdout).spec.pluginConfig.rateLimitService).toMatchObject({ cluster: 'outbound|8080|v2|rls', authority: 'rls' });
-    const clusterOnly = await sergo('translate', global, '--format', 'istio', '--rls-cluster', `outbound|8081||${RLS_HOST}`);
+    const clusterOnly = await sergo('translate', global, '--format', 'istio', '--url', 'oci://registry.local/sergo:test', '--rls-cluster', `outbound|8081||${RLS_HOST}`);
     expect(clusterOnly.code).toBe(0);
     expect(yamlOf(clusterOnly.stdout).spec.pluginConfig.rateLimitService).toMatchObject({ cluster: `outbound|8081||${RLS_HOST}`, authority: `outbound|8081||${RLS_HOST}` });
   });
@@ -148,7 +148,7 @@ describe('--format istio and envoyfilter with Global rules', () => {
   });
 
   it.each(['istio', 'envoyfilter'])('%s: needs --rls (or --rls-cluster) when a rule is Global', async (format) => {
-    const run = await sergo('translate', global, '--format', format, ...(format === 'envoyfilter' ? ['--module', '/m.wasm'] : []));
+    const run = await sergo('translate', global, '--format', format, ...(format === 'envoyfilter' ? ['--module', '/m.wasm'] : ['--url', 'oci://registry.local/sergo:test']));
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(lines(run.stderr)).toEqual([
@@ -157,8 +157,8 @@ describe('--format istio and envoyfilter with Global rules', () => {
   });
 
   it('istio: Local-only output is unchanged by --rls (with a warning)', async () => {
-    const plain = await sergo('translate', local, '--format', 'istio');
-    const withRls = await sergo('translate', local, '--format', 'istio', '--rls', `http://${RLS_HOST}:8080`);
+    const plain = await sergo('translate', local, '--format', 'istio', '--url', 'oci://registry.local/sergo:test');
+    const withRls = await sergo('translate', local, '--format', 'istio', '--url', 'oci://registry.local/sergo:test', '--rls', `http://${RLS_HOST}:8080`);
     expect(withRls.stdout).toBe(plain.stdout);
     expect(lines(withRls.stderr)).toEqual(['sergo: warning: --rls ignored: no rule has limitMode Global']);
   });
@@ -166,8 +166,8 @@ describe('--format istio and envoyfilter with Global rules', () => {
 
 describe('--rls… flag errors (exit 2, before reading files)', () => {
   it.each([
-    [['--format', 'istio', '--rls', 'http://sergo-rls:8080'], 'sergo: --rls: Istio names the cluster after the full host (outbound|PORT||HOST), so "sergo-rls" would name none: write the Service\'s full name, http://NAME.NAMESPACE.svc.cluster.local:PORT (or a ServiceEntry host)'],
-    [['--format', 'istio', '--rls', 'http://sergo-rls.sergo-system.svc:8080'], 'sergo: --rls: Istio names the cluster after the full host (outbound|PORT||HOST), so "sergo-rls.sergo-system.svc" would name none: write sergo-rls.sergo-system.svc.cluster.local (or your cluster domain)'],
+    [['--format', 'istio', '--url', 'oci://registry.local/sergo:test', '--rls', 'http://sergo-rls:8080'], 'sergo: --rls: Istio names the cluster after the full host (outbound|PORT||HOST), so "sergo-rls" would name none: write the Service\'s full name, http://NAME.NAMESPACE.svc.cluster.local:PORT (or a ServiceEntry host)'],
+    [['--format', 'istio', '--url', 'oci://registry.local/sergo:test', '--rls', 'http://sergo-rls.sergo-system.svc:8080'], 'sergo: --rls: Istio names the cluster after the full host (outbound|PORT||HOST), so "sergo-rls.sergo-system.svc" would name none: write sergo-rls.sergo-system.svc.cluster.local (or your cluster domain)'],
     [['--format', 'envoyfilter', '--module', '/m.wasm', '--rls', 'http://10.1.2.3:8080'], 'sergo: --rls: Istio has no cluster for an IP address: write the Service\'s full name, http://NAME.NAMESPACE.svc.cluster.local:PORT (or a ServiceEntry host)'],
     [['--format', 'envoy', '--upstream', 'http://shop', '--rls', 'https://rls:8443'], 'sergo: --rls: "https://rls:8443": only http:// rate-limit service URLs are supported'],
     [['--format', 'envoy', '--upstream', 'http://shop', '--rls', 'http://rls:8080/json'], 'sergo: --rls: "http://rls:8080/json": the URL must not have a path, query or fragment (the filter posts to /json)'],

@@ -41,7 +41,7 @@ describe('the filter options', () => {
   });
 
   it('travel in every format', async () => {
-    const istio = parseYaml((await sergo('translate', paced, '--format', 'istio', '--cas-retries', '7')).stdout);
+    const istio = parseYaml((await sergo('translate', paced, '--format', 'istio', '--url', 'oci://registry.local/sergo:test', '--cas-retries', '7')).stdout);
     expect(istio.spec.pluginConfig.options).toEqual({ casRetries: 7 });
     const envoy = parseYaml((await sergo('translate', paced, '--format', 'envoy', '--upstream', 'http://shop:80', '--max-queued-per-vm', '0')).stdout);
     const plugin = envoy.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0].typed_config.config;
