@@ -34,6 +34,11 @@ export interface TranslateOptions {
    * their rules from `sergo xds`, which divides it. Default false: refused, with its position.
    */
   allowGlobalToLocal?: boolean;
+  /**
+   * The configuration is for a listener of the app's outbound calls: TrafficLanes are carried from
+   * baggage to the lane header, never coloured (docs/traffic.md). Default false.
+   */
+  outbound?: boolean;
 }
 
 export interface TranslateResult {
@@ -94,6 +99,7 @@ function deploymentOf(selection: { app?: string; rules: Rule[]; lanes: Lane[] },
     defaultNamespace: options.namespace,
     rules: selection.rules,
     lanes: selection.lanes,
+    outbound: options.outbound,
     rateLimitService: options.rateLimitService,
     options: options.options,
   });

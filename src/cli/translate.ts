@@ -17,6 +17,7 @@ import { writeFileAtomic } from './write-atomic.ts';
 export interface TranslateCommandOptions extends InputOptions, Partial<FormatFlags>, FilterOptionFlags {
   output?: string;
   allowEmpty?: boolean;
+  outbound?: boolean;
 }
 
 export function registerTranslateCommand(program: Command, io: CliIO, done: (code: number) => void): void {
@@ -26,6 +27,7 @@ export function registerTranslateCommand(program: Command, io: CliIO, done: (cod
     .argument('<files...>', 'YAML or JSON files (several documents per file allowed)')
     .option('-o, --output <file>', 'write the output to FILE (atomically) instead of stdout')
     .option('--allow-empty', 'emit a configuration without rules instead of failing (exit 2) when the input yields none')
+    .option('--outbound', 'for a listener of the app\'s outbound calls: TrafficLanes are carried from baggage to the lane header, not coloured (docs/traffic.md)')
     .addOption(appOption())
     .addOption(namespaceOption());
   for (const option of filterOptionFlags()) command.addOption(option);
@@ -47,6 +49,7 @@ export async function runTranslate(files: string[], options: TranslateCommandOpt
     options: filterOptions,
     // With --xds the bootstrap carries no rules (sergo xds serves them, dividing GlobalToLocal budgets).
     allowGlobalToLocal: acceptsGlobalToLocal(plan.value),
+    outbound: options.outbound === true,
   });
   printDiagnostics(io, result.diagnostics);
   if (result.deployment === undefined) return EXIT_INVALID_INPUT;

@@ -51,13 +51,15 @@ export interface DeploymentInput {
   options?: FilterOptions;
   /** Every valid TrafficLane; the deployment keeps those of its namespace. */
   lanes?: readonly Lane[];
+  /** The proxy carries the app's outbound calls: lanes are carried, not coloured (`--outbound`). */
+  outbound?: boolean;
 }
 
 /** The deployment of `input.rules` (not yet validated: validateDeployment). */
 export function buildDeployment(input: DeploymentInput): Deployment {
   const namespaces = ruleNamespaces(input.rules);
   const namespace = namespaces.length === 0 ? (input.defaultNamespace ?? DEFAULT_NAMESPACE) : namespaces.length === 1 ? namespaces[0] : undefined;
-  const lanes = namespace === undefined ? undefined : laneSetOf(input.lanes ?? [], namespace);
+  const lanes = namespace === undefined ? undefined : laneSetOf(input.lanes ?? [], namespace, input.outbound === true);
   const entryApps = [...new Set(lanes?.lanes.map((l) => l.entryApp))];
   const app = input.app ?? input.rules[0]?.app ?? (entryApps.length === 1 ? entryApps[0] : undefined);
   return {

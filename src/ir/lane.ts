@@ -47,16 +47,21 @@ export interface LaneSet {
   /** The header and baggage key every lane of the set uses (DEFAULT_LANE_KEY when none names one). */
   key: string;
   lanes: Lane[];
+  /**
+   * False on a listener of the app's outbound calls (`--outbound`): there a request takes the lane
+   * of the request that caused it (from baggage), so nothing is coloured.
+   */
+  colours: boolean;
 }
 
 /** The lanes of `namespace` (undefined when it has none): what one app's proxies carry and route. */
-export function laneSetOf(lanes: readonly Lane[], namespace: string): LaneSet | undefined {
+export function laneSetOf(lanes: readonly Lane[], namespace: string, outbound = false): LaneSet | undefined {
   const inNamespace = lanes.filter((l) => l.origin.namespace === namespace);
   if (inNamespace.length === 0) return undefined;
-  return { key: inNamespace[0]!.key, lanes: inNamespace };
+  return { key: inNamespace[0]!.key, lanes: inNamespace, colours: !outbound };
 }
 
 /** The lanes that `app`'s proxies colour requests into, in order (first match wins). */
 export function colouredAt(set: LaneSet, app: string | undefined): Lane[] {
-  return set.lanes.filter((l) => l.entryApp === app);
+  return set.colours ? set.lanes.filter((l) => l.entryApp === app) : [];
 }

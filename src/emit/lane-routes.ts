@@ -1,0 +1,90 @@
+// Lanes → Envoy routes and clusters (`--format envoy --endpoints FILE`, docs/traffic.md): for every
+// host of the endpoints file, one route per lane matching the lane header, to an aggregate cluster
+// (envoy.clusters.aggregate) of the lane's subset first and the base second, so that Envoy sends a
+// lane's request to the base while the lane has no (healthy) endpoint of that host; and a route for
+// every other request to the base. The lane's subset of a host is its endpoints whose labels include
+// the lane's `workload.selector`; the base is its endpoints that belong to no lane of the namespace.
+import { isIP } from 'node:net';
+import type { LaneSet } from '../ir/lane.ts';
+import { CLUSTER_DOMAIN, type Endpoint, type EndpointTable } from '../ir/traffic.ts';
+import { AGGREGATE_CLUSTER_NAME, AGGREGATE_CLUSTER_TYPE, SUBSET_CONNECT_TIMEOUT, type AggregateCluster, type EndpointCluster, type TrafficCluster } from './subset-clusters.ts';
+
+export interface LaneRoute {
+  match: { prefix: '/'; headers?: Array<{ name: string; string_match: { exact: string } }> };
+  route: { cluster: string };
+}
+
+/** The routes of one host: the lane routes (to put first), then the base route (for no lane). */
+export interface HostLaneRoutes {
+  /** Fully qualified. */
+  host: string;
+  /** The names a client may use for the host (short, namespaced, fully qualified). */
+  domains: string[];
+  lanes: LaneRoute[];
+  base: LaneRoute;
+}
+
+export interface LaneRouting {
+  hosts: HostLaneRoutes[];
+  clusters: TrafficCluster[];
+}
+
+/** `lane|gray|reviews.shop.svc.cluster.local`; the base is `lane||…`. */
+export function laneClusterName(lane: string | undefined, host: string): string {
+  return `lane|${lane ?? ''}|${host}`;
+}
+
+/** The aggregate of a lane's subset and the base. */
+export function laneFallbackClusterName(lane: string, host: string): string {
+  return `lane-fallback|${lane}|${host}`;
+}
+
+export function emitLaneRouting(set: LaneSet, endpoints: EndpointTable): LaneRouting {
+  const hosts: HostLaneRoutes[] = [];
+  const clusters: TrafficCluster[] = [];
+  for (const [host, all] of endpoints) {
+    const inLane = (e: Endpoint, labels: ReadonlyArray<readonly [string, string]>) => labels.every(([k, v]) => e.labels[k] === v);
+    const base = all.filter((e) => !set.lanes.some((l) => inLane(e, l.workloadLabels)));
+    clusters.push(endpointCluster(laneClusterName(undefined, host), base));
+    const lanes: LaneRoute[] = [];
+    for (const lane of set.lanes) {
+      clusters.push(endpointCluster(laneClusterName(lane.name, host), all.filter((e) => inLane(e, lane.workloadLabels))));
+      const fallback = laneFallbackClusterName(lane.name, host);
+      clusters.push(aggregateCluster(fallback, [laneClusterName(lane.name, host), laneClusterName(undefined, host)]));
+      lanes.push({ match: { prefix: '/', headers: [{ name: set.key, string_match: { exact: lane.name } }] }, route: { cluster: fallback } });
+    }
+    hosts.push({ host, domains: hostDomains(host), lanes, base: { match: { prefix: '/' }, route: { cluster: laneClusterName(undefined, host) } } });
+  }
+  return { hosts, clusters };
+}
+
+/** `b.shop.svc.cluster.local` → b, b.shop, b.shop.svc and itself; another name → itself. */
+export function hostDomains(host: string): string[] {
+  const suffix = `.${CLUSTER_DOMAIN}`;
+  if (!host.endsWith(suffix)) return [host];
+  const [name, namespace] = host.slice(0, -suffix.length).split('.');
+  if (name === undefined || namespace === undefined) return [host];
+  return [name, `${name}.${namespace}`, `${name}.${namespace}.svc`, host];
+}
+
+function endpointCluster(name: string, chosen: readonly Endpoint[]): EndpointCluster {
+  const lbEndpoints = chosen.map((e) => ({ endpoint: { address: { socket_address: { address: e.address.host, port_value: e.address.port } } } }));
+  const dns = chosen.some((e) => isIP(e.address.host) === 0);
+  const cluster: EndpointCluster = {
+    name,
+    type: dns ? 'STRICT_DNS' : 'STATIC',
+    connect_timeout: SUBSET_CONNECT_TIMEOUT,
+    // No endpoint: an empty cluster, which the aggregate passes over.
+    load_assignment: { cluster_name: name, endpoints: lbEndpoints.length === 0 ? [] : [{ lb_endpoints: lbEndpoints }] },
+  };
+  return dns ? { ...cluster, dns_lookup_family: 'V4_PREFERRED' } : cluster;
+}
+
+function aggregateCluster(name: string, clusters: string[]): AggregateCluster {
+  return {
+    name,
+    connect_timeout: SUBSET_CONNECT_TIMEOUT,
+    lb_policy: 'CLUSTER_PROVIDED',
+    cluster_type: { name: AGGREGATE_CLUSTER_NAME, typed_config: { '@type': AGGREGATE_CLUSTER_TYPE, clusters } },
+  };
+}
