@@ -10,6 +10,9 @@ import type { Deployment, FilterOptions, Model, Rule } from './ir/model.ts';
 import { appsOf, selectApp } from './ir/select-app.ts';
 import { validateDeployment } from './ir/validate.ts';
 import { loadModel, type SourceFile } from './spec/load.ts';
+import { loadEndpoints } from './spec/traffic/endpoints.ts';
+import type { EndpointTable } from './ir/traffic.ts';
+import { DEFAULT_NAMESPACE } from './ir/deployment.ts';
 
 export type { Diagnostic } from './diagnostics.ts';
 export { renderFilterConfig, type FilterConfig } from './emit/filter.ts';
@@ -146,6 +149,11 @@ export function validateSources(
   }
   const result = { apps, files, warnings: diagnostics.warnings, errors: diagnostics.errors, diagnostics: diagnostics.items };
   return diagnostics.hasErrors ? result : { ...result, model: { rules, lanes: model.lanes ?? [] } };
+}
+
+export async function readEndpointsFile(path: string, namespace: string | undefined, diagnostics: Diagnostics): Promise<EndpointTable | undefined> {
+  const [source] = await readSources([path], diagnostics);
+  return source === undefined ? undefined : loadEndpoints(source.path, source.text, namespace ?? DEFAULT_NAMESPACE, diagnostics);
 }
 
 /** Reads each file; an unreadable file is an input error, reported against its path. */

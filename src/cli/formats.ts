@@ -32,6 +32,7 @@ export interface FormatFlags {
   upstream?: string;
   upstreamTimeout?: string;
   upstreamProtocol?: UpstreamProtocol;
+  endpoints?: string;
   xds?: string;
   module?: string;
   failPolicy?: FailPolicy;
@@ -56,6 +57,7 @@ const FLAG_FORMATS: Record<FlagKey, readonly Format[]> = {
   upstream: ['envoy'],
   upstreamTimeout: ['envoy'],
   upstreamProtocol: ['envoy'],
+  endpoints: ['envoy'],
   xds: ['envoy'],
   module: ['envoy', 'envoyfilter'],
   failPolicy: ['envoy', 'istio', 'envoyfilter'],
@@ -78,6 +80,7 @@ const FLAG_NAMES: Record<FlagKey, string> = {
   upstream: '--upstream',
   upstreamTimeout: '--upstream-timeout',
   upstreamProtocol: '--upstream-protocol',
+  endpoints: '--endpoints',
   xds: '--xds',
   module: '--module',
   failPolicy: '--fail-policy',
@@ -104,6 +107,7 @@ export function addFormatOptions(command: Command): Command {
     .addOption(new Option('--upstream <url>', 'envoy: where requests go, http://HOST:PORT (required)'))
     .addOption(new Option('--upstream-timeout <ms>', 'envoy: the route timeout, no complete upstream response within it → 504 (default: Envoy\'s, 15000)'))
     .addOption(new Option('--upstream-protocol <protocol>', 'envoy: HTTP/1.1 or HTTP/2 (prior knowledge) to the upstream; gRPC needs http2 (default http1)').choices(UPSTREAM_PROTOCOLS))
+    .addOption(new Option('--endpoints <file>', 'envoy: the addresses and labels of the hosts TrafficRouters route to (docs/traffic.md; required with routers)'))
     .addOption(new Option('--xds <host:port>', 'envoy: take the sergo filter\'s rules from `sergo xds` at HOST:PORT over ECDS, live (docs/xds.md)'))
     .addOption(new Option('--listen <host:port>', `envoy: listener address (default ${DEFAULT_LISTEN})`))
     .addOption(new Option('--admin <host:port>', `envoy: admin address (default ${DEFAULT_ADMIN})`))

@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import { acceptsGlobalToLocal, renderTarget } from '../emit/targets.ts';
 import { usesRateLimitService } from '../ir/deployment.ts';
-import { translateFiles } from '../translate.ts';
+import { Diagnostics } from '../diagnostics.ts';
+import { readEndpointsFile, translateFiles } from '../translate.ts';
 import { EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
 import { addFormatOptions, planFormat, type FormatFlags } from './formats.ts';
 import type { CliIO } from './io.ts';
@@ -53,6 +54,13 @@ export async function runTranslate(files: string[], options: TranslateCommandOpt
   });
   printDiagnostics(io, result.diagnostics);
   if (result.deployment === undefined) return EXIT_INVALID_INPUT;
+  if (plan.value.format === 'envoy' && options.endpoints !== undefined) {
+    const diagnostics = new Diagnostics();
+    const endpoints = await readEndpointsFile(options.endpoints, options.namespace, diagnostics);
+    printDiagnostics(io, diagnostics.items);
+    if (endpoints === undefined) return EXIT_INVALID_INPUT;
+    plan.value.options.endpoints = endpoints;
+  }
   if (plan.value.rls.given.length > 0 && !usesRateLimitService(result.deployment)) {
     io.stderr(`sergo: warning: ${plan.value.rls.given.join(', ')} ignored: no rule has limitMode Global\n`);
   }

@@ -16,6 +16,9 @@
 import { isIP } from 'node:net';
 import type { HostPort } from '../address.ts';
 import type { Deployment } from '../ir/model.ts';
+import type { EndpointTable } from '../ir/traffic.ts';
+import { addLaneRoutes, emitLaneRouting } from './lane-routes.ts';
+import type { TrafficCluster } from './subset-clusters.ts';
 import { deploymentKey, resourceName, waitingConfig } from './ecds.ts';
 import { emitFilterConfig, type FilterConfig } from './filter.ts';
 import { METRIC_TAGS, statsTagRegex } from './metrics.ts';
@@ -99,10 +102,12 @@ export interface HttpConnectionManager {
   access_log: Array<{ name: string; typed_config: { '@type': string } }>;
   route_config: {
     name: string;
+    /** With TrafficRouters or lanes: `reviews:8080` is host `reviews` (clients add the port to :authority). */
+    ignore_port_in_host_matching?: true;
     virtual_hosts: Array<{
       name: string;
       domains: string[];
-      routes: Array<{ match: { prefix: string }; route: { cluster: string; timeout?: string } }>;
+      routes: Array<{ match: { prefix: string; headers?: Array<{ name: string; string_match: { exact: string } }> }; route: { cluster: string; timeout?: string } }>;
     }>;
   };
   /** (or, with `--xds`, a DiscoveredHttpFilter in place of the sergo filter) */
@@ -133,7 +138,7 @@ export interface EnvoyBootstrap {
   };
   admin: { address: SocketAddress };
   stats_config: { stats_tags: StatsTag[] };
-  static_resources: { listeners: Listener[]; clusters: Cluster[] };
+  static_resources: { listeners: Listener[]; clusters: Array<Cluster | TrafficCluster> };
 }
 
 // ---- inputs ----
@@ -157,6 +162,8 @@ export interface EnvoyBootstrapOptions {
   upstreamProtocol?: UpstreamProtocol;
   /** `--xds`: the sergo filter's configuration comes from `sergo xds` over ECDS (docs/xds.md). */
   xds?: XdsBootstrapOptions;
+  /** `--endpoints`: the hosts TrafficRouters route to (docs/traffic.md); required with routers. */
+  endpoints?: EndpointTable;
 }
 
 /**
@@ -180,17 +187,21 @@ export function emitEnvoyBootstrap(deployment: Deployment, options: EnvoyBootstr
   const sergo = xds === undefined ? sergoHttpFilter(config, code, options.failPolicy) : discoveredHttpFilter(xds.resource, code, options.failPolicy);
   // The ECDS form has config_discovery instead of typed_config; the HCM takes either.
   const httpFilters = [sergo as HttpFilter, routerHttpFilter()];
-  const clusters = [upstreamCluster(options)];
+  const clusters: Array<Cluster | TrafficCluster> = [upstreamCluster(options)];
   if (xds !== undefined) clusters.push(xdsCluster(xds.server));
   if (config.rateLimitService !== undefined) clusters.push(rlsCluster(deployment));
+  const listener = httpListener('sergo_http', options.listen, UPSTREAM_CLUSTER, httpFilters, options.upstreamTimeoutMs);
+  if (deployment.lanes !== undefined && options.endpoints !== undefined) {
+    // Lane routes go first in their hosts' virtual hosts: the lane header decides before any router.
+    const lanes = emitLaneRouting(deployment.lanes, options.endpoints);
+    addLaneRoutes(listener.filter_chains[0]!.filters[0]!.typed_config.route_config, lanes.hosts);
+    clusters.push(...lanes.clusters);
+  }
   return {
     ...(xds === undefined ? {} : xdsBootstrapFields(xds.node)),
     admin: { address: socketAddress(options.admin) },
     stats_config: { stats_tags: metricStatsTags() },
-    static_resources: {
-      listeners: [httpListener('sergo_http', options.listen, UPSTREAM_CLUSTER, httpFilters, options.upstreamTimeoutMs)],
-      clusters,
-    },
+    static_resources: { listeners: [listener], clusters },
   };
 }
 

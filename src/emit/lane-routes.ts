@@ -88,3 +88,25 @@ function aggregateCluster(name: string, clusters: string[]): AggregateCluster {
     cluster_type: { name: AGGREGATE_CLUSTER_NAME, typed_config: { '@type': AGGREGATE_CLUSTER_TYPE, clusters } },
   };
 }
+
+/** The route table part of the bootstrap this module adds to (src/emit/envoy.ts). */
+export interface RouteTable {
+  ignore_port_in_host_matching?: true;
+  virtual_hosts: Array<{ name: string; domains: string[]; routes: unknown[] }>;
+}
+
+/**
+ * Puts each host's lane routes first in the virtual host that serves it (a TrafficRouter's); a host
+ * without one gets its own virtual host (lane routes, then the base), before the catch-all `*`.
+ */
+export function addLaneRoutes(table: RouteTable, hosts: readonly HostLaneRoutes[]): void {
+  table.ignore_port_in_host_matching = true;
+  const added: RouteTable['virtual_hosts'] = [];
+  for (const h of hosts) {
+    const existing = table.virtual_hosts.find((v) => v.domains.some((d) => h.domains.includes(d)));
+    if (existing !== undefined) existing.routes.unshift(...h.lanes);
+    else added.push({ name: `lanes/${h.host}`, domains: h.domains, routes: [...h.lanes, h.base] });
+  }
+  const catchAll = table.virtual_hosts.findIndex((v) => v.domains.includes('*'));
+  table.virtual_hosts.splice(catchAll < 0 ? table.virtual_hosts.length : catchAll, 0, ...added);
+}

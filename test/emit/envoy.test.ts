@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import {
+  type Cluster,
   emitEnvoyBootstrap,
   renderEnvoyBootstrap,
   type EnvoyBootstrap,
@@ -84,9 +85,9 @@ describe('envoy bootstrap', () => {
     const bootstrap = emitEnvoyBootstrap(await config(), OPTIONS);
     const manager = hcm(bootstrap);
     expect(manager.http_filters.map((f) => f.name)).toEqual(['envoy.filters.http.wasm', 'envoy.filters.http.router']);
-    const clusters = bootstrap.static_resources.clusters;
+    const clusters = bootstrap.static_resources.clusters as Cluster[];
     for (const host of manager.route_config.virtual_hosts) {
-      for (const route of host.routes) expect(clusters.map((c) => c.name)).toContain(route.route.cluster);
+      for (const route of host.routes) expect(clusters.map((c) => c.name)).toContain(route.route?.cluster);
     }
     for (const cluster of clusters) expect(cluster.load_assignment.cluster_name).toBe(cluster.name);
     expect(bootstrap.static_resources.listeners[0]!.address).toEqual({ socket_address: { address: '0.0.0.0', port_value: 10000 } });
@@ -125,10 +126,10 @@ describe('envoy bootstrap', () => {
 
   it('builds a STRICT_DNS cluster for names and a STATIC one for IP addresses', async () => {
     const filterConfig = await config();
-    const byName = emitEnvoyBootstrap(filterConfig, OPTIONS).static_resources.clusters[0]!;
+    const byName = emitEnvoyBootstrap(filterConfig, OPTIONS).static_resources.clusters[0]! as Cluster;
     expect(byName).toMatchObject({ type: 'STRICT_DNS', dns_lookup_family: 'V4_PREFERRED', connect_timeout: '5s' });
     for (const host of ['10.0.0.7', '::1']) {
-      const byIp = emitEnvoyBootstrap(filterConfig, { ...OPTIONS, upstream: { host, port: 80 } }).static_resources.clusters[0]!;
+      const byIp = emitEnvoyBootstrap(filterConfig, { ...OPTIONS, upstream: { host, port: 80 } }).static_resources.clusters[0]! as Cluster;
       expect(byIp.type).toBe('STATIC');
       expect(byIp.dns_lookup_family).toBeUndefined();
       expect(byIp.load_assignment.endpoints[0]!.lb_endpoints[0]!.endpoint.address.socket_address).toEqual({ address: host, port_value: 80 });

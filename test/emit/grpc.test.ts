@@ -3,7 +3,7 @@
 // grpcStatus travels inside the filter configuration unchanged. Real Envoy: test/envoy/grpc.test.ts.
 import { describe, expect, it } from 'vitest';
 import { planFormat } from '../../src/cli/formats.ts';
-import { emitEnvoyBootstrap, type EnvoyBootstrapOptions } from '../../src/emit/envoy.ts';
+import { emitEnvoyBootstrap, type Cluster, type EnvoyBootstrapOptions } from '../../src/emit/envoy.ts';
 import { fallbackAction, join, rateLimit, rule } from '../support/documents.ts';
 import { translateInline } from '../support/translate.ts';
 import { bootstrapSchemaErrors } from './helpers.ts';
@@ -26,7 +26,7 @@ async function grpcConfig() {
 describe('--upstream-protocol', () => {
   it('http2: the upstream cluster gets HttpProtocolOptions with explicit HTTP/2; the schema accepts it', async () => {
     const bootstrap = emitEnvoyBootstrap(await grpcConfig(), { ...OPTIONS, upstreamProtocol: 'http2' });
-    const upstream = bootstrap.static_resources.clusters.find((c) => c.name === 'upstream')!;
+    const upstream = bootstrap.static_resources.clusters.find((c) => c.name === 'upstream')! as Cluster;
     expect(upstream.typed_extension_protocol_options).toEqual({
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
