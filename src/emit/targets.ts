@@ -9,6 +9,7 @@ import type { Deployment } from '../ir/model.ts';
 import { emitEnvoyBootstrap, renderEnvoyBootstrap, UPSTREAM_CLUSTER, type EnvoyBootstrapOptions } from './envoy.ts';
 import { emitEnvoyFilter, localCode, remoteCode, renderEnvoyFilter, type EnvoyFilterOptions } from './envoyfilter.ts';
 import { renderFilterConfig, emitFilterConfig } from './filter.ts';
+import { emitLaneCarrier, renderLaneCarrier } from './istio-lanes.ts';
 import {
   defaultResourceName,
   emitWasmPlugin,
@@ -111,7 +112,9 @@ export function renderTarget(plan: TargetPlan & { rls: ServicePlan }, deployment
       if (!name.ok) return name;
       const { url, sha256, phase, priority, failPolicy, traffic } = plan;
       const options = { name: name.value, url, sha256, phase, priority, failPolicy, traffic };
-      return { ok: true, value: renderWasmPlugin(emitWasmPlugin(deployment, options)) };
+      const carrier = emitLaneCarrier(deployment, options);
+      const plugin = renderWasmPlugin(emitWasmPlugin(deployment, options));
+      return { ok: true, value: carrier === undefined ? plugin : `${plugin}---\n${renderLaneCarrier(carrier)}` };
     }
     case 'envoyfilter': {
       const name = manifestName('envoyfilter', plan.name, deployment);

@@ -58,7 +58,10 @@ export interface DeploymentInput {
 /** The deployment of `input.rules` (not yet validated: validateDeployment). */
 export function buildDeployment(input: DeploymentInput): Deployment {
   const namespaces = ruleNamespaces(input.rules);
-  const namespace = namespaces.length === 0 ? (input.defaultNamespace ?? DEFAULT_NAMESPACE) : namespaces.length === 1 ? namespaces[0] : undefined;
+  // Without rules, lanes of one namespace place the deployment there (a TrafficLane names its own).
+  const laneNamespaces = [...new Set((input.lanes ?? []).map((l) => l.origin.namespace))];
+  const fallbackNamespace = laneNamespaces.length === 1 ? laneNamespaces[0]! : (input.defaultNamespace ?? DEFAULT_NAMESPACE);
+  const namespace = namespaces.length === 0 ? fallbackNamespace : namespaces.length === 1 ? namespaces[0] : undefined;
   const lanes = namespace === undefined ? undefined : laneSetOf(input.lanes ?? [], namespace, input.outbound === true);
   const entryApps = [...new Set(lanes?.lanes.map((l) => l.entryApp))];
   const app = input.app ?? input.rules[0]?.app ?? (entryApps.length === 1 ? entryApps[0] : undefined);

@@ -17,7 +17,7 @@ export function selectApp(model: Model, requested: string | undefined): AppSelec
   const apps = appsOf(model.rules);
   if (requested !== undefined) {
     const rules = model.rules.filter((r) => r.app === requested);
-    if (rules.length > 0) return { ok: true, app: requested, rules };
+    if (rules.length > 0 || (model.lanes?.length ?? 0) > 0) return { ok: true, app: requested, rules };
     const found = apps.length > 0 ? `apps found: ${apps.join(', ')}` : 'no rules found';
     return { ok: true, app: requested, rules, warning: `no FaultToleranceRule for app ${requested} (${found}); the configuration has no rules` };
   }
