@@ -35,6 +35,9 @@ export { decodeStatName, renderPrometheus, escapeLabelValue } from './stats.ts';
 /** Logged at start: gRPC clients need Envoy (the emitted bootstrap), not this HTTP/1.1 proxy. */
 export const GRPC_NOTE = 'HTTP/1.1 only: gRPC needs Envoy (sergo translate --format envoy --upstream-protocol http2)';
 
+/** Logged at start when the rules have TrafficLanes: lanes are coloured and carried, not routed here. */
+export const LANE_NOTE = 'TrafficLanes: requests are coloured and carried (lane header and baggage) to the one upstream; sending a lane to its instances needs Envoy (sergo translate --format envoy --endpoints FILE) or Istio (--format istio)';
+
 export interface ServeHandle {
   port: number;
   adminPort: number;
@@ -102,6 +105,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   );
   // gRPC is HTTP/2: this proxy speaks HTTP/1.1 only, so say so before a gRPC client finds out.
   logger.info(GRPC_NOTE);
+  if (first.config.lanes !== undefined) logger.warn(LANE_NOTE);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
