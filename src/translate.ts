@@ -7,6 +7,7 @@ import { emitFilterConfig, type FilterConfig } from './emit/filter.ts';
 import { buildDeployment, type RateLimitServiceOptions } from './ir/deployment.ts';
 import type { Lane } from './ir/lane.ts';
 import type { Deployment, FilterOptions, Model, Rule } from './ir/model.ts';
+import type { Traffic } from './ir/traffic.ts';
 import { appsOf, selectApp } from './ir/select-app.ts';
 import { validateDeployment } from './ir/validate.ts';
 import { loadModel, type SourceFile } from './spec/load.ts';
@@ -89,14 +90,14 @@ export function translateSources(
   if (!selection.ok) diagnostics.error(undefined, undefined, undefined, selection.error);
   else if (selection.warning !== undefined) diagnostics.warning(undefined, undefined, undefined, selection.warning);
   if (selection.ok && options.allowGlobalToLocal !== true) refuseGlobalToLocal(selection.rules, diagnostics);
-  const deployment = selection.ok && !diagnostics.hasErrors ? deploymentOf({ ...selection, lanes: model.lanes ?? [] }, options, diagnostics) : undefined;
+  const deployment = selection.ok && !diagnostics.hasErrors ? deploymentOf({ ...selection, lanes: model.lanes ?? [], traffic: model.traffic }, options, diagnostics) : undefined;
   const result = { apps, files, warnings: diagnostics.warnings, errors: diagnostics.errors, diagnostics: diagnostics.items };
   if (deployment === undefined) return result;
   return { ...result, app: deployment.app, deployment, config: emitFilterConfig(deployment) };
 }
 
 /** The selected rules with the caller's settings; undefined (reported) when an invariant fails. */
-function deploymentOf(selection: { app?: string; rules: Rule[]; lanes: Lane[] }, options: TranslateOptions, diagnostics: Diagnostics): Deployment | undefined {
+function deploymentOf(selection: { app?: string; rules: Rule[]; lanes: Lane[]; traffic?: Traffic }, options: TranslateOptions, diagnostics: Diagnostics): Deployment | undefined {
   const deployment = buildDeployment({
     app: selection.app,
     defaultNamespace: options.namespace,
@@ -105,6 +106,7 @@ function deploymentOf(selection: { app?: string; rules: Rule[]; lanes: Lane[] },
     outbound: options.outbound,
     rateLimitService: options.rateLimitService,
     options: options.options,
+    traffic: selection.traffic,
   });
   const problems = validateDeployment(deployment);
   for (const problem of problems) diagnostics.error(undefined, undefined, undefined, problem);
@@ -148,9 +150,10 @@ export function validateSources(
     }
   }
   const result = { apps, files, warnings: diagnostics.warnings, errors: diagnostics.errors, diagnostics: diagnostics.items };
-  return diagnostics.hasErrors ? result : { ...result, model: { rules, lanes: model.lanes ?? [] } };
+  return diagnostics.hasErrors ? result : { ...result, model: { rules, lanes: model.lanes ?? [], ...(model.traffic === undefined ? {} : { traffic: model.traffic }) } };
 }
 
+/** `--endpoints FILE` (docs/traffic.md): undefined when unreadable or invalid (in `diagnostics`). */
 export async function readEndpointsFile(path: string, namespace: string | undefined, diagnostics: Diagnostics): Promise<EndpointTable | undefined> {
   const [source] = await readSources([path], diagnostics);
   return source === undefined ? undefined : loadEndpoints(source.path, source.text, namespace ?? DEFAULT_NAMESPACE, diagnostics);

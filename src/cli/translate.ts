@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { acceptsGlobalToLocal, renderTarget } from '../emit/targets.ts';
 import { usesRateLimitService } from '../ir/deployment.ts';
+import type { Deployment } from '../ir/model.ts';
 import { Diagnostics } from '../diagnostics.ts';
 import { readEndpointsFile, translateFiles } from '../translate.ts';
 import { EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
@@ -66,8 +67,10 @@ export async function runTranslate(files: string[], options: TranslateCommandOpt
   }
   const rendered = renderTarget(plan.value, result.deployment);
   if (!rendered.ok) return fail(io, rendered.errors);
+  const routes = plan.value.format === 'envoy' || plan.value.format === 'istio' ? result.deployment.traffic : undefined;
+  if (plan.value.format === 'filter') warnRoutesLeftOut(io, result.deployment);
   // An empty configuration drops all protection: only on purpose (issue 12).
-  if (result.deployment.rules.length === 0 && result.deployment.lanes === undefined && options.allowEmpty !== true) {
+  if (result.deployment.rules.length === 0 && result.deployment.lanes === undefined && routes === undefined && options.allowEmpty !== true) {
     return fail(io, [`the input yields no rule${options.app !== undefined ? ` for app ${options.app}` : ''}: nothing would be enforced (--allow-empty to emit it anyway)`]);
   }
   if (plan.value.format === 'filter' && plan.value.rls.given.length === 0) warnUnservedGlobal(io, rendered.value);
@@ -99,4 +102,12 @@ function warnUnservedGlobal(io: CliIO, json: string): void {
   if (global.length === 0) return;
   io.stderr(`sergo: warning: ${global.length === 1 ? 'a rule uses' : `${global.length} rules use`} limitMode Global and no rate-limit ` +
     `service was given: unless Envoy's cluster "${config.rateLimitService?.cluster}" answers, they fail closed (500) on every request: ${global.join(', ')}\n`);
+}
+
+/** The filter JSON holds the filter's rules only: routes are Envoy's (--format envoy) or Istio's. */
+function warnRoutesLeftOut(io: CliIO, deployment: Deployment): void {
+  const routers = deployment.traffic?.routers ?? [];
+  if (routers.length === 0) return;
+  io.stderr(`sergo: warning: --format filter leaves out the TrafficRouters (${routers.map((r) => `${r.origin.namespace}/${r.origin.name}`).join(', ')}): ` +
+    'routes are not filter rules; translate them with --format envoy --endpoints FILE or --format istio\n');
 }

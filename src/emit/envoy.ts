@@ -17,8 +17,9 @@ import { isIP } from 'node:net';
 import type { HostPort } from '../address.ts';
 import type { Deployment } from '../ir/model.ts';
 import type { EndpointTable } from '../ir/traffic.ts';
+import { emitTrafficRoutes, FAULT_FILTER_NAME, FAULT_FILTER_TYPE, type VirtualHost } from './envoy-routes.ts';
 import { addLaneRoutes, emitLaneRouting } from './lane-routes.ts';
-import type { TrafficCluster } from './subset-clusters.ts';
+import { emitSubsetClusters, type TrafficCluster } from './subset-clusters.ts';
 import { deploymentKey, resourceName, waitingConfig } from './ecds.ts';
 import { emitFilterConfig, type FilterConfig } from './filter.ts';
 import { METRIC_TAGS, statsTagRegex } from './metrics.ts';
@@ -104,11 +105,8 @@ export interface HttpConnectionManager {
     name: string;
     /** With TrafficRouters or lanes: `reviews:8080` is host `reviews` (clients add the port to :authority). */
     ignore_port_in_host_matching?: true;
-    virtual_hosts: Array<{
-      name: string;
-      domains: string[];
-      routes: Array<{ match: { prefix: string; headers?: Array<{ name: string; string_match: { exact: string } }> }; route: { cluster: string; timeout?: string } }>;
-    }>;
+    /** The routers' virtual hosts (src/emit/envoy-routes.ts) first, then lanes' (src/emit/lane-routes.ts), then `*` → the upstream. */
+    virtual_hosts: VirtualHost[];
   };
   /** (or, with `--xds`, a DiscoveredHttpFilter in place of the sergo filter) */
   http_filters: HttpFilter[];
@@ -138,6 +136,8 @@ export interface EnvoyBootstrap {
   };
   admin: { address: SocketAddress };
   stats_config: { stats_tags: StatsTag[] };
+  /** With TrafficRouters: Istio's RE2 program size limit (Envoy's own, 100, refuses modest regexes). */
+  layered_runtime?: { layers: Array<{ name: string; static_layer: Record<string, number> }> };
   static_resources: { listeners: Listener[]; clusters: Array<Cluster | TrafficCluster> };
 }
 
@@ -186,11 +186,18 @@ export function emitEnvoyBootstrap(deployment: Deployment, options: EnvoyBootstr
   const config = emitFilterConfig(deployment);
   const sergo = xds === undefined ? sergoHttpFilter(config, code, options.failPolicy) : discoveredHttpFilter(xds.resource, code, options.failPolicy);
   // The ECDS form has config_discovery instead of typed_config; the HCM takes either.
-  const httpFilters = [sergo as HttpFilter, routerHttpFilter()];
+  const traffic = trafficPlan(deployment, options);
+  const httpFilters = [sergo as HttpFilter, ...(traffic?.fault === true ? [faultHttpFilter()] : []), routerHttpFilter()];
   const clusters: Array<Cluster | TrafficCluster> = [upstreamCluster(options)];
   if (xds !== undefined) clusters.push(xdsCluster(xds.server));
   if (config.rateLimitService !== undefined) clusters.push(rlsCluster(deployment));
+  clusters.push(...(traffic?.clusters ?? []));
   const listener = httpListener('sergo_http', options.listen, UPSTREAM_CLUSTER, httpFilters, options.upstreamTimeoutMs);
+  if (traffic !== undefined) {
+    const routes = listener.filter_chains[0]!.filters[0]!.typed_config.route_config;
+    routes.ignore_port_in_host_matching = true;
+    routes.virtual_hosts.unshift(...traffic.virtualHosts);
+  }
   if (deployment.lanes !== undefined && options.endpoints !== undefined) {
     // Lane routes go first in their hosts' virtual hosts: the lane header decides before any router.
     const lanes = emitLaneRouting(deployment.lanes, options.endpoints);
@@ -201,8 +208,27 @@ export function emitEnvoyBootstrap(deployment: Deployment, options: EnvoyBootstr
     ...(xds === undefined ? {} : xdsBootstrapFields(xds.node)),
     admin: { address: socketAddress(options.admin) },
     stats_config: { stats_tags: metricStatsTags() },
+    ...(traffic === undefined ? {} : { layered_runtime: { layers: [{ name: 'sergo', static_layer: { [RE2_MAX_PROGRAM_SIZE]: ISTIO_RE2_MAX_PROGRAM_SIZE } }] } }),
     static_resources: { listeners: [listener], clusters },
   };
+}
+
+/** The runtime key of the RE2 program size above which Envoy refuses a regex, and Istio's value for it. */
+export const RE2_MAX_PROGRAM_SIZE = 're2.max_program_size.error_level';
+export const ISTIO_RE2_MAX_PROGRAM_SIZE = 32768;
+
+/** The routers' virtual hosts and clusters; renderTarget has checked envoyTrafficProblems first. */
+function trafficPlan(deployment: Deployment, options: EnvoyBootstrapOptions) {
+  const traffic = deployment.traffic;
+  if (traffic === undefined || traffic.routers.length === 0) return undefined;
+  if (options.endpoints === undefined) throw new Error('TrafficRouters need the endpoints of their hosts (--endpoints)');
+  const routes = emitTrafficRoutes(traffic);
+  return { ...routes, clusters: emitSubsetClusters(routes.targets, traffic.subsets, options.endpoints) };
+}
+
+/** Envoy's fault filter, inert by itself: routes with `fault` configure it (typed_per_filter_config). */
+export function faultHttpFilter(): HttpFilter {
+  return { name: FAULT_FILTER_NAME, typed_config: { '@type': FAULT_FILTER_TYPE } };
 }
 
 /** The cluster of the rate-limit service: named like the deployment's service, at its endpoint. */

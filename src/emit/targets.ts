@@ -7,6 +7,7 @@ import type { RateLimitServiceOptions } from '../ir/deployment.ts';
 import { ruleNamespaces, usesRateLimitService } from '../ir/deployment.ts';
 import type { Deployment } from '../ir/model.ts';
 import { emitEnvoyBootstrap, renderEnvoyBootstrap, UPSTREAM_CLUSTER, type EnvoyBootstrapOptions } from './envoy.ts';
+import { envoyTrafficProblems } from './envoy-routes.ts';
 import { emitEnvoyFilter, localCode, remoteCode, renderEnvoyFilter, type EnvoyFilterOptions } from './envoyfilter.ts';
 import { renderFilterConfig, emitFilterConfig } from './filter.ts';
 import { emitLaneCarrier, renderLaneCarrier } from './istio-lanes.ts';
@@ -105,6 +106,8 @@ export function renderTarget(plan: TargetPlan & { rls: ServicePlan }, deployment
     case 'envoy': {
       const problem = plan.options.xds === undefined ? undefined : ecdsProblem(deployment);
       if (problem !== undefined) return { ok: false, errors: [problem] };
+      const traffic = deployment.traffic === undefined ? [] : envoyTrafficProblems(deployment.traffic, plan.options.endpoints);
+      if (traffic.length > 0) return { ok: false, errors: traffic };
       return { ok: true, value: renderEnvoyBootstrap(emitEnvoyBootstrap(deployment, plan.options), plan.options) };
     }
     case 'istio': {
@@ -117,6 +120,9 @@ export function renderTarget(plan: TargetPlan & { rls: ServicePlan }, deployment
       return { ok: true, value: carrier === undefined ? plugin : `${plugin}---\n${renderLaneCarrier(carrier)}` };
     }
     case 'envoyfilter': {
+      if ((deployment.traffic?.routers.length ?? 0) > 0) {
+        return { ok: false, errors: ['--format envoyfilter carries the sergo filter only, not TrafficRouters: translate the routers with --format istio (VirtualService, DestinationRule), the rules with --format envoyfilter'] };
+      }
       const name = manifestName('envoyfilter', plan.name, deployment);
       if (!name.ok) return name;
       const options = { name: name.value, code: plan.code, failPolicy: plan.failPolicy, traffic: plan.traffic };

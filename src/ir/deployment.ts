@@ -4,6 +4,7 @@
 import type { HostPort } from '../address.ts';
 import { laneSetOf, type Lane } from './lane.ts';
 import type { Deployment, FilterOptions, RateLimitService, Rule } from './model.ts';
+import type { Traffic } from './traffic.ts';
 
 /** The namespace of objects that name none (kubectl's rule). */
 export const DEFAULT_NAMESPACE = 'default';
@@ -53,6 +54,8 @@ export interface DeploymentInput {
   lanes?: readonly Lane[];
   /** The proxy carries the app's outbound calls: lanes are carried, not coloured (`--outbound`). */
   outbound?: boolean;
+  /** The input's TrafficRouters and DestinationRules (every app's: routing is by host). */
+  traffic?: Traffic;
 }
 
 /** The deployment of `input.rules` (not yet validated: validateDeployment). */
@@ -72,6 +75,7 @@ export function buildDeployment(input: DeploymentInput): Deployment {
     rateLimitService: rateLimitService(input.rateLimitService),
     options: { ...input.options },
     ...(lanes === undefined ? {} : { lanes }),
+    ...(input.traffic === undefined ? {} : { traffic: input.traffic }),
   };
 }
 

@@ -126,6 +126,8 @@ export interface Model {
   rules: Rule[];
   /** Every valid TrafficLane, in source order (src/ir/lane.ts). */
   lanes?: Lane[];
+  /** TrafficRouters and DestinationRules; absent when the input has none. */
+  traffic?: Traffic;
 }
 
 /** The rate-limit service that counts Global rules, defaulted (src/ir/deployment.ts). */

@@ -63,6 +63,11 @@ export class Cursor {
     return this.data === null || (this.data !== undefined && typeof this.data !== 'object');
   }
 
+  /** The value as plain data (what a pass-through emits unchanged), undefined when absent. */
+  get json(): unknown {
+    return this.data;
+  }
+
   /** The scalar's value (string, number, boolean, null), undefined for collections and absence. */
   get value(): unknown {
     return this.isScalar ? this.data : undefined;

@@ -10,6 +10,7 @@ import { loadObject, nameOnly, type LoadedObject } from './objects.ts';
 import { Reporter } from './reporter.ts';
 import { resolveRules } from './resolve.ts';
 import { parseSource } from './source.ts';
+import { trafficOf } from './traffic/load.ts';
 
 export interface SourceFile {
   /** As shown in messages (usually the path the user gave). */
@@ -40,7 +41,8 @@ export function loadModel(files: readonly SourceFile[], options: LoadOptions, di
       }
     }
   }
-  return { rules: resolveRules(objects, { index, defaultNamespace }), lanes: resolveLanes(objects) };
+  const traffic = trafficOf(objects);
+  return { rules: resolveRules(objects, { index, defaultNamespace }), lanes: resolveLanes(objects), ...(traffic === undefined ? {} : { traffic }) };
 }
 
 /** The object a document with invalid YAML (reported) was, by name: references to it add no error. */

@@ -1,7 +1,8 @@
 // One document → one object: recognise its kind, read its metadata, validate its spec. Objects that
-// are not fault-tolerance kinds are skipped with a warning (they are kept, unvalidated, so that a
-// reference to one can say what it is). A fault-tolerance object of another version is an error: it
-// was meant to be enforced.
+// are neither fault-tolerance kinds nor traffic kinds (TrafficRouter, TrafficLane; Istio DestinationRule
+// for the subsets) are skipped with a warning (they are kept, unvalidated, so that a reference to one
+// can say what it is). A fault-tolerance object of another version is an error: it was meant to be
+// enforced.
 import type { Diagnostics, SourcePos } from '../diagnostics.ts';
 import type { FallbackResponse, StrategyKind, StrategySpec } from '../ir/model.ts';
 import type { Cursor } from './cursor.ts';
@@ -20,8 +21,8 @@ import { didYouMean } from './closest.ts';
 import { readTrafficLane, TRAFFIC_LANE_KIND, type LaneSpec } from './kinds/traffic-lane.ts';
 import { readMetadata } from './metadata.ts';
 import { Reporter } from './reporter.ts';
-
-const TRAFFIC_API_VERSION = 'traffic.opensergo.io/v1alpha1';
+import { DESTINATION_RULE_KIND, DESTINATION_RULE_VERSIONS, readDestinationRule, type DestinationRuleSpec } from './traffic/destination-rule.ts';
+import { readTrafficRouter, TRAFFIC_API_VERSION, TRAFFIC_ROUTER_KIND, type RouterSpec } from './traffic/traffic-router.ts';
 
 interface ObjectHeader {
   kind: string;
@@ -40,6 +41,8 @@ export type LoadedObject =
   | (ObjectHeader & { role: 'fallback'; fallback?: FallbackResponse })
   | (ObjectHeader & { role: 'rule'; rule: RuleSpec })
   | (ObjectHeader & { role: 'lane'; lane?: LaneSpec })
+  | (ObjectHeader & { role: 'router'; router?: RouterSpec })
+  | (ObjectHeader & { role: 'destinationRule'; apiVersion: string; destinationRule?: DestinationRuleSpec })
   | (ObjectHeader & { role: 'unsupported' })
   /** Reported as wrong as a whole (another version, invalid YAML): references to it add nothing. */
   | (ObjectHeader & { role: 'broken' });
@@ -81,6 +84,12 @@ export function loadObject(root: Cursor, diagnostics: Diagnostics, defaultNamesp
   if (kind === TRAFFIC_LANE_KIND) {
     return { ...header, role: 'lane', kind, lane: spec && readTrafficLane(spec, r) };
   }
+  if (kind === TRAFFIC_ROUTER_KIND) {
+    return { ...header, role: 'router', kind, router: spec && readTrafficRouter(spec, r, metadata.namespace) };
+  }
+  if (kind === DESTINATION_RULE_KIND) {
+    return { ...header, role: 'destinationRule', kind, apiVersion, destinationRule: spec && readDestinationRule(spec, r, apiVersion, metadata.namespace) };
+  }
   if (kind === FALLBACK_KIND) {
     return { ...header, role: 'fallback', kind, fallback: spec && readHttpRequestFallbackAction(spec, r) };
   }
@@ -93,6 +102,8 @@ export function loadObject(root: Cursor, diagnostics: Diagnostics, defaultNamesp
 /** Why an object is not handled (an error when it was meant to be), or undefined when it is. */
 function skipReason(apiVersion: string, kind: string): { field: string; message: string; error?: boolean } | undefined {
   const group = apiVersion.split('/')[0]!;
+  if (kind === DESTINATION_RULE_KIND && DESTINATION_RULE_VERSIONS.includes(apiVersion)) return undefined;
+  if (kind === TRAFFIC_ROUTER_KIND && apiVersion === TRAFFIC_API_VERSION) return undefined;
   if (group !== 'opensergo.io' && !group.endsWith('.opensergo.io')) {
     return { field: 'apiVersion', message: `not an OpenSergo object (apiVersion ${apiVersion})` };
   }

@@ -78,12 +78,12 @@ describe('sergo translate', () => {
     ]);
   });
 
-  it('skips a TrafficRouter with a warning and prints an empty rule list with --allow-empty (exit 0)', async () => {
+  it('--format filter leaves a TrafficRouter out with a warning; with --allow-empty the empty rule list (exit 0)', async () => {
     const run = await runSergo(['translate', exampleArg(TRAFFIC_ROUTER), '--allow-empty']);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('{\n  "version": 1,\n  "rules": []\n}\n');
     expect(lines(run.stderr)).toEqual([
-      `${exampleArg(TRAFFIC_ROUTER)}:2:7: warning: TrafficRouter/service-provider: kind: traffic.opensergo.io/v1alpha1 TrafficRouter is not a fault-tolerance object; sergo-wasm does not handle it; skipped`,
+      'sergo: warning: --format filter leaves out the TrafficRouters (default/service-provider): routes are not filter rules; translate them with --format envoy --endpoints FILE or --format istio',
     ]);
   });
 

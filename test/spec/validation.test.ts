@@ -180,7 +180,7 @@ describe('document-level errors', () => {
   });
 
   it('does not judge duplicates among skipped kinds', async () => {
-    const router = 'apiVersion: traffic.opensergo.io/v1alpha1\nkind: TrafficRouter\nmetadata:\n  name: tr\nspec: {}\n';
+    const router = 'apiVersion: traffic.opensergo.io/v1alpha1\nkind: VirtualWorkload\nmetadata:\n  name: vw\nspec: {}\n';
     const result = await translateInline({ 'a.yaml': router, 'b.yaml': router });
     expect(result.errors).toEqual([]);
     expect(result.warnings).toHaveLength(2);
@@ -225,7 +225,7 @@ interface WarningCase {
 const warningCases: WarningCase[] = [
   { title: 'unknown field', yaml: RL('metricType: RequestAmount\nlimitMode: Local\nthreshold: 1\nstatDurationSeconds: 1\nburst: 3'), at: 'burst', object: 'RateLimitStrategy/rl', field: 'spec.burst', message: 'unknown field, ignored' },
   { title: 'unsupported fault-tolerance kind', yaml: objectDoc('AdaptiveOverloadProtectionStrategy', 'ao', "metricType: 'CpuPercentage'"), at: 'AdaptiveOverloadProtectionStrategy', object: 'AdaptiveOverloadProtectionStrategy/ao', field: 'kind', message: 'AdaptiveOverloadProtectionStrategy is not supported by sergo-wasm; skipped' },
-  { title: 'other OpenSergo group', yaml: 'apiVersion: traffic.opensergo.io/v1alpha1\nkind: TrafficRouter\nmetadata:\n  name: tr\nspec: {}\n', at: 'TrafficRouter', object: 'TrafficRouter/tr', field: 'kind', message: 'is not a fault-tolerance object' },
+  { title: 'other OpenSergo kind', yaml: 'apiVersion: traffic.opensergo.io/v1alpha1\nkind: VirtualWorkload\nmetadata:\n  name: vw\nspec: {}\n', at: 'VirtualWorkload', object: 'VirtualWorkload/vw', field: 'kind', message: 'is not a fault-tolerance object' },
   { title: 'not OpenSergo at all', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata: {}\n', at: 'v1', object: 'ConfigMap/cm', field: 'apiVersion', message: 'not an OpenSergo object (apiVersion v1); skipped' },
   { title: 'selector and label apps differ', yaml: objectDoc('FaultToleranceRule', 'r', "selector:\n  app: a\ntargets:\n  - targetResourceName: '/a'\nstrategies:\n  - name: rl", { app: 'b' }) + '---\n' + rateLimit('rl'), at: { text: 'app: a', offset: 5 }, object: 'FaultToleranceRule/r', field: 'spec.selector.app', message: "differs from metadata.labels.app 'b'" },
   { title: 'conditions of the other breaker mode', yaml: CB({ errorConditions: '\n  statusCodes: [500]' }), at: 'errorConditions', object: 'CircuitBreakerStrategy/cb', field: 'spec.errorConditions', message: 'ignored: strategy is SlowRequestRatio' },
