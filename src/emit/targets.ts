@@ -8,6 +8,7 @@ import { ruleNamespaces, usesRateLimitService } from '../ir/deployment.ts';
 import type { Deployment } from '../ir/model.ts';
 import { emitEnvoyBootstrap, renderEnvoyBootstrap, UPSTREAM_CLUSTER, type EnvoyBootstrapOptions } from './envoy.ts';
 import { envoyTrafficProblems } from './envoy-routes.ts';
+import { emitIstioTraffic, istioTrafficProblems, renderIstioTraffic } from './istio-traffic.ts';
 import { emitEnvoyFilter, localCode, remoteCode, renderEnvoyFilter, type EnvoyFilterOptions } from './envoyfilter.ts';
 import { renderFilterConfig, emitFilterConfig } from './filter.ts';
 import { emitLaneCarrier, renderLaneCarrier } from './istio-lanes.ts';
@@ -110,15 +111,8 @@ export function renderTarget(plan: TargetPlan & { rls: ServicePlan }, deployment
       if (traffic.length > 0) return { ok: false, errors: traffic };
       return { ok: true, value: renderEnvoyBootstrap(emitEnvoyBootstrap(deployment, plan.options), plan.options) };
     }
-    case 'istio': {
-      const name = manifestName('istio', plan.name, deployment);
-      if (!name.ok) return name;
-      const { url, sha256, phase, priority, failPolicy, traffic } = plan;
-      const options = { name: name.value, url, sha256, phase, priority, failPolicy, traffic };
-      const carrier = emitLaneCarrier(deployment, options);
-      const plugin = renderWasmPlugin(emitWasmPlugin(deployment, options));
-      return { ok: true, value: carrier === undefined ? plugin : `${plugin}---\n${renderLaneCarrier(carrier)}` };
-    }
+    case 'istio':
+      return renderIstio(plan, deployment);
     case 'envoyfilter': {
       if ((deployment.traffic?.routers.length ?? 0) > 0) {
         return { ok: false, errors: ['--format envoyfilter carries the sergo filter only, not TrafficRouters: translate the routers with --format istio (VirtualService, DestinationRule), the rules with --format envoyfilter'] };
@@ -129,6 +123,23 @@ export function renderTarget(plan: TargetPlan & { rls: ServicePlan }, deployment
       return { ok: true, value: renderEnvoyFilter(emitEnvoyFilter(deployment, options)) };
     }
   }
+}
+
+/** The WasmPlugin of the rules (when there are rules or lanes), the lanes' carrier, then the routers' VirtualServices and DestinationRules. */
+function renderIstio(plan: Extract<TargetPlan, { format: 'istio' }>, deployment: Deployment): Checked<string> {
+  const routes = deployment.traffic;
+  const problems = routes === undefined ? [] : istioTrafficProblems(routes);
+  if (problems.length > 0) return { ok: false, errors: problems };
+  const manifests = routes === undefined ? [] : emitIstioTraffic(routes);
+  const traffic = manifests.length === 0 ? '' : renderIstioTraffic(manifests);
+  if (deployment.rules.length === 0 && deployment.lanes === undefined && manifests.length > 0) return { ok: true, value: traffic };
+  const name = manifestName('istio', plan.name, deployment);
+  if (!name.ok) return name;
+  const { url, sha256, phase, priority, failPolicy, traffic: listeners } = plan;
+  const options = { name: name.value, url, sha256, phase, priority, failPolicy, traffic: listeners };
+  const carrier = emitLaneCarrier(deployment, options);
+  const docs = [renderWasmPlugin(emitWasmPlugin(deployment, options)), ...(carrier === undefined ? [] : [renderLaneCarrier(carrier)]), ...(traffic === '' ? [] : [traffic])];
+  return { ok: true, value: docs.join('---\n') };
 }
 
 /** `--xds`: the ECDS resource is the app's (`sergo/<namespace>/<app>`), so one app in one namespace. */

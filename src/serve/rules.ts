@@ -72,7 +72,15 @@ async function translate(source: RuleSource): Promise<Loaded> {
     const errors = result.errors.map(formatDiagnostic);
     return { ok: false, errors: errors.length > 0 ? errors : ['sergo: the rules could not be translated'], warnings };
   }
+  const routers = result.deployment?.traffic?.routers ?? [];
+  if (routers.length > 0) warnings.push(routersNeedEnvoy(routers.map((r) => `${r.origin.namespace}/${r.origin.name}`)));
   return { ok: true, config: result.config, app: result.app, warnings };
+}
+
+/** serve proxies to one upstream: it enforces the filter's rules, it does not route (no silent ignore). */
+export function routersNeedEnvoy(names: readonly string[]): string {
+  return `sergo serve does not route: the TrafficRouters ${names.join(', ')} need Envoy (sergo translate --format envoy --endpoints FILE) ` +
+    'or Istio (--format istio); here every request goes to --upstream';
 }
 
 /**

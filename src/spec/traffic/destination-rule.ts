@@ -1,5 +1,6 @@
 // Istio DestinationRule (networking.istio.io): the subsets of a host (`subsets[].name`, `.labels`).
 // Only what subsets need is read; the spec is kept as written so that Istio output passes it through.
+import type { SourcePos } from '../../diagnostics.ts';
 import type { DestinationRule, ServiceSubset } from '../../ir/traffic.ts';
 import { qualifyHost } from '../../ir/traffic.ts';
 import type { Cursor } from '../cursor.ts';
@@ -14,6 +15,8 @@ export const DESTINATION_RULE_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'].map((v) =
 export interface DestinationRuleSpec {
   rule: Omit<DestinationRule, 'origin'>;
   subsets: ServiceSubset[];
+  /** Where `spec.host` is written (a second rule for one host is reported there). */
+  hostPos: SourcePos;
 }
 
 export function readDestinationRule(spec: Cursor, r: Reporter, apiVersion: string, namespace: string): DestinationRuleSpec | undefined {
@@ -29,5 +32,5 @@ export function readDestinationRule(spec: Cursor, r: Reporter, apiVersion: strin
     else if (name !== undefined && labels !== undefined && host !== undefined) subsets.push({ host, name, labels, source: 'DestinationRule', pos: item.get('name').pos });
   }
   if (host === undefined || r.errorCount > before) return undefined;
-  return { rule: { apiVersion, host, spec: structuredClone(spec.json) as Record<string, unknown> }, subsets };
+  return { rule: { apiVersion, host, spec: structuredClone(spec.json) as Record<string, unknown> }, subsets, hostPos: spec.get('host').pos };
 }

@@ -13,8 +13,8 @@ export function trafficOf(objects: readonly LoadedObject[]): Traffic | undefined
       routers.push({ router: { origin: { kind: 'TrafficRouter', ...origin }, ...(o.app === undefined ? {} : { app: o.app }), ...o.router }, reporter: o.reporter });
     }
     if (o.role === 'destinationRule' && o.destinationRule !== undefined) {
-      const { rule, subsets } = o.destinationRule;
-      rules.push({ rule: { origin: { kind: 'DestinationRule', ...origin }, ...rule }, subsets, reporter: o.reporter });
+      const { rule, subsets, hostPos } = o.destinationRule;
+      rules.push({ rule: { origin: { kind: 'DestinationRule', ...origin }, ...rule }, subsets, hostPos, reporter: o.reporter });
     }
   }
   return resolveTraffic(routers, rules);

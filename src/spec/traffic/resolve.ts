@@ -1,7 +1,7 @@
 // Routers + DestinationRules → the model's Traffic: every subset a destination names is defined by
 // the host's DestinationRule, or (no DestinationRule for the host) is the default subset selecting
 // `version: <name>`. A subset a DestinationRule of the host does not define is an error.
-import { formatPos } from '../../diagnostics.ts';
+import { formatPos, type SourcePos } from '../../diagnostics.ts';
 import { DEFAULT_SUBSET_LABEL, type Destination, type DestinationRule, type ServiceSubset, type Traffic, type TrafficRouter } from '../../ir/traffic.ts';
 import type { Reporter } from '../reporter.ts';
 
@@ -12,6 +12,7 @@ export interface LoadedRouter {
 export interface LoadedDestinationRule {
   rule: DestinationRule;
   subsets: ServiceSubset[];
+  hostPos: SourcePos;
   reporter: Reporter;
 }
 
@@ -22,7 +23,7 @@ export function resolveTraffic(routers: readonly LoadedRouter[], rules: readonly
   for (const loaded of rules) {
     const first = byHost.get(loaded.rule.host);
     if (first === undefined) byHost.set(loaded.rule.host, loaded);
-    else loaded.reporter.errorAt(loaded.rule.origin.pos, 'spec.host', `${loaded.rule.host} already has DestinationRule ${first.rule.origin.name} (${formatPos(first.rule.origin.pos)}); sergo-wasm takes one per host`);
+    else loaded.reporter.errorAt(loaded.hostPos, 'spec.host', `${loaded.rule.host} already has DestinationRule ${first.rule.origin.name} (${formatPos(first.rule.origin.pos)}); sergo-wasm takes one per host`);
   }
   const subsets = [...byHost.values()].flatMap((d) => d.subsets);
   const valid: TrafficRouter[] = [];
