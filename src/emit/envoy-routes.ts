@@ -103,10 +103,14 @@ function domainClashes(routers: readonly TrafficRouter[]): string[] {
   const owner = new Map<string, TrafficRouter>();
   const problems: string[] = [];
   for (const router of routers) {
+    const clashes = new Map<TrafficRouter, string[]>();
     for (const domain of domainsOf(router)) {
       const first = owner.get(domain);
       if (first === undefined) owner.set(domain, router);
-      else if (first !== router) problems.push(`${formatPos(router.origin.pos)}: TrafficRouter/${router.origin.name}: spec.hosts: ${domain} is also a host of TrafficRouter/${first.origin.name} (${formatPos(first.origin.pos)}); one router per host`);
+      else if (first !== router) clashes.set(first, [...(clashes.get(first) ?? []), domain]);
+    }
+    for (const [first, domains] of clashes) {
+      problems.push(`${formatPos(router.origin.pos)}: TrafficRouter/${router.origin.name}: spec.hosts: ${domains.join(', ')} ${domains.length === 1 ? 'is a host' : 'are hosts'} of TrafficRouter/${first.origin.name} too (${formatPos(first.origin.pos)}); one router per host`);
     }
   }
   return problems;

@@ -5,6 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { positionOf } from '../support/workspace.ts';
 import { translateInline } from '../support/translate.ts';
+import { envoyTrafficProblems } from '../../src/emit/envoy-routes.ts';
+import { Diagnostics } from '../../src/diagnostics.ts';
+import { loadEndpoints } from '../../src/spec/traffic/endpoints.ts';
 
 const head = 'apiVersion: traffic.opensergo.io/v1alpha1\nkind: TrafficRouter\nmetadata: { name: tr }\nspec:\n  hosts: [reviews]\n  http:\n';
 const ROUTE = "      route: [{ destination: { host: reviews } }]\n";
@@ -83,6 +86,31 @@ describe('TrafficRouter errors', () => {
     const at = positionOf(`${dr('a')}---\n${dr('b')}`, 'host: reviews', 2);
     expect(twice.errorLines).toEqual([
       `${twice.paths['rules.yaml']}:${at.line}:${at.col + 6}: DestinationRule/b: spec.host: reviews.default.svc.cluster.local already has DestinationRule a (${twice.paths['rules.yaml']}:3:19); sergo-wasm takes one per host`,
+    ]);
+  });
+});
+
+describe('--format envoy: what the bootstrap cannot do is refused before anything is emitted', () => {
+  const endpoints = (text: string) => loadEndpoints('e.yaml', text, 'default', new Diagnostics())!;
+
+  it('routers need --endpoints, and every host they route to must be listed', async () => {
+    const result = await translateInline(router('    - route: [{ destination: { host: reviews }, weight: 1 }, { destination: { host: ratings }, weight: 1 }]\n'));
+    const traffic = result.deployment!.traffic!;
+    expect(envoyTrafficProblems(traffic, undefined)).toEqual(['the input has TrafficRouters: --format envoy needs --endpoints FILE, the addresses and labels of each host (docs/traffic.md)']);
+    expect(envoyTrafficProblems(traffic, endpoints('reviews: []\n'))).toEqual(['--endpoints: no entry for ratings.default.svc.cluster.local, which a TrafficRouter routes to']);
+    expect(envoyTrafficProblems(traffic, endpoints('reviews: []\nratings: []\n'))).toEqual([]);
+  });
+
+  it('rewrite.uri needs an exact or prefix uri match; two routers cannot share a host', async () => {
+    const yaml = router(`    - match: [{ uri: { regex: '/a.*' } }]\n      rewrite: { uri: /b }\n${ROUTE}`) + '---\n' + router(ROUTE.replace('      route', '    - route')).replace('name: tr', 'name: tr2');
+    const result = await translateInline(yaml);
+    const problems = envoyTrafficProblems(result.deployment!.traffic!, endpoints('reviews: []\n'));
+    const file = result.paths['rules.yaml'];
+    const rewrite = positionOf(yaml, 'rewrite');
+    const second = positionOf(yaml, 'tr2');
+    expect(problems).toEqual([
+      `${file}:${rewrite.line}:${rewrite.col}: TrafficRouter/tr: spec.http[0].rewrite: rewrite.uri in --format envoy needs every match block to match uri by exact or prefix (what it replaces); use rewrite.uriRegexRewrite`,
+      `${file}:${second.line}:${second.col}: TrafficRouter/tr2: spec.hosts: reviews, reviews.default, reviews.default.svc, reviews.default.svc.cluster.local are hosts of TrafficRouter/tr too (${file}:3:19); one router per host`,
     ]);
   });
 });

@@ -104,6 +104,7 @@ describe.skipIf(launcher === undefined)('TrafficRouter in Envoy (process, 2 work
   it('rewrite (prefix and authority), redirect, directResponse, fault abort, mirror', async () => {
     const before = v2.upstream.seen.length;
     expect((await to('/old/page')).body).toBe('v2 /new/page');
+    expect((await to('/swap?q=1')).body).toBe('v2 /swapped?q=1');
     expect(v2.upstream.seen.slice(before).find((s) => s.path === '/new/page')!.headers.host).toBe('rewritten.example');
     const moved = await to('/moved');
     expect(moved.status).toBe(308);

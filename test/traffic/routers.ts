@@ -79,6 +79,10 @@ spec:
       match: [{ uri: { prefix: /old/ } }]
       rewrite: { uri: /new/, authority: rewritten.example }
       route: [{ destination: { host: reviews, subset: v2 } }]
+    - name: exact-rewrite
+      match: [{ uri: { exact: /swap } }]
+      rewrite: { uri: /swapped }
+      route: [{ destination: { host: reviews, subset: v2 } }]
     - name: redirect
       match: [{ uri: { exact: /moved } }]
       redirect: { uri: /there, authority: elsewhere.example, redirectCode: 308 }
