@@ -30,7 +30,7 @@ describe('OpenSergo traffic examples', () => {
 
   it.each(ROUTERS)('$file: --format istio refuses the fallback, at its position', async ({ file }) => {
     const path = join(EXAMPLES, file);
-    const run = await runSergo(['translate', path, '--format', 'istio']);
+    const run = await runSergo(['translate', path, '--format', 'istio', '--url', 'oci://example.com/sergo:1']);
     expect(run.code).toBe(2);
     const at = positionOf(readFileSync(path, 'utf8'), 'fallback:');
     expect(lines(run.stderr)).toEqual([expect.stringContaining(`${path}:${at.line}:${at.col}: TrafficRouter/service-provider: spec.http[0].route[0].destination.fallback: Istio cannot express a fallback`)]);

@@ -15,7 +15,7 @@ type Manifest = { apiVersion: string; kind: string; metadata: { name: string; na
 
 async function istio(files: Record<string, string>, more: string[] = []) {
   const paths = writeFiles(files);
-  const run = await runSergo(['translate', ...Object.keys(files).map((f) => paths[f]!), '--format', 'istio', ...more]);
+  const run = await runSergo(['translate', ...Object.keys(files).map((f) => paths[f]!), '--format', 'istio', '--url', 'oci://example.com/sergo:1', ...more]);
   const docs = run.code === 0 ? parseAllDocuments(run.stdout).map((d) => d.toJS() as Manifest) : [];
   return { run, docs, paths };
 }
@@ -80,7 +80,7 @@ describe('--format istio: TrafficRouter → VirtualService', () => {
 
   it('with fault-tolerance rules: the WasmPlugin, then the VirtualService', async () => {
     const files = { 'all.yaml': joinDocs(rateLimit('rl'), rule('r', 'reviews', ['/a'], ['rl']), REVIEWS_ROUTER) };
-    const { run, docs } = await istio(files, ['--url', 'oci://example.com/sergo:1']);
+    const { run, docs } = await istio(files);
     expect(run.stderr).toBe('');
     expect(docs.map((d) => d.kind)).toEqual(['WasmPlugin', 'VirtualService', 'DestinationRule']);
   });
