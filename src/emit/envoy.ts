@@ -196,7 +196,9 @@ export function emitEnvoyBootstrap(deployment: Deployment, options: EnvoyBootstr
   if (traffic !== undefined) {
     const routes = listener.filter_chains[0]!.filters[0]!.typed_config.route_config;
     routes.ignore_port_in_host_matching = true;
-    routes.virtual_hosts.unshift(...traffic.virtualHosts);
+    // A router of host `*` takes every request: the default virtual host (same domain) would be refused.
+    const all = traffic.virtualHosts.some((v) => v.domains.includes('*'));
+    routes.virtual_hosts = [...traffic.virtualHosts, ...routes.virtual_hosts.filter((v) => !all || !v.domains.includes('*'))];
   }
   if (deployment.lanes !== undefined && options.endpoints !== undefined) {
     // Lane routes go first in their hosts' virtual hosts: the lane header decides before any router.

@@ -9,6 +9,7 @@ import { VirtualService } from '@kubernetes-models/istio/networking.istio.io/v1b
 import { lines, runSergo } from '../support/cli.ts';
 import { rateLimit, rule, join as joinDocs } from '../support/documents.ts';
 import { positionOf, writeFiles } from '../support/workspace.ts';
+import { unknownFields } from './istio-schema.ts';
 import { DETAILS_ROUTER, REVIEWS_ROUTER, REVIEWS_SUBSETS } from './routers.ts';
 
 type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace: string }; spec: Record<string, unknown> };
@@ -26,9 +27,15 @@ function validate(m: Manifest): void {
   if (m.kind === 'VirtualService') new VirtualService(asBeta as never).validate();
   else if (m.kind === 'DestinationRule') new DestinationRule(asBeta as never).validate();
   else throw new Error(`unexpected kind ${m.kind}`);
+  // validate() accepts unknown fields; Istio would prune them silently.
+  expect(unknownFields(m), `${m.kind}/${m.metadata.name}`).toEqual([]);
 }
 
 describe('--format istio: TrafficRouter → VirtualService', () => {
+  it('the unknown-field check finds a misspelled field (what Istio would prune)', () => {
+    expect(unknownFields({ kind: 'VirtualService', spec: { hosts: ['a'], http: [{ rout: [], match: [{ headers: { x: {} } }] }] } })).toEqual(['spec.http[0].rout']);
+  });
+
   it('one VirtualService per router and the DestinationRule as given, each valid for Istio', async () => {
     const { run, docs } = await istio({ 'r.yaml': [REVIEWS_SUBSETS, REVIEWS_ROUTER].join('---\n') });
     expect(run.stderr).toBe('');

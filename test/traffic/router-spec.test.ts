@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { positionOf } from '../support/workspace.ts';
 import { translateInline } from '../support/translate.ts';
 import { envoyTrafficProblems } from '../../src/emit/envoy-routes.ts';
+import { emitEnvoyBootstrap } from '../../src/emit/envoy.ts';
 import { Diagnostics } from '../../src/diagnostics.ts';
 import { loadEndpoints } from '../../src/spec/traffic/endpoints.ts';
 
@@ -112,5 +113,17 @@ describe('--format envoy: what the bootstrap cannot do is refused before anythin
       `${file}:${rewrite.line}:${rewrite.col}: TrafficRouter/tr: spec.http[0].rewrite: rewrite.uri in --format envoy needs every match block to match uri by exact or prefix (what it replaces); use rewrite.uriRegexRewrite`,
       `${file}:${second.line}:${second.col}: TrafficRouter/tr2: spec.hosts: reviews, reviews.default, reviews.default.svc, reviews.default.svc.cluster.local are hosts of TrafficRouter/tr too (${file}:3:19); one router per host`,
     ]);
+  });
+});
+
+describe('--format envoy: virtual hosts', () => {
+  it('a router of host * replaces the default virtual host (Envoy refuses a domain twice)', async () => {
+    const result = await translateInline(router(ROUTE.replace('      route', '    - route')).replace('hosts: [reviews]', "hosts: ['*']"));
+    const endpoints = loadEndpoints('e.yaml', 'reviews: []\n', 'default', new Diagnostics())!;
+    const bootstrap = emitEnvoyBootstrap(result.deployment!, {
+      listen: { host: '127.0.0.1', port: 1 }, admin: { host: '127.0.0.1', port: 2 }, upstream: { host: '127.0.0.1', port: 3 }, modulePath: 'm.wasm', failPolicy: 'closed', endpoints,
+    });
+    const hosts = bootstrap.static_resources.listeners[0]!.filter_chains[0]!.filters[0]!.typed_config.route_config.virtual_hosts;
+    expect(hosts.map((h) => [h.name, h.domains])).toEqual([['default/tr', ['*']]]);
   });
 });
