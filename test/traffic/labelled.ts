@@ -1,5 +1,5 @@
 // Loopback upstreams that say who they are (for routing tests): each answers `<label> <path>` with
-// header x-version: <label>, and records what reached it (path, headers) as test/envoy/upstream.ts does.
+// header x-version: <label> (?status=N, ?delay=MS as test/envoy/upstream.ts), and records what reached it (path, headers) as test/envoy/upstream.ts does.
 import { writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,15 @@ export class Labelled {
 
   static async start(label: string): Promise<Labelled> {
     const upstream = await Upstream.start((req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain', 'x-version': label, 'x-upstream-path': req.url ?? '' }).end(`${label} ${req.url}`);
+      // ?status=N answers N, ?delay=MS answers after MS (timeouts, retries).
+      const q = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+      const answer = () => {
+        if (res.destroyed) return;
+        res.writeHead(Number(q.get('status') ?? 200), { 'content-type': 'text/plain', 'x-version': label, 'x-upstream-path': req.url ?? '' }).end(`${label} ${req.url}`);
+      };
+      const delay = Number(q.get('delay') ?? 0);
+      if (delay > 0) setTimeout(answer, delay);
+      else answer();
       return true;
     });
     return new Labelled(label, upstream);

@@ -118,6 +118,16 @@ describe.skipIf(launcher === undefined)('TrafficRouter in Envoy (process, 2 work
     await eventually(() => v3.upstream.seen.some((s) => s.path === '/mirror'), 10_000, 'the mirrored request reaching v3');
   });
 
+  it('timeout (504 when the upstream is slower), retries (5xx tried 1 + 2 times), fault delay (counted by Envoy)', async () => {
+    expect((await to('/slow?delay=6000')).status).toBe(504); // generous margins both ways on a loaded machine
+    expect((await to('/slow?delay=1')).status).toBe(200);
+    const before = v2.upstream.seen.filter((s) => s.path.startsWith('/flaky')).length;
+    expect((await to('/flaky?status=503')).status).toBe(503);
+    expect(v2.upstream.seen.filter((s) => s.path.startsWith('/flaky')).length - before).toBe(3);
+    expect((await to('/delayed')).status).toBe(200);
+    await eventually(async () => ((await envoy.stats('fault')).get('http.ingress_http.fault.delays_injected') ?? 0) >= 1, 10_000, 'fault.delays_injected');
+  });
+
   it('fallback: subset v2 of details has no endpoint, so the aggregate cluster sends to v1; without fallback: 503', async () => {
     expect(await version('/any', {}, 'GET', 'details')).toBe('v1');
     expect((await to('/nofallback', {}, 'GET', 'details')).status).toBe(503);

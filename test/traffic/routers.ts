@@ -83,6 +83,18 @@ spec:
       match: [{ uri: { exact: /swap } }]
       rewrite: { uri: /swapped }
       route: [{ destination: { host: reviews, subset: v2 } }]
+    - name: timeout
+      match: [{ uri: { prefix: /slow } }]
+      timeout: 1500ms
+      route: [{ destination: { host: reviews, subset: v2 } }]
+    - name: retries
+      match: [{ uri: { prefix: /flaky } }]
+      retries: { attempts: 2, perTryTimeout: 5s, retryOn: 5xx }
+      route: [{ destination: { host: reviews, subset: v2 } }]
+    - name: delay
+      match: [{ uri: { prefix: /delayed } }]
+      fault: { delay: { fixedDelay: 10ms, percentage: { value: 100 } } }
+      route: [{ destination: { host: reviews, subset: v2 } }]
     - name: redirect
       match: [{ uri: { exact: /moved } }]
       redirect: { uri: /there, authority: elsewhere.example, redirectCode: 308 }
