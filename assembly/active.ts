@@ -1,9 +1,8 @@
 // The configuration in force on one root context: decoded rules grouped into resources, the
 // matcher over them, each rule's metrics and shared record. Built once per on_configure.
-import { Config } from "./config/config";
+import { Config, Rule } from "./config/config";
 import { Resource } from "./match/resource";
 import { Matcher } from "./match/matcher";
-import { ensureRecord } from "./state/shared";
 import { RuleMetrics } from "./metrics";
 import { Lanes } from "./lane/config";
 import { defineLaneMetrics } from "./lane/lane";
@@ -21,23 +20,30 @@ export function buildActive(config: Config): ActiveConfig {
   active.maxQueued = config.options.maxQueuedPerVm;
   active.lanes = config.lanes;
   if (config.lanes !== null) defineLaneMetrics();
-  const byKey = new Map<string, Resource>();
+  const byKey = new Map<string, i32>();
+  const rulesOf: Rule[][] = [];
   for (let i = 0; i < config.rules.length; i++) {
     const rule = config.rules[i];
     let resource: Resource;
-    if (byKey.has(rule.resource)) resource = byKey.get(rule.resource);
-    else {
+    if (byKey.has(rule.resource)) {
+      const at = byKey.get(rule.resource);
+      resource = active.resources[at];
+      rulesOf[at].push(rule);
+    } else {
       resource = new Resource(rule.resource);
-      byKey.set(rule.resource, resource);
+      byKey.set(rule.resource, active.resources.length);
       active.resources.push(resource);
+      rulesOf.push([rule]);
     }
     resource.add(rule);
     const strategy = rule.strategy;
     const metrics = new RuleMetrics(rule.id, rule.resource, strategy.name());
     rule.metrics = metrics;
     strategy.defineMetrics(metrics.tags);
-    if (strategy.recordSize() > 0) ensureRecord(strategy.key, strategy.recordSize());
   }
-  for (let i = 0; i < active.resources.length; i++) active.matcher.add(active.resources[i]);
+  for (let i = 0; i < active.resources.length; i++) {
+    active.resources[i].packRecord(rulesOf[i]);
+    active.matcher.add(active.resources[i]);
+  }
   return active;
 }

@@ -15,12 +15,16 @@ import { Lanes, decodeLanes } from "../lane/config";
 export class Rule {
   /** Defined when the configuration becomes active (metrics are defined once per configure). */
   metrics: RuleMetrics | null = null;
-  /** strategy.watchesResponse(), asked once. */
+  /** strategy.watchesResponse(), packed() and endsWithStream(), asked once. */
   readonly watchesResponse: bool;
+  readonly packed: bool;
+  readonly endsWithStream: bool;
   /** The reply when the rate-limit service failed and the rule fails closed (Global rules). */
   serviceErrorReply: Fallback | null = null;
   constructor(public id: string, public resource: string, public strategy: Strategy, public fallback: Fallback) {
     this.watchesResponse = strategy.watchesResponse();
+    this.packed = strategy.packed();
+    this.endsWithStream = this.packed && strategy.endsWithStream();
   }
 }
 

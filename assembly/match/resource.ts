@@ -4,6 +4,7 @@ import { Rule } from "../config/config";
 import { STEPS } from "../chain/order";
 import { bytesEqual } from "../abi";
 import { canonicalize } from "./canonical";
+import { PackedRecord } from "../state/packed";
 
 const HEAD = String.UTF8.encode("HEAD");
 const HEAD_BYTES = changetype<usize>(HEAD);
@@ -17,6 +18,8 @@ export class Resource {
   readonly path: string;
   /** A `GET:` key, which HEAD requests match too. */
   readonly alsoHead: bool;
+  /** The state of its packed rules (null when none has state): see packRecord. */
+  record: PackedRecord | null = null;
 
   constructor(public key: string) {
     const slash = key.indexOf("/");
@@ -41,6 +44,25 @@ export class Resource {
   }
 
   add(rule: Rule): void { this.rulesByStep[rule.strategy.step()].push(rule); }
+
+  /** Gives every packed rule its section of one record for this resource, in configuration order
+   *  (`rules`: this resource's, as configured), and makes sure the record exists. */
+  packRecord(rules: Rule[]): void {
+    const keys: ArrayBuffer[] = [];
+    const sizes: usize[] = [];
+    for (let i = 0; i < rules.length; i++) {
+      const strategy = unchecked(rules[i]).strategy;
+      if (!unchecked(rules[i]).packed) continue;
+      strategy.section = keys.length;
+      keys.push(strategy.key);
+      sizes.push(strategy.recordSize());
+    }
+    if (keys.length == 0) return;
+    const record = new PackedRecord(this.key, keys, sizes);
+    for (let i = 0; i < rules.length; i++) if (unchecked(rules[i]).packed) unchecked(rules[i]).strategy.record = record;
+    this.record = record;
+    record.ensure();
+  }
 }
 
 /** A key's path in the canonical form requests are matched in (canonical.ts), so `/a/` keys `/a`. */

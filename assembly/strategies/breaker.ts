@@ -26,7 +26,6 @@
 import { Strategy } from "./strategy";
 import { CheckResult } from "../chain/result";
 import { STEP_BREAKER } from "../chain/order";
-import { updateRecord, Update } from "../state/shared";
 import { Outcome, GRPC_UNAVAILABLE } from "../http";
 import { JsonValue, JsonKind } from "../config/json";
 import { StrategyInput, MAX_INT } from "../config/reader";
@@ -112,24 +111,25 @@ export class CircuitBreaker extends Strategy {
     }
   }
 
-  check(now: i64, result: CheckResult): void {
+  take(ptr: usize, now: i64, result: CheckResult): bool {
     this.edit = Edit.Enter;
     this.editNow = now;
-    const update = updateRecord(this.key, RECORD_BYTES, this);
-    if (update == Update.Exhausted) { this.settle(update, result, 0); return; }
-    this.report(update);
+    const changed = this.apply(ptr);
     if (this.admitted < 0) result.block(); else result.passWith(this.admitted);
+    return changed;
   }
 
-  withdraw(reservation: i64, now: i64): void {
-    if ((reservation & PROBE) == 0) return;
-    this.change(Edit.Withdraw, reservation, false, now);
+  endsWithStream(): bool { return true; }
+
+  giveBack(ptr: usize, reservation: i64, now: i64): bool {
+    if ((reservation & PROBE) == 0) { this.moved = false; return false; }
+    return this.change(ptr, Edit.Withdraw, reservation, false, now);
   }
 
-  observe(reservation: i64, outcome: Outcome, status: u32, elapsedMs: i64, now: i64): void {
+  ended(ptr: usize, reservation: i64, outcome: Outcome, status: u32, elapsedMs: i64, now: i64): bool {
     const judgement = this.judge(outcome, status, elapsedMs);
-    if (judgement == Judgement.None) { this.withdraw(reservation, now); return; }
-    this.change(Edit.Record, reservation, judgement == Judgement.Bad, now);
+    if (judgement == Judgement.None) return this.giveBack(ptr, reservation, now);
+    return this.change(ptr, Edit.Record, reservation, judgement == Judgement.Bad, now);
   }
 
   private judge(outcome: Outcome, status: u32, elapsedMs: i64): Judgement {
@@ -145,16 +145,18 @@ export class CircuitBreaker extends Strategy {
     return Judgement.Good;
   }
 
-  private change(edit: Edit, reservation: i64, bad: bool, now: i64): void {
+  private change(ptr: usize, edit: Edit, reservation: i64, bad: bool, now: i64): bool {
     this.edit = edit;
     this.editProbe = reservation;
     this.editBad = bad;
     this.editNow = now;
-    this.report(updateRecord(this.key, RECORD_BYTES, this, true));
+    return this.apply(ptr);
   }
 
-  private report(update: Update): void {
-    if (update != Update.Written || !this.moved) return;
+  /** The last edit was written: a transition it made is counted now. */
+  committed(): void {
+    if (!this.moved) return;
+    this.moved = false;
     incrementMetric(this.transitions[<i32>(this.movedFrom * 3 + this.movedTo)], 1);
     recordMetric(this.stateGauge, <u64>this.movedTo);
   }

@@ -6,7 +6,7 @@
 import { Strategy } from "./strategy";
 import { CheckResult } from "../chain/result";
 import { STEP_CONCURRENCY } from "../chain/order";
-import { updateRecord } from "../state/shared";
+import { Outcome } from "../http";
 import { StrategyInput, MAX_INT } from "../config/reader";
 
 const RECORD_BYTES: usize = 8;
@@ -23,18 +23,21 @@ export class ConcurrencyLimit extends Strategy {
   signature(): string { return "c=" + this.maxConcurrency.toString(); }
   recordSize(): usize { return RECORD_BYTES; }
 
-  check(now: i64, result: CheckResult): void {
-    if (this.maxConcurrency <= 0) { result.block(); return; }
+  take(ptr: usize, now: i64, result: CheckResult): bool {
+    if (this.maxConcurrency <= 0) { result.block(); return false; }
     this.edit = Edit.Take;
-    this.settle(updateRecord(this.key, RECORD_BYTES, this), result, 0);
+    if (!this.apply(ptr)) { result.block(); return false; }
+    result.passWith(0);
+    return true;
   }
 
-  withdraw(reservation: i64, now: i64): void { this.refund(); }
-  finish(reservation: i64, now: i64): void { this.refund(); }
+  endsWithStream(): bool { return true; }
+  giveBack(ptr: usize, reservation: i64, now: i64): bool { return this.refund(ptr); }
+  ended(ptr: usize, reservation: i64, outcome: Outcome, status: u32, elapsedMs: i64, now: i64): bool { return this.refund(ptr); }
 
-  private refund(): void {
+  private refund(ptr: usize): bool {
     this.edit = Edit.Refund;
-    updateRecord(this.key, RECORD_BYTES, this, true);
+    return this.apply(ptr);
   }
 
   apply(ptr: usize): bool {

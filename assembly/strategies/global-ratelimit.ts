@@ -120,6 +120,8 @@ export class GlobalRateLimit extends Strategy {
     return "global,t=" + this.threshold.toString() + ",w=" + this.windowMs.toString() + ",b=" + this.batch.toString();
   }
   recordSize(): usize { return this.batch > 1 ? RECORD_BYTES : 0; }
+  /** Its batch record is its own: taken and refilled outside the chain's transaction (answers). */
+  packed(): bool { return false; }
 
   defineMetrics(tags: string): void {
     this.rlsOk = defineMetric(MetricType.COUNTER, tags + names.RLS_OK);
@@ -131,7 +133,7 @@ export class GlobalRateLimit extends Strategy {
   /** A token from the local batch when there is one, else Ask. */
   check(now: i64, result: CheckResult): void {
     if (this.threshold <= 0) { result.block(); return; }
-    if (this.batch > 1 && this.take(now)) {
+    if (this.batch > 1 && this.takeToken(now)) {
       result.passWith(this.editWindow);
       this.prefetchIfLow(now);
     } else {
@@ -231,7 +233,7 @@ export class GlobalRateLimit extends Strategy {
   /** A refill this request waited on arrived: take a token from it, or ask again (a call, or the
    *  next refill) when the batch is already spent. */
   private retake(waiter: Waiter, now: i64): void {
-    if (!this.take(now)) { this.ask(waiter, now); return; }
+    if (!this.takeToken(now)) { this.ask(waiter, now); return; }
     waiter.result.passWith(this.editWindow);
     this.prefetchIfLow(now);
     waiter.answered(this, now);
@@ -243,7 +245,7 @@ export class GlobalRateLimit extends Strategy {
     this.refillToken = this.call();
   }
 
-  private take(now: i64): bool {
+  private takeToken(now: i64): bool {
     this.edit = Edit.Take;
     this.editWindow = now / this.windowMs;
     return updateRecord(this.key, RECORD_BYTES, this) == Update.Written;

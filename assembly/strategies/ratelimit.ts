@@ -11,7 +11,6 @@ import { Strategy } from "./strategy";
 import { GlobalRateLimit } from "./global-ratelimit";
 import { CheckResult } from "../chain/result";
 import { STEP_RATE_LIMIT } from "../chain/order";
-import { updateRecord } from "../state/shared";
 import { JsonKind } from "../config/json";
 import { StrategyInput, MAX_INT } from "../config/reader";
 
@@ -40,17 +39,19 @@ export class RateLimit extends Strategy {
   signature(): string { return "t=" + this.threshold.toString() + ",w=" + this.windowMs.toString(); }
   recordSize(): usize { return <usize>this.slots * SLOT_BYTES; }
 
-  check(now: i64, result: CheckResult): void {
-    if (this.threshold <= 0) { result.block(); return; }
+  take(ptr: usize, now: i64, result: CheckResult): bool {
+    if (this.threshold <= 0) { result.block(); return false; }
     this.edit = Edit.Take;
     this.editBucket = now / this.bucketMs;
-    this.settle(updateRecord(this.key, this.recordSize(), this), result, this.editBucket);
+    if (!this.apply(ptr)) { result.block(); return false; }
+    result.passWith(this.editBucket);
+    return true;
   }
 
-  withdraw(reservation: i64, now: i64): void {
+  giveBack(ptr: usize, reservation: i64, now: i64): bool {
     this.edit = Edit.Refund;
     this.editBucket = reservation;
-    updateRecord(this.key, this.recordSize(), this, true);
+    return this.apply(ptr);
   }
 
   apply(ptr: usize): bool {

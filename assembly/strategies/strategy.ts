@@ -1,15 +1,22 @@
 // The shape every strategy shares (after Sentinel-Go's rule-check slots): a check when the request
 // reaches its step of the chain (chain/order.ts), and afterwards whatever the check took given back
 // or recorded. The chain knows no strategy by name: it asks each one, through the methods below,
-// what it needs — a wait, the response, an answer from the rate-limit service. Each strategy keeps
-// its state in one shared-data record per rule (../state/shared.ts), so limits hold across all of
-// Envoy's worker VMs, and decodes its own slice of the configuration (next to its check).
+// what it needs — a wait, the response, an answer from the rate-limit service. Its state lives in
+// shared data, so limits hold across all of Envoy's worker VMs, and it decodes its own slice of the
+// configuration (next to its check).
 //
-// Life of a reservation (CheckResult.reservation) taken by `check`:
-//   check ──block──▶ (nothing taken)
-//     └─pass/wait──▶ reservation ──blocked by a later check, or the stream ended before forwarding──▶ withdraw
-//                                └─forwarded──▶ observe (if it watches responses) ──stream ended──▶ finish
-import { RecordEdit, Update } from "../state/shared";
+// Where the state lives: a "packed" strategy (the local ones) has a section of its resource's one
+// record (../state/packed.ts); the chain reads that record once for all the rules of the resource,
+// lets each strategy edit its section in memory (`take`, `giveBack`, `ended`) and writes it once.
+// A strategy that is not packed (GlobalRateLimit) keeps its own record and does its own reads and
+// writes in `check`, `withdraw`, `observe` and `finish`.
+//
+// Life of a reservation (CheckResult.reservation) taken by a check:
+//   take/check ──block──▶ (nothing taken)
+//     └─pass/wait──▶ reservation ──blocked by a later check, or the stream ended before forwarding──▶ giveBack / withdraw
+//                                └─forwarded──▶ the stream ended: ended (observe + finish)
+import { RecordEdit } from "../state/shared";
+import { PackedRecord } from "../state/packed";
 import { CheckResult } from "../chain/result";
 import { Outcome, GRPC_RESOURCE_EXHAUSTED } from "../http";
 
@@ -21,6 +28,9 @@ export function setAllowOnCasExhausted(allow: bool): void { allowOnCasExhausted 
 export abstract class Strategy extends RecordEdit {
   /** Shared-data key: "sergo:" + name + "Strategy:" + rule id + "#" + signature. Set by the rule. */
   key: ArrayBuffer = new ArrayBuffer(0);
+  /** A packed strategy's resource record and its section there (set when the config is built). */
+  record: PackedRecord | null = null;
+  section: i32 = 0;
 
   /** The OpenSergo kind without "Strategy": the metrics' sergo_strategy tag, the default reply. */
   abstract name(): string;
@@ -28,10 +38,26 @@ export abstract class Strategy extends RecordEdit {
   abstract step(): i32;
   /** The parameters that define the state's meaning; part of the key, so a change starts afresh. */
   abstract signature(): string;
-  /** Size of the shared record in bytes (0: none). */
+  /** Size of its state in bytes (0: none). */
   recordSize(): usize { return 0; }
-  /** Pass, block, wait or ask, into `result`. */
-  abstract check(now: i64, result: CheckResult): void;
+  /** Whether its state is a section of its resource's packed record. */
+  packed(): bool { return this.recordSize() > 0; }
+
+  /** Packed: the check on its section at `ptr` (in memory): pass, block or wait into `result`;
+   *  returns whether the section changed. */
+  take(ptr: usize, now: i64, result: CheckResult): bool { result.pass(); return false; }
+  /** Packed: give back what `take` reserved (the request never reached the upstream). */
+  giveBack(ptr: usize, reservation: i64, now: i64): bool { return false; }
+  /** Packed: the forwarded request's stream ended — how, for a strategy that watches responses
+   *  (its status when Outcome.Answered, `elapsedMs` after forwarding, at `now`) — release what it holds. */
+  ended(ptr: usize, reservation: i64, outcome: Outcome, status: u32, elapsedMs: i64, now: i64): bool { return false; }
+  /** Packed: whether `ended` has anything to do (a slot to release, an outcome to record). */
+  endsWithStream(): bool { return false; }
+  /** Packed: the edit made by the last take/giveBack/ended was written. */
+  committed(): void {}
+
+  /** Not packed: pass, block, wait or ask, into `result`. */
+  check(now: i64, result: CheckResult): void { result.pass(); }
 
   /** Metrics of its own beside requests_passed/blocked; `tags` is the rule's encoded tags. */
   defineMetrics(tags: string): void {}
@@ -43,7 +69,7 @@ export abstract class Strategy extends RecordEdit {
   /** Whether it wants `observe` (and the clock when the stream ends). */
   watchesResponse(): bool { return false; }
 
-  /** The request never reached the upstream: give back what the check took. */
+  /** Not packed: the request never reached the upstream: give back what the check took. */
   withdraw(reservation: i64, now: i64): void {}
   /** How the forwarded request ended (its status when Outcome.Answered), `elapsedMs` after forwarding. */
   observe(reservation: i64, outcome: Outcome, status: u32, elapsedMs: i64, now: i64): void {}
@@ -57,17 +83,12 @@ export abstract class Strategy extends RecordEdit {
   ask(waiter: Waiter, now: i64): void {}
   /** The waiter's stream ended before the answer: it wants none. */
   forget(waiter: Waiter): void {}
-
-  /** A check's record update as its result: written → pass with `reservation`, unchanged → block. */
-  protected settle(update: Update, result: CheckResult, reservation: i64): void {
-    if (update == Update.Written) result.passWith(reservation);
-    else if (update == Update.Unchanged) result.block();
-    else {
-      casExhaustedCount++;
-      if (allowOnCasExhausted) result.pass(); else result.block();
-    }
-  }
 }
+
+/** What to do when every attempt of a check's write lost the race: admit (nothing reserved) or block. */
+export function allowsOnCasExhausted(): bool { return allowOnCasExhausted; }
+/** A check's write lost every race (flushed as sergo.cas_exhausted by the worker). */
+export function countCasExhausted(): void { casExhaustedCount++; }
 
 /** A request waiting for a strategy's answer (the rate-limit service's). */
 export abstract class Waiter {

@@ -11,7 +11,6 @@
 import { Strategy } from "./strategy";
 import { CheckResult } from "../chain/result";
 import { STEP_PACING } from "../chain/order";
-import { updateRecord } from "../state/shared";
 import { StrategyInput, MAX_INT } from "../config/reader";
 import { incrementMetric, defineMetric, MetricType } from "../abi";
 import * as names from "../names";
@@ -41,17 +40,19 @@ export class Throttling extends Strategy {
   paused(): void { incrementMetric(this.queued, 1); }
   resumed(): void { incrementMetric(this.dequeued, 1); }
 
-  check(now: i64, result: CheckResult): void {
+  take(ptr: usize, now: i64, result: CheckResult): bool {
     this.edit = Edit.Take;
     this.editNow = now;
-    this.settle(updateRecord(this.key, RECORD_BYTES, this), result, this.editSlot);
-    if (result.reserved && this.editSlot > now) result.waitUntil(this.editSlot, this.editSlot);
+    if (!this.apply(ptr)) { result.block(); return false; }
+    const slot = this.editSlot;
+    if (slot > now) result.waitUntil(slot, slot); else result.passWith(slot);
+    return true;
   }
 
-  withdraw(reservation: i64, now: i64): void {
+  giveBack(ptr: usize, reservation: i64, now: i64): bool {
     this.edit = Edit.Refund;
     this.editSlot = reservation;
-    updateRecord(this.key, RECORD_BYTES, this, true);
+    return this.apply(ptr);
   }
 
   apply(ptr: usize): bool {

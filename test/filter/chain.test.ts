@@ -1,7 +1,7 @@
 // All four strategies on one resource, each blocking in turn: a blocked request consumes nothing
 // from the others (DESIGN §3: reservations already taken are rolled back).
 import { describe, it, expect } from 'vitest';
-import { startSergo, send, exchange, sharedI64 } from './harness.ts';
+import { startSergo, send, exchange, sharedI64, ruleBytes } from './harness.ts';
 
 function rules(o: { threshold?: number; queueTimeoutMs?: number; maxConcurrency?: number } = {}) {
   return {
@@ -19,7 +19,7 @@ const TH = 'sergo:ThrottlingStrategy:th#i=10,q=1000';
 const CL = 'sergo:ConcurrencyLimitStrategy:cl#c=2';
 const body = (r: ReturnType<typeof exchange>) => new TextDecoder().decode(r.localResponse?.body);
 function rlCount(host: Parameters<typeof sharedI64>[0], key = RL): number {
-  const v = host.sharedData.get(key)!.value;
+  const v = ruleBytes(host, key)!;
   const view = new DataView(v.buffer, v.byteOffset, v.byteLength);
   let n = 0;
   for (let off = 0; off < v.byteLength; off += 12) n += view.getUint32(off + 8, true);

@@ -26,10 +26,12 @@ class ContendedStore extends SharedDataStore {
 
 const CONCURRENCY = { id: 'cl', resource: '/c', strategy: { kind: 'ConcurrencyLimit', maxConcurrency: 2 } };
 const KEY = 'sergo:ConcurrencyLimitStrategy:cl#c=2';
+/** The record of resource /c, which holds the rule's state (assembly/state/packed.ts). */
+const RECORD = 'sergo:/c';
 
 describe('shared-data CAS contention', () => {
   it('lost races are retried with a fresh read: decisions stay exact', () => {
-    const store = new ContendedStore((k) => k === KEY);
+    const store = new ContendedStore((k) => k === RECORD);
     const { host } = startSergo({ version: 1, rules: [CONCURRENCY] }, { vms: 2, sharedData: store });
     store.interfere = 10;     // the next decisions each lose a few races
     const a = send(host, 'GET', '/c', 0);
@@ -42,7 +44,7 @@ describe('shared-data CAS contention', () => {
   });
 
   it('when every attempt loses, the request is blocked by default and the event is counted', () => {
-    const store = new ContendedStore((k) => k.startsWith('sergo:RateLimitStrategy:'));
+    const store = new ContendedStore((k) => k === 'sergo:/r');
     const { host } = startSergo({ version: 1, rules: [rateLimitRule('rl', '/r', 100, 1000, { status: 503, body: 'busy' })] }, { sharedData: store });
     store.interfere = 1_000_000;
     const r = exchange(host, 'GET', '/r');
@@ -53,7 +55,7 @@ describe('shared-data CAS contention', () => {
   });
 
   it('options.onCasExhausted "allow" admits instead — still counted; casRetries bounds the attempts', () => {
-    const store = new ContendedStore((k) => k.startsWith('sergo:RateLimitStrategy:'));
+    const store = new ContendedStore((k) => k === 'sergo:/r');
     const { host } = startSergo({ version: 1, options: { onCasExhausted: 'allow', casRetries: 4 }, rules: [rateLimitRule('rl', '/r', 100, 1000)] }, { sharedData: store });
     store.interfere = 1_000_000;
     expect(exchange(host, 'GET', '/r').action).toBe('continue');
@@ -62,7 +64,7 @@ describe('shared-data CAS contention', () => {
   });
 
   it('give-backs get more attempts than decisions, so capacity does not leak', () => {
-    const store = new ContendedStore((k) => k === KEY);
+    const store = new ContendedStore((k) => k === RECORD);
     const { host } = startSergo({ version: 1, rules: [CONCURRENCY] }, { sharedData: store });
     const { stream } = send(host, 'GET', '/c');
     expect(sharedI64(host, KEY)).toBe(1n);

@@ -1,6 +1,7 @@
 // Drives build/sergo.wasm through src/host the way Envoy does, for the filter's tests.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ruleState } from '../support/records.ts';
 import { compileModule, ProxyWasmHost, ManualClock, type HostOptions, type HttpStream, type StepResult } from '../../src/host/index.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -47,11 +48,16 @@ export function rateLimitRule(id: string, resource: string, threshold: number, w
   return { id, resource, strategy: { kind: 'RateLimit', threshold, windowMs }, ...(fallback ? { fallback } : {}) };
 }
 
-/** Reads an i64 shared-data record (concurrency count, throttling last slot). */
+/** The state of the rule with this state key (its section of its resource's shared-data record). */
+export function ruleBytes(host: ProxyWasmHost, key: string): Uint8Array | undefined {
+  return ruleState(host.sharedData, key);
+}
+
+/** Reads a rule's i64 state (concurrency count, throttling last slot). */
 export function sharedI64(host: ProxyWasmHost, key: string): bigint | undefined {
-  const entry = host.sharedData.get(key);
-  if (!entry) return undefined;
-  return new DataView(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength).getBigInt64(0, true);
+  const value = ruleBytes(host, key);
+  if (!value) return undefined;
+  return new DataView(value.buffer, value.byteOffset, value.byteLength).getBigInt64(0, true);
 }
 
 export const text = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : '');

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { startSergo, send, exchange, rateLimitRule, text, metricName } from './harness.ts';
+import { startSergo, send, exchange, rateLimitRule, text, metricName, ruleBytes } from './harness.ts';
 
 const FALLBACK = { status: 429, body: 'Blocked by Sentinel', headers: [['X-Sentinel-Limit', 'foo'], ['retry-after', '1']] };
 
@@ -75,10 +75,10 @@ describe('RateLimitStrategy (Local) across worker VMs', () => {
     expect(exchange(host, 'GET', '/x').action).toBe('local-response');  // a took 2, b blocks → a back to 1
     expect(exchange(host, 'GET', '/x').action).toBe('local-response');
     // a still has room for one more: prove it with a rule set where only a applies.
-    const a = host.sharedData.get('sergo:RateLimitStrategy:a#t=2,w=1000')!;
-    const view = new DataView(a.value.buffer, a.value.byteOffset, a.value.byteLength);
+    const a = ruleBytes(host, 'sergo:RateLimitStrategy:a#t=2,w=1000')!;
+    const view = new DataView(a.buffer, a.byteOffset, a.byteLength);
     let total = 0;
-    for (let off = 0; off < a.value.byteLength; off += 12) total += view.getUint32(off + 8, true);
+    for (let off = 0; off < a.byteLength; off += 12) total += view.getUint32(off + 8, true);
     expect(total).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 // sergo serve end to end over loopback: every strategy enforced by build/sergo.wasm through src/host,
 // with real sockets and real timers.
 import { describe, expect, it } from 'vitest';
+import { allSections } from '../support/records.ts';
 import {
   abortAfter, docs, prometheus, request, rule, sample, serveFor, sleep, startUpstream, strategy, waitFor, workspace,
   type Served, type TestUpstream, type Workspace, closeAfterEach
@@ -143,10 +144,10 @@ behaviorDesc:
       docs(strategy('ConcurrencyLimitStrategy', 'cl', 'maxConcurrency: 2\nlimitMode: Local'), rule('r', '/slow', ['cl'])),
     );
     const inFlight = (): bigint => {
-      const keys = served.serve.host.sharedData.keys().filter((k) => k.startsWith('sergo:ConcurrencyLimit'));
-      expect(keys.length).toBe(1);
-      const v = served.serve.host.sharedData.get(keys[0]!)!.value;
-      return new DataView(v.buffer, v.byteOffset, v.byteLength).getBigInt64(0, true);
+      const sections = allSections(served.serve.host.sharedData);   // the one rule's
+      expect(sections.length).toBe(1);
+      const s = sections[0]!;
+      return new DataView(s.record.buffer, s.record.byteOffset + s.offset, s.size).getBigInt64(0, true);
     };
     const held = [abortAfter(base, '/slow?ms=10000', 400), abortAfter(base, '/slow?ms=10000', 400)];
     await waitFor('two requests upstream', () => up.hits.length === 2);

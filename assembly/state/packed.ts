@@ -1,0 +1,261 @@
+// One shared-data record per resource holding the state of every stateful rule of that resource,
+// so that the whole chain of a resource costs one get and one CAS set per request (instead of one
+// pair per rule). Layout (little-endian):
+//
+//   u32 section count · u32 0 · count × (u64 identity, u32 offset, u32 size) · the sections
+//
+// A section's identity is a hash of its rule's state key ("sergo:<Kind>Strategy:<id>#<signature>"),
+// so the key scheme's guarantee holds per rule: a rule whose id and parameters are unchanged finds
+// its section again after a reload, whatever happened to the other rules of its resource. The
+// record's key is the resource's ("sergo:" + resource key), stable across reloads.
+//
+// While the workers of a reload disagree on the rules (each runs on_configure on its own), a VM may
+// find a layout other than its own: it then works on its sections where they are, found by
+// identity, and appends the ones missing (zeros) instead of dropping anyone else's. on_configure
+// compacts the record to its own layout, copying the sections it keeps (and, for a record not
+// written yet, the rules' records of the earlier one-record-per-rule scheme).
+import { sharedGet, sharedSet, hostPtr, hostSize, hostCas, releaseHostBuffer, Status } from "../abi";
+
+const HEADER: usize = 8;
+const ENTRY: usize = 16;
+/** A section this VM's record does not have (a release that found a record without it). */
+export const NO_SECTION: usize = 0;
+
+/** FNV-1a, 64 bits, over a state key's bytes: the identity of a section. */
+export function identityOf(key: ArrayBuffer): u64 {
+  let h: u64 = 0xcbf29ce484222325;
+  const p = changetype<usize>(key);
+  for (let i = 0; i < key.byteLength; i++) h = (h ^ <u64>load<u8>(p + <usize>i)) * 0x100000001b3;
+  return h;
+}
+
+export class PackedRecord {
+  readonly key: ArrayBuffer;
+  /** Size of this VM's own layout, header included. */
+  readonly size: usize;
+  private readonly ids: StaticArray<u64>;
+  private readonly sizes: StaticArray<u32>;
+  private readonly offsets: StaticArray<u32>;
+  /** This VM's own header, to recognise its layout with one compare (GC-owned, like the scratch:
+   *  a replaced configuration's records are collected whole). */
+  private headerBytes: ArrayBuffer = new ArrayBuffer(0);
+  private header: usize = 0;
+  private readonly headerSize: usize;
+  /** The rules' keys in the one-record-per-rule scheme, read once when the record is new. */
+  private readonly legacyKeys: ArrayBuffer[];
+
+  // The transaction of the current callback (a VM runs one callback at a time).
+  loaded: bool = false;
+  dirty: bool = false;
+  committed: bool = false;
+  /** The last release (chain) that handled this record. */
+  releaseEpoch: u32 = 0;
+  private ptr: usize = 0;
+  private length: usize = 0;
+  private cas: u32 = 0;
+  /** Where each own section is in the loaded record (NO_SECTION: absent). */
+  private at: StaticArray<u32>;
+  private scratch: ArrayBuffer = new ArrayBuffer(0);
+  /** The host's copy last read: freed once done with when it did not fit the arena (abi/memory.ts). */
+  private hostCopy: usize = 0;
+
+  constructor(resourceKey: string, stateKeys: ArrayBuffer[], sizes: usize[]) {
+    this.key = String.UTF8.encode("sergo:" + resourceKey);
+    const n = stateKeys.length;
+    this.legacyKeys = stateKeys;
+    this.ids = new StaticArray<u64>(n);
+    this.sizes = new StaticArray<u32>(n);
+    this.offsets = new StaticArray<u32>(n);
+    this.at = new StaticArray<u32>(n);
+    this.headerSize = HEADER + <usize>n * ENTRY;
+    let offset = this.headerSize;
+    for (let i = 0; i < n; i++) {
+      unchecked(this.ids[i] = identityOf(unchecked(stateKeys[i])));
+      unchecked(this.sizes[i] = <u32>unchecked(sizes[i]));
+      unchecked(this.offsets[i] = <u32>offset);
+      offset += (unchecked(sizes[i]) + 7) & ~(<usize>7);
+    }
+    this.size = offset;
+    this.headerBytes = new ArrayBuffer(<i32>this.headerSize);
+    this.header = changetype<usize>(this.headerBytes);
+    writeHeader(this.header, this.ids, this.sizes, this.offsets, n);
+  }
+
+  /** Where own section `i` is in the loaded record (NO_SECTION when a release found it absent). */
+  @inline section(i: i32): usize {
+    const at = unchecked(this.at[i]);
+    return at == 0 ? NO_SECTION : this.ptr + <usize>at;
+  }
+
+  /** A new transaction: nothing read yet. */
+  begin(): void {
+    this.loaded = false;
+    this.dirty = false;
+    this.committed = false;
+    this.dropHostCopy();
+  }
+
+  private dropHostCopy(): void {
+    releaseHostBuffer(this.hostCopy);
+    this.hostCopy = 0;
+  }
+
+  /** Reads the record. For a check (`forCheck`), sections missing from a foreign layout are
+   *  appended as zeros; for a release they stay absent (there is nothing to give back to). */
+  load(forCheck: bool): void {
+    this.loaded = true;
+    this.dirty = false;
+    const found = sharedGet(changetype<usize>(this.key), <usize>this.key.byteLength) == Status.OK;
+    if (!found) {
+      this.cas = 0;
+      this.compose(0, 0, false);
+      return;
+    }
+    const p = hostPtr();
+    const n = hostSize();
+    this.cas = hostCas();
+    this.hostCopy = p;
+    // The host's copy is ours until the callback returns: edited in place.
+    this.ptr = p;
+    this.length = n;
+    if (n == this.size && memory.compare(p, this.header, this.headerSize) == 0) {
+      for (let i = 0; i < this.at.length; i++) unchecked(this.at[i] = unchecked(this.offsets[i]));
+      return;
+    }
+    if (this.locate(p, n) || !forCheck) return;
+    this.compose(p, n, true);
+    this.dirty = true;
+  }
+
+  /** Writes the transaction's record with the cas it was read with. */
+  commit(): bool {
+    const ok = sharedSet(changetype<usize>(this.key), <usize>this.key.byteLength, this.ptr, this.length, this.cas) == Status.OK;
+    if (ok) this.committed = true;
+    return ok;
+  }
+
+  /** on_configure: the record in this VM's own layout, keeping the state of every section it has. */
+  ensure(): void {
+    const keyPtr = changetype<usize>(this.key);
+    const keyLen = <usize>this.key.byteLength;
+    for (let attempt = 0; attempt < 64; attempt++) {
+      let cas: u32 = 0;
+      if (sharedGet(keyPtr, keyLen) == Status.OK) {
+        const p = hostPtr();
+        const n = hostSize();
+        const same = n == this.size && memory.compare(p, this.header, this.headerSize) == 0;
+        cas = hostCas();
+        if (!same) this.compose(p, n, false);
+        releaseHostBuffer(p);
+        if (same) return;
+      } else {
+        this.compose(0, 0, false);
+        this.adoptLegacy();
+      }
+      if (sharedSet(keyPtr, keyLen, this.ptr, this.length, cas) != Status.CAS_MISMATCH) return;
+    }
+  }
+
+  /** Finds every own section in a foreign layout; false when one is missing. */
+  private locate(p: usize, n: usize): bool {
+    let all = true;
+    for (let i = 0; i < this.at.length; i++) {
+      const at = findSection(p, n, unchecked(this.ids[i]), unchecked(this.sizes[i]));
+      unchecked(this.at[i] = at);
+      if (at == 0) all = false;
+    }
+    return all;
+  }
+
+  /** Builds into scratch: (`keepForeign`: the found layout's sections, then) the own sections,
+   *  each with its state from `found` when it has it, else zeros. */
+  private compose(found: usize, foundLen: usize, keepForeign: bool): void {
+    const own = this.at.length;
+    const foreign = keepForeign ? validCount(found, foundLen) : 0;
+    // Sizes first: the header grows with every appended section.
+    let count = foreign;
+    let dataSize: usize = 0;
+    for (let j = 0; j < foreign; j++) dataSize += (<usize>load<u32>(found + HEADER + <usize>j * ENTRY, 12) + 7) & ~(<usize>7);
+    for (let i = 0; i < own; i++) {
+      if (keepForeign && findSection(found, foundLen, unchecked(this.ids[i]), unchecked(this.sizes[i])) != 0) continue;
+      count++;
+      dataSize += (<usize>unchecked(this.sizes[i]) + 7) & ~(<usize>7);
+    }
+    const total = HEADER + <usize>count * ENTRY + dataSize;
+    const out = this.scratchOf(total);
+    memory.fill(out, 0, total);
+    store<u32>(out, <u32>count);
+    let entry = out + HEADER;
+    let offset = HEADER + <usize>count * ENTRY;
+    for (let j = 0; j < foreign; j++) {
+      const e = found + HEADER + <usize>j * ENTRY;
+      const size = load<u32>(e, 12);
+      writeEntry(entry, load<u64>(e), <u32>offset, size);
+      memory.copy(out + offset, found + <usize>load<u32>(e, 8), <usize>size);
+      entry += ENTRY;
+      offset += (<usize>size + 7) & ~(<usize>7);
+    }
+    for (let i = 0; i < own; i++) {
+      const id = unchecked(this.ids[i]);
+      const size = unchecked(this.sizes[i]);
+      const from = found == 0 ? 0 : findSection(found, foundLen, id, size);
+      if (keepForeign && from != 0) continue;   // copied above with the foreign ones
+      writeEntry(entry, id, <u32>offset, size);
+      if (from != 0) memory.copy(out + offset, found + <usize>from, <usize>size);
+      entry += ENTRY;
+      offset += (<usize>size + 7) & ~(<usize>7);
+    }
+    this.ptr = out;
+    this.length = total;
+    this.locate(out, total);
+  }
+
+  /** A record new under this key: each rule's state from its own record of the earlier scheme. */
+  private adoptLegacy(): void {
+    for (let i = 0; i < this.at.length; i++) {
+      const key = unchecked(this.legacyKeys[i]);
+      if (sharedGet(changetype<usize>(key), <usize>key.byteLength) != Status.OK) continue;
+      if (hostSize() == <usize>unchecked(this.sizes[i])) memory.copy(this.ptr + <usize>unchecked(this.at[i]), hostPtr(), hostSize());
+      releaseHostBuffer(hostPtr());
+    }
+  }
+
+  private scratchOf(size: usize): usize {
+    if (size > <usize>this.scratch.byteLength) this.scratch = new ArrayBuffer(<i32>size);
+    return changetype<usize>(this.scratch);
+  }
+}
+
+function writeEntry(e: usize, id: u64, offset: u32, size: u32): void {
+  store<u64>(e, id);
+  store<u32>(e, offset, 8);
+  store<u32>(e, size, 12);
+}
+
+function writeHeader(p: usize, ids: StaticArray<u64>, sizes: StaticArray<u32>, offsets: StaticArray<u32>, n: i32): void {
+  store<u32>(p, <u32>n);
+  store<u32>(p, 0, 4);
+  for (let i = 0; i < n; i++) writeEntry(p + HEADER + <usize>i * ENTRY, unchecked(ids[i]), unchecked(offsets[i]), unchecked(sizes[i]));
+}
+
+/** How many header entries of a found record are whole and point inside it (0 for garbage). */
+function validCount(p: usize, n: usize): i32 {
+  if (p == 0 || n < HEADER) return 0;
+  const count = <usize>load<u32>(p);
+  if (HEADER + count * ENTRY > n) return 0;
+  for (let j: usize = 0; j < count; j++) {
+    const e = p + HEADER + j * ENTRY;
+    if (<usize>load<u32>(e, 8) + <usize>load<u32>(e, 12) > n || <usize>load<u32>(e, 8) < HEADER + count * ENTRY) return 0;
+  }
+  return <i32>count;
+}
+
+/** The offset of the section with this identity and size in a found record, 0 when absent. */
+function findSection(p: usize, n: usize, id: u64, size: u32): u32 {
+  const count = validCount(p, n);
+  for (let j = 0; j < count; j++) {
+    const e = p + HEADER + <usize>j * ENTRY;
+    if (load<u64>(e) == id && load<u32>(e, 12) == size) return load<u32>(e, 8);
+  }
+  return 0;
+}

@@ -1,0 +1,63 @@
+// One shared-data record per resource (assembly/state/packed.ts): every stateful rule of a resource
+// has a section of it, found by the identity of its state key, so a rule keeps its state whatever
+// happens to the other rules of its resource — across reloads, across workers that are between two
+// configurations, and from the earlier one-record-per-rule scheme.
+import { describe, it, expect } from 'vitest';
+import { SharedDataStore } from '../../src/host/index.ts';
+import { startSergo, send, exchange, sharedI64, rateLimitRule } from './harness.ts';
+import { findSection } from '../support/records.ts';
+
+const concurrency = (id: string, max: number) => ({ id, resource: '/x', strategy: { kind: 'ConcurrencyLimit', maxConcurrency: max } });
+const throttling = { id: 'th', resource: '/x', strategy: { kind: 'Throttling', intervalMs: 0, queueTimeoutMs: 10 } };
+
+describe('one record per resource', () => {
+  it('holds every stateful rule of the resource, each in its own section', () => {
+    const { host } = startSergo({ version: 1, rules: [rateLimitRule('rl', '/x', 3, 60_000), concurrency('cl', 5), throttling] });
+    expect(exchange(host, 'GET', '/x').action).toBe('continue');
+    const keys = ['sergo:RateLimitStrategy:rl#t=3,w=60000', 'sergo:ConcurrencyLimitStrategy:cl#c=5', 'sergo:ThrottlingStrategy:th#i=0,q=10'];
+    const records = keys.map((k) => findSection(host.sharedData, k)?.recordKey);
+    expect(records).toEqual(['sergo:/x', 'sergo:/x', 'sergo:/x']);
+    expect(host.sharedData.keys().filter((k) => k.startsWith('sergo:'))).toEqual(['sergo:/x']);
+  });
+
+  it('a reload that changes one rule of a resource keeps the state of the others', () => {
+    const { host } = startSergo({ version: 1, rules: [rateLimitRule('rl', '/x', 3, 60_000), concurrency('cl', 5)] });
+    const held = [send(host, 'GET', '/x'), send(host, 'GET', '/x')];
+    expect(held.map((h) => h.result.action)).toEqual(['continue', 'continue']);
+    expect(host.configure(JSON.stringify({ version: 1, rules: [rateLimitRule('rl', '/x', 3, 60_000), concurrency('cl', 6), throttling] }))).toBe(true);
+    expect(sharedI64(host, 'sergo:ConcurrencyLimitStrategy:cl#c=6')).toBe(0n);    // a changed rule starts afresh
+    expect(exchange(host, 'GET', '/x').action).toBe('continue');                     // the rate limit's third
+    expect(exchange(host, 'GET', '/x').action).toBe('local-response');               // 3 in the window already
+    // The streams of the old configuration give back their slots to the old rule's section, which
+    // the new layout no longer has: nothing of the new configuration's state moves.
+    for (const h of held) { h.stream.responseHeaders([[':status', '200']]); h.stream.finish(); }
+    expect(sharedI64(host, 'sergo:ConcurrencyLimitStrategy:cl#c=6')).toBe(0n);
+  });
+
+  it('workers between two configurations share the sections they have in common, and keep each other\'s', () => {
+    const store = new SharedDataStore();
+    const old = startSergo({ version: 1, rules: [rateLimitRule('rl', '/x', 4, 60_000), concurrency('cl', 5)] }, { sharedData: store }).host;
+    const neu = startSergo({ version: 1, rules: [rateLimitRule('rl', '/x', 4, 60_000), throttling] }, { sharedData: store }).host;
+    const a = send(old, 'GET', '/x');          // the new worker's on_configure compacted the record: the old worker appends its section
+    expect(a.result.action).toBe('continue');
+    expect(exchange(neu, 'GET', '/x').action).toBe('continue');
+    expect(exchange(old, 'GET', '/x').action).toBe('continue');
+    expect(exchange(neu, 'GET', '/x').action).toBe('continue');
+    expect(exchange(old, 'GET', '/x').action).toBe('local-response');   // 4 admitted across both
+    expect(exchange(neu, 'GET', '/x').action).toBe('local-response');
+    expect(sharedI64(old, 'sergo:ConcurrencyLimitStrategy:cl#c=5')).toBe(1n);    // kept through the new worker's writes
+    a.stream.responseHeaders([[':status', '200']]);
+    a.stream.finish();
+    expect(sharedI64(old, 'sergo:ConcurrencyLimitStrategy:cl#c=5')).toBe(0n);
+  });
+
+  it('adopts the state of the earlier one-record-per-rule scheme when the resource record is new', () => {
+    const store = new SharedDataStore();
+    const legacy = new Uint8Array(8);
+    new DataView(legacy.buffer).setBigInt64(0, 2n, true);
+    store.set('', 'sergo:ConcurrencyLimitStrategy:cl#c=2', legacy, 0);
+    const { host } = startSergo({ version: 1, rules: [{ ...concurrency('cl', 2), resource: '/x' }] }, { sharedData: store });
+    expect(sharedI64(host, 'sergo:ConcurrencyLimitStrategy:cl#c=2')).toBe(2n);
+    expect(send(host, 'GET', '/x').result.action).toBe('local-response');
+  });
+});
