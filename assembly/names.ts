@@ -17,6 +17,10 @@ export const RLS_OVER_LIMIT = "rls_over_limit";
 export const RLS_ERRORS = "rls_errors";
 export const RLS_FAILED_OPEN = "rls_failed_open";
 
+/** requests_passed / requests_blocked are counted in the VM and handed to the host on the worker's
+ *  tick this long after the first count since the last hand-over (a scrape sees them this late). */
+export const METRICS_FLUSH_MS = 1000;
+
 // Process-wide metrics (no tags).
 export const CAS_EXHAUSTED = "cas_exhausted";
 export const CONFIG_ACCEPTED = "config_accepted";

@@ -9,7 +9,7 @@
 // `conclude()`, on the first of on_log, on_done and on_delete: a request that never reached the
 // upstream gives everything back, a forwarded one records how it ended and releases what it holds.
 import {
-  StreamContext, Action, MapType, Status, Bytes, nowMs, hostPtr, hostSize, getHeader, continueRequest, incrementMetric,
+  StreamContext, Action, MapType, Status, Bytes, nowMs, hostPtr, hostSize, getHeader, continueRequest,
 } from "./abi";
 import { Rule } from "./config/config";
 import { Resource } from "./match/resource";
@@ -87,11 +87,13 @@ export class SergoStream extends StreamContext {
   private proceed(now: i64): u32 {
     const chain = this.chain;
     const verdict = chain.run(now);
-    this.worker.flushCasExhausted();
-    if (verdict == Verdict.Block) return this.block(chain.stoppedBy!, now);
-    if (verdict == Verdict.Wait) return this.wait(now);
-    if (chain.asks.length > 0) return this.askService(now);
-    return this.forward(now);
+    let action: u32;
+    if (verdict == Verdict.Block) action = this.block(chain.stoppedBy!, now);
+    else if (verdict == Verdict.Wait) action = this.wait(now);
+    else if (chain.asks.length > 0) action = this.askService(now);
+    else action = this.forward(now);
+    this.worker.afterDecision(now);
+    return action;
   }
 
   private wait(now: i64): u32 {
@@ -135,7 +137,9 @@ export class SergoStream extends StreamContext {
     this.pendingAnswers--;
     if (this.pendingAnswers > 0 || this.asking) return;
     this.makeEffective();
-    if (this.afterAnswers(now) == Action.CONTINUE) continueRequest();
+    const action = this.afterAnswers(now);
+    this.worker.afterDecision(now);
+    if (action == Action.CONTINUE) continueRequest();
   }
 
   private askedRule(strategy: Strategy): Rule {
@@ -162,7 +166,7 @@ export class SergoStream extends StreamContext {
 
   private block(rule: Rule, now: i64, reply: Fallback = rule.fallback): u32 {
     this.chain.withdrawAll(now);
-    incrementMetric(rule.metrics!.blocked, 1);
+    rule.metrics!.countBlocked();
     reply.send();
     this.phase = ENDED;
     return Action.PAUSE;  // ignored by the host after a local reply

@@ -5,9 +5,10 @@
 //
 // The tick is armed for the earliest waiting stream, so a request is released at its time, never a
 // tick period later (in Envoy each set_tick_period re-arms the worker's timer from now, and every
-// tick re-arms it for one more period). It stops at the first tick that finds nobody waiting.
+// tick re-arms it for one more period), or for the flush of the requests' counts (metrics.ts),
+// whichever comes first. It stops at the first tick that finds nobody waiting and nothing to flush.
 import { ActiveConfig } from "./active";
-import { FilterMetrics } from "./metrics";
+import { FilterMetrics, FLUSH_MS, countsPending, flushCounts } from "./metrics";
 import { setTickPeriod, incrementMetric } from "./abi";
 import { casExhaustedCount } from "./strategies/strategy";
 
@@ -22,6 +23,8 @@ export class Worker<S> {
   private tickPeriodMs: u32 = 0;
   private nextTickAt: i64 = NEVER;
   private reportedCasExhausted: i64 = 0;
+  /** When the counts made since the last flush are handed to the host (NEVER: none pending). */
+  private flushAt: i64 = NEVER;
 
   /** options.maxQueuedPerVm streams wait already. */
   queueFull(): bool {
@@ -49,11 +52,32 @@ export class Worker<S> {
     q.length = q.length - 1;
   }
 
-  /** The tick: release every stream whose time has come, then arm for the next one. */
+  /** After a decision: its counts go to the host on a tick FLUSH_MS after the first pending one. */
+  afterDecision(now: i64): void {
+    this.flushCasExhausted();
+    if (this.flushAt != NEVER || !countsPending()) return;
+    this.flushAt = now + FLUSH_MS;
+    if (this.flushAt < this.nextTickAt) this.armTick(this.flushAt, now);
+  }
+
+  /** The tick: flush the counts when due, release every stream whose time has come, then arm for
+   *  whichever is next. */
   onTick(now: i64): void {
     this.nextTickAt = this.tickPeriodMs > 0 ? now + this.tickPeriodMs : NEVER;   // Envoy re-armed it
+    if (this.flushAt <= now) {
+      flushCounts();
+      this.flushAt = NEVER;
+    }
+    this.release(now);
     const q = this.waiting;
-    if (q.length == 0) { this.stopTick(); return; }
+    const next = q.length > 0 && unchecked(q[0]).wakeAt < this.flushAt ? unchecked(q[0]).wakeAt : this.flushAt;
+    if (next == NEVER) this.stopTick();
+    else if (next != this.nextTickAt) this.armTick(next, now);
+  }
+
+  private release(now: i64): void {
+    const q = this.waiting;
+    if (q.length == 0) return;
     let count = 0;
     while (count < q.length && unchecked(q[count]).wakeAt <= now) count++;
     // Take the due prefix out first: a released stream may wait again (a second pacing step).
@@ -68,7 +92,6 @@ export class Worker<S> {
       stream.makeEffective();
       stream.release(now);
     }
-    if (q.length > 0 && unchecked(q[0]).wakeAt != this.nextTickAt) this.armTick(unchecked(q[0]).wakeAt, now);
   }
 
   private armTick(at: i64, now: i64): void {

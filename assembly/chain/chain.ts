@@ -16,7 +16,6 @@ import { Resource } from "../match/resource";
 import { CheckResult, Verdict } from "./result";
 import { STEPS } from "./order";
 import { Outcome } from "../http";
-import { incrementMetric } from "../abi";
 import { PackedRecord, NO_SECTION } from "../state/packed";
 import { casRetries, RELEASE_ATTEMPTS_FACTOR } from "../state/shared";
 import { allowsOnCasExhausted, countCasExhausted } from "../strategies/strategy";
@@ -206,7 +205,7 @@ export class Chain {
    *  or upstream: a rule's pass counts once, even if a later step blocks). */
   countPassed(): void {
     const passed = this.passed;
-    for (let i = this.counted; i < passed.length; i++) incrementMetric(unchecked(passed[i]).metrics!.passed, 1);
+    for (let i = this.counted; i < passed.length; i++) unchecked(passed[i]).metrics!.countPassed();
     this.counted = passed.length;
   }
 

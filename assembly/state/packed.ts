@@ -12,8 +12,8 @@
 // While the workers of a reload disagree on the rules (each runs on_configure on its own), a VM may
 // find a layout other than its own: it then works on its sections where they are, found by
 // identity, and appends the ones missing (zeros) instead of dropping anyone else's. on_configure
-// compacts the record to its own layout, copying the sections it keeps (and, for a record not
-// written yet, the rules' records of the earlier one-record-per-rule scheme).
+// compacts the record to its own layout, copying the sections it keeps. (The records of the earlier
+// one-record-per-rule scheme are not read: a module upgrade starts the limits afresh, once.)
 import { sharedGet, sharedSet, hostPtr, hostSize, hostCas, releaseHostBuffer, Status } from "../abi";
 
 const HEADER: usize = 8;
@@ -41,8 +41,6 @@ export class PackedRecord {
   private headerBytes: ArrayBuffer = new ArrayBuffer(0);
   private header: usize = 0;
   private readonly headerSize: usize;
-  /** The rules' keys in the one-record-per-rule scheme, read once when the record is new. */
-  private readonly legacyKeys: ArrayBuffer[];
 
   // The transaction of the current callback (a VM runs one callback at a time).
   loaded: bool = false;
@@ -62,7 +60,6 @@ export class PackedRecord {
   constructor(resourceKey: string, stateKeys: ArrayBuffer[], sizes: usize[]) {
     this.key = String.UTF8.encode("sergo:" + resourceKey);
     const n = stateKeys.length;
-    this.legacyKeys = stateKeys;
     this.ids = new StaticArray<u64>(n);
     this.sizes = new StaticArray<u32>(n);
     this.offsets = new StaticArray<u32>(n);
@@ -150,7 +147,6 @@ export class PackedRecord {
         if (same) return;
       } else {
         this.compose(0, 0, false);
-        this.adoptLegacy();
       }
       if (sharedSet(keyPtr, keyLen, this.ptr, this.length, cas) != Status.CAS_MISMATCH) return;
     }
@@ -208,16 +204,6 @@ export class PackedRecord {
     this.ptr = out;
     this.length = total;
     this.locate(out, total);
-  }
-
-  /** A record new under this key: each rule's state from its own record of the earlier scheme. */
-  private adoptLegacy(): void {
-    for (let i = 0; i < this.at.length; i++) {
-      const key = unchecked(this.legacyKeys[i]);
-      if (sharedGet(changetype<usize>(key), <usize>key.byteLength) != Status.OK) continue;
-      if (hostSize() == <usize>unchecked(this.sizes[i])) memory.copy(this.ptr + <usize>unchecked(this.at[i]), hostPtr(), hostSize());
-      releaseHostBuffer(hostPtr());
-    }
   }
 
   private scratchOf(size: usize): usize {

@@ -61,7 +61,7 @@ spec: { targets: [{ targetResourceName: '${target}' }], strategies: [{ name: ${s
 `);
 
 /** Huge queue timeout, long interval: a flood of requests all queue (until a worker's queue is full). */
-const FLOOD_INTERVAL_MS = 10_000;
+const FLOOD_INTERVAL_MS = 40_000;   // longer than the 12 waves take (each decided once the workers flushed its counts); 2,000 slots within 24 h
 
 const RULES = [
   strategy('RateLimitStrategy', 'three', '{ metricType: RequestAmount, limitMode: Local, threshold: 3, statDurationSeconds: 60 }'),
@@ -148,7 +148,7 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
       expect(await statuses(['/m/global', '/m/global', '/m/global'])).toEqual([200, 200, 429]);
       expect(await statuses(['/m/failing'])).toEqual([200]);
 
-      // The queue overflow: a flood that queues (the next slot is 10 s away) until each worker holds
+      // The queue overflow: a flood that queues (the next slot is minutes away) until each worker holds
       // maxQueuedPerVm (README: 1,000 by default) paused requests; the rest are refused at once. In
       // waves, so that the listener's accept backlog is never the bottleneck; 2,400 requests, so that
       // both workers get more than 1,000 of them however the kernel spreads the connections.
@@ -196,7 +196,15 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
         'sergo.config_accepted': accepted,
         'sergo.config_rejected': 0,
       };
-      prometheus = parsePrometheus(await envoy.prometheus());
+      // requests_passed / requests_blocked reach Envoy on each worker's tick, at most
+      // METRICS_FLUSH_MS after the request (README "Metrics"): read once every count is in.
+      const total = (m: string) => Object.values(want[m] as Record<string, number>).reduce((a, v) => a + v, 0);
+      const counted = (p: ReturnType<typeof parsePrometheus>, m: string) =>
+        (p.samples.get(m.replaceAll('.', '_')) ?? []).reduce((a, x) => a + x.value, 0);
+      await eventually(async () => {
+        prometheus = parsePrometheus(await envoy.prometheus());
+        return ['sergo.requests_passed', 'sergo.requests_blocked'].every((m) => counted(prometheus, m) >= total(m));
+      }, 10_000, 'the workers to flush their request counts');
     });
 
     const promName = (metric: DocumentedMetric) => metric.name.replaceAll('.', '_');

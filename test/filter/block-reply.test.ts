@@ -2,7 +2,7 @@
 // never the namespace, app or rule; the rule id is in the metrics, and in a response header only
 // when the configuration asks for one (options.ruleIdHeader).
 import { describe, it, expect } from 'vitest';
-import { startSergo, exchange, rateLimitRule, text, metricName } from './harness.ts';
+import { startSergo, exchange, rateLimitRule, text, metricName, flushMetrics } from './harness.ts';
 
 const ID = 'prod/shop/slow-rule/RateLimitStrategy/slow@GET:/z';
 
@@ -18,6 +18,7 @@ describe('block replies', () => {
   it('the rule id is a metric tag of the refusing rule', () => {
     const { host } = startSergo({ version: 1, rules: [rateLimitRule(ID, 'GET:/z', 0, 1000)] });
     exchange(host, 'GET', '/z');
+    flushMetrics(host);
     expect(host.metric(metricName(ID, 'GET:/z', 'RateLimit', 'requests_blocked'))).toBe(1n);
   });
 

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { startSergo, send, sharedI64, metricName } from './harness.ts';
+import { startSergo, send, sharedI64, metricName, flushMetrics } from './harness.ts';
 import type { HttpStream } from '../../src/host/index.ts';
 
 const KEY = 'sergo:ConcurrencyLimitStrategy:cl#c=8';
@@ -68,6 +68,7 @@ describe('ConcurrencyLimitStrategy (Local) across worker VMs', () => {
     for (const e of live) e.stream.reset();
     expect(maxSeen).toBe(8n);
     expect(blocked).toBeGreaterThan(0);
+    flushMetrics(host);
     expect(host.metric(metricName('cl', '/c/{id}', 'ConcurrencyLimit', 'requests_blocked'))).toBeGreaterThan(0n);
     expect(host.metric(metricName('cb', '/c/{id}', 'CircuitBreaker', 'requests_blocked'))).toBeGreaterThan(0n);
     expect(sharedI64(host, KEY)).toBe(0n);

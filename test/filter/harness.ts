@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ruleState } from '../support/records.ts';
+import { METRICS_FLUSH_MS } from '../../assembly/names.ts';
 import { compileModule, ProxyWasmHost, ManualClock, type HostOptions, type HttpStream, type StepResult } from '../../src/host/index.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -61,6 +62,12 @@ export function sharedI64(host: ProxyWasmHost, key: string): bigint | undefined 
 }
 
 export const text = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : '');
+
+/** Lets the worker's tick hand the VM's pending request counts to the host (assembly/metrics.ts):
+ *  advances the clock by the flush period. */
+export function flushMetrics(host: ProxyWasmHost): void {
+  host.advance(METRICS_FLUSH_MS);
+}
 
 /** The name a rule metric is defined under (tags encoded Istio-style, see README "Metrics"). */
 export function metricName(rule: string, resource: string, kind: string, name: string): string {

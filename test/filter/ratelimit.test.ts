@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { startSergo, send, exchange, rateLimitRule, text, metricName, ruleBytes } from './harness.ts';
+import { startSergo, send, exchange, rateLimitRule, text, metricName, ruleBytes, flushMetrics } from './harness.ts';
 
 const FALLBACK = { status: 429, body: 'Blocked by Sentinel', headers: [['X-Sentinel-Limit', 'foo'], ['retry-after', '1']] };
 
@@ -24,6 +24,7 @@ describe('RateLimitStrategy (Local) across worker VMs', () => {
     }
     expect(admitted).toBe(100);
     for (const o of open) o.stream.finish();
+    flushMetrics(host);
     expect(host.metric(metricName('ns/app/r/RateLimitStrategy/rl@/foo', '/foo', 'RateLimit', 'requests_passed'))).toBe(100n);
     expect(host.metric(metricName('ns/app/r/RateLimitStrategy/rl@/foo', '/foo', 'RateLimit', 'requests_blocked'))).toBe(900n);
   });

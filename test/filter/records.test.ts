@@ -1,7 +1,7 @@
 // One shared-data record per resource (assembly/state/packed.ts): every stateful rule of a resource
 // has a section of it, found by the identity of its state key, so a rule keeps its state whatever
-// happens to the other rules of its resource — across reloads, across workers that are between two
-// configurations, and from the earlier one-record-per-rule scheme.
+// happens to the other rules of its resource — across reloads, and across workers that are between
+// two configurations.
 import { describe, it, expect } from 'vitest';
 import { SharedDataStore } from '../../src/host/index.ts';
 import { startSergo, send, exchange, sharedI64, rateLimitRule } from './harness.ts';
@@ -49,15 +49,5 @@ describe('one record per resource', () => {
     a.stream.responseHeaders([[':status', '200']]);
     a.stream.finish();
     expect(sharedI64(old, 'sergo:ConcurrencyLimitStrategy:cl#c=5')).toBe(0n);
-  });
-
-  it('adopts the state of the earlier one-record-per-rule scheme when the resource record is new', () => {
-    const store = new SharedDataStore();
-    const legacy = new Uint8Array(8);
-    new DataView(legacy.buffer).setBigInt64(0, 2n, true);
-    store.set('', 'sergo:ConcurrencyLimitStrategy:cl#c=2', legacy, 0);
-    const { host } = startSergo({ version: 1, rules: [{ ...concurrency('cl', 2), resource: '/x' }] }, { sharedData: store });
-    expect(sharedI64(host, 'sergo:ConcurrencyLimitStrategy:cl#c=2')).toBe(2n);
-    expect(send(host, 'GET', '/x').result.action).toBe('local-response');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { startSergo, send, sharedI64, EPOCH_MS } from './harness.ts';
+import { METRICS_FLUSH_MS } from '../../assembly/names.ts';
 import { metricName } from './harness.ts';
 import type { HttpStream } from '../../src/host/index.ts';
 
@@ -103,8 +104,8 @@ describe('ThrottlingStrategy across a reload', () => {
     expect(host.configure(JSON.stringify({ version: 1, rules: [] }))).toBe(true);
     host.advance(20);
     expect(stream.resumeCount).toBe(1);
-    expect(host.vms[0].tickPeriodMs).toBe(20);   // still ticking at the old period until now…
-    host.advance(20);
+    expect(host.vms[0].tickPeriodMs).toBe(METRICS_FLUSH_MS - 20);   // armed for the flush of the counts (at 1,000)…
+    host.advance(METRICS_FLUSH_MS);
     expect(host.vms[0].tickPeriodMs).toBe(0);    // …then the idle tick is switched off
   });
 });

@@ -136,11 +136,17 @@ describe('sergo serve: admin', () => {
   it('/stats/prometheus: the filter metrics with decoded tags as labels, one # TYPE per family, valid lines', async () => {
     const { base, served } = await setup(RATE_LIMIT);
     for (let i = 0; i < 5; i++) await request(base, '/ok');
+    // The request counts reach the host on the VM's tick, at most METRICS_FLUSH_MS later (README "Metrics").
+    const id = 'default/app/limited/RateLimitStrategy/rl@GET:/ok';
+    await waitFor('the request counts to be flushed', async () => {
+      const body = (await request(served.serve.adminUrl, '/stats/prometheus')).body;
+      return body.includes(`sergo_requests_passed{sergo_rule="${id}",sergo_resource="GET:/ok",sergo_strategy="RateLimit"} 2\n`) &&
+        body.includes(`sergo_requests_blocked{sergo_rule="${id}",sergo_resource="GET:/ok",sergo_strategy="RateLimit"} 3\n`);
+    });
     const res = await request(served.serve.adminUrl, '/stats/prometheus');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = res.body;
-    const id = 'default/app/limited/RateLimitStrategy/rl@GET:/ok';
     expect(text).toContain(`sergo_requests_passed{sergo_rule="${id}",sergo_resource="GET:/ok",sergo_strategy="RateLimit"} 2\n`);
     expect(text).toContain(`sergo_requests_blocked{sergo_rule="${id}",sergo_resource="GET:/ok",sergo_strategy="RateLimit"} 3\n`);
     expect(text).toContain('# TYPE sergo_requests_passed counter\n');

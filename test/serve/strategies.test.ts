@@ -79,6 +79,7 @@ behaviorDesc:
     expect(served.logs.find((l) => l.includes('closed → open'))).toMatch(/^sergo serve: warn: circuit breaker default\/app\/r\/CircuitBreakerStrategy\/cb@\/flaky: closed → open\n$/);
     let text = await prometheus(served);
     expect(sample(text, 'sergo_breaker_state', { sergo_strategy: 'CircuitBreaker' })).toBe(1);
+    await waitFor('the blocked count to be flushed (METRICS_FLUSH_MS)', () => served.serve.ruleStats()[0]?.blocked === 1);
     expect(served.serve.ruleStats()[0]).toMatchObject({ kind: 'CircuitBreaker', breakerState: 'open', blocked: 1 });
 
     up.failing = false;
