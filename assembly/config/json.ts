@@ -160,7 +160,11 @@ export class JsonParser {
       scale += expNegative ? -exp : exp;
     }
     const v = new JsonValue(JsonKind.Number);
-    const magnitude = scale == 0 ? mantissa : mantissa * Math.pow(10, <f64>scale);
+    // Powers of ten by multiplication (exact up to 1e22, far beyond any value the configuration
+    // accepts): Math.pow would bring its tables into the module.
+    let power: f64 = 1;
+    for (let k = scale < 0 ? -scale : scale; k > 0 && power < Infinity; k--) power *= 10;
+    const magnitude = scale < 0 ? mantissa / power : mantissa * power;
     v.num = negative ? -magnitude : magnitude;
     if (this.pos == start) return this.fail("bad number");
     return v;

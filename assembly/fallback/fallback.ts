@@ -87,7 +87,7 @@ export class RuleIdHeader {
 /** Checks `options.ruleIdHeader`: an HTTP token, stored lower-case. */
 export function decodeRuleIdHeader(v: JsonValue, at: string, r: FieldReader): string | null {
   if (v.kind != JsonKind.String || !isToken(v.str)) { r.bad(at, "must be an HTTP header name"); return null; }
-  return v.str.toLowerCase();
+  return asciiLower(v.str);
 }
 
 function decodeHeaders(h: JsonValue, at: string, r: FieldReader, names: string[], values: string[]): bool {
@@ -103,7 +103,7 @@ function decodeHeaders(h: JsonValue, at: string, r: FieldReader, names: string[]
     const value = pair.items[1].str;
     if (!isToken(name)) return r.bad(where, "header name must be an HTTP token");
     if (!isHeaderValue(value)) return r.bad(where, "header value must not contain CR, LF or NUL");
-    names.push(name.toLowerCase());
+    names.push(asciiLower(name));
     values.push(value);
   }
   return true;
@@ -128,4 +128,22 @@ function isHeaderValue(s: string): bool {
     if (c == 0x0d || c == 0x0a || c == 0) return false;
   }
   return true;
+}
+
+/** Lower case for an HTTP token (ASCII by then): String#toLowerCase would bring Unicode's case
+ *  tables into the module. */
+function asciiLower(s: string): string {
+  let out = s;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) {
+      out = "";
+      for (let j = 0; j < s.length; j++) {
+        const d = s.charCodeAt(j);
+        out += String.fromCharCode(d >= 0x41 && d <= 0x5a ? d + 0x20 : d);
+      }
+      break;
+    }
+  }
+  return out;
 }

@@ -95,7 +95,7 @@ export class CircuitBreaker extends Strategy {
   watchesResponse(): bool { return true; }
 
   signature(): string {
-    let s = (this.slowMode ? "slow" : "error") + ",r=" + this.triggerRatio.toString() + ",s=" + this.statDurationMs.toString() +
+    let s = (this.slowMode ? "slow" : "error") + ",r=" + this.ratioMillionths.toString() + "e-6,s=" + this.statDurationMs.toString() +
       ",o=" + this.recoveryTimeoutMs.toString() + ",m=" + this.minRequestAmount.toString();
     if (this.slowMode) s += ",rt=" + this.maxAllowedRtMs.toString();
     else for (let i = 0; i < this.errorFrom.length; i++) s += ",e=" + this.errorFrom[i].toString() + "-" + this.errorTo[i].toString();
