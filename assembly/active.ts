@@ -36,10 +36,8 @@ export function buildActive(config: Config): ActiveConfig {
       rulesOf.push([rule]);
     }
     resource.add(rule);
-    const strategy = rule.strategy;
-    const metrics = new RuleMetrics(rule.id, rule.resource, strategy.name());
-    rule.metrics = metrics;
-    strategy.defineMetrics(metrics.tags);
+    rule.strategy.metrics = new RuleMetrics(rule.id, rule.resource, rule.strategy.name());   // defined on first use
+    rule.strategy.defineAtConfigure();
   }
   for (let i = 0; i < active.resources.length; i++) {
     active.resources[i].packRecord(rulesOf[i]);

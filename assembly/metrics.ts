@@ -1,60 +1,44 @@
-// Filter metrics, defined through proxy_define_metric once per configure. Envoy stores them as
-// `wasmcustom.<name>`; tags are encoded in the name the way Istio does (names.ts), so a
-// `stats_tags` rule per tag (emitted by `sergo translate --format envoy`) turns them into Prometheus
-// labels: sergo_requests_passed{sergo_rule="…",sergo_resource="…",sergo_strategy="…"}.
+// Filter metrics. Envoy stores them as `wasmcustom.<name>`; tags are encoded in the name the way
+// Istio does (names.ts), so a `stats_tags` rule per tag (emitted by `sergo translate --format envoy`)
+// turns them into Prometheus labels: sergo_requests_passed{sergo_rule="…",sergo_resource="…",…}.
 // Every rule has the two below; a strategy defines its own beside them (Strategy.defineMetrics).
 //
-// requests_passed and requests_blocked move with every request, so they are counted in the VM and
-// handed to the host on the worker's tick, FLUSH_MS after the first count since the last flush
-// (one increment per metric then, none per request): a scrape sees them at most that late.
+// A rule's metrics are defined when it first needs one (its first count handed to the host, its
+// first transition, …), not at configure time: defining some 40,000 metrics for 10,000 rules was
+// most of on_configure, in every worker VM, for every push, whether the rules saw traffic or not.
+// A rule's series therefore appear with its first request (a breaker's state gauge and transitions
+// excepted: a state, defined at configure time, closed until it moves). The counts of requests_passed and
+// requests_blocked are kept in the VM and flushed on the worker's tick (../strategies/strategy.ts).
 import { MetricType, defineMetric, incrementMetric } from "./abi";
 import * as names from "./names";
 
 /** How long a request's count may wait in the VM before the worker's tick hands it to the host. */
 export const FLUSH_MS: i64 = names.METRICS_FLUSH_MS;
 
-/** Rules with counts not yet handed to the host (each at most once). */
-const unflushed: RuleMetrics[] = [];
-
-export function countsPending(): bool { return unflushed.length > 0; }
-
-/** Hands every pending count to the host. */
-export function flushCounts(): void {
-  for (let i = 0; i < unflushed.length; i++) unchecked(unflushed[i]).flush();
-  unflushed.length = 0;
-}
-
 export class RuleMetrics {
-  /** The rule's tags, encoded: the prefix of every metric of this rule. */
-  readonly tags: string;
-  readonly passed: u32;
-  readonly blocked: u32;
-  private passedPending: i64 = 0;
-  private blockedPending: i64 = 0;
-  private queued: bool = false;
+  /** The rule's tags, encoded: the prefix of every metric of this rule (set by `define`). */
+  tags: string = "";
+  passed: u32 = u32.MAX_VALUE;
+  blocked: u32 = u32.MAX_VALUE;
+  defined: bool = false;
 
-  constructor(ruleId: string, resource: string, strategyName: string) {
-    this.tags = names.METRIC_PREFIX + names.encodeTag(names.TAG_RULE, ruleId) +
-      names.encodeTag(names.TAG_RESOURCE, resource) + names.encodeTag(names.TAG_STRATEGY, strategyName);
+  constructor(private ruleId: string, private resource: string, private strategyName: string) {}
+
+  /** The encoded tags (built once). */
+  encodeTags(): string {
+    if (this.tags.length == 0) {
+      this.tags = names.METRIC_PREFIX + names.encodeTag(names.TAG_RULE, this.ruleId) +
+        names.encodeTag(names.TAG_RESOURCE, this.resource) + names.encodeTag(names.TAG_STRATEGY, this.strategyName);
+    }
+    return this.tags;
+  }
+
+  /** Defines requests_passed and requests_blocked (once). */
+  define(): void {
+    this.defined = true;
+    this.encodeTags();
     this.passed = this.counter(names.REQUESTS_PASSED);
     this.blocked = this.counter(names.REQUESTS_BLOCKED);
-  }
-
-  countPassed(): void { this.passedPending++; this.queue(); }
-  countBlocked(): void { this.blockedPending++; this.queue(); }
-
-  private queue(): void {
-    if (this.queued) return;
-    this.queued = true;
-    unflushed.push(this);
-  }
-
-  flush(): void {
-    if (this.passedPending > 0) incrementMetric(this.passed, this.passedPending);
-    if (this.blockedPending > 0) incrementMetric(this.blocked, this.blockedPending);
-    this.passedPending = 0;
-    this.blockedPending = 0;
-    this.queued = false;
   }
 
   /** A counter of this rule named `name` (after the tags). */

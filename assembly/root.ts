@@ -3,7 +3,7 @@
 // stream contexts. Rate-limit service answers never pass through here: the ABI layer hands each one
 // to the strategy that made the call (abi/callouts.ts).
 import {
-  RootContext, StreamContext, LogLevel, BufferType, Status, log, refreshLogLevel, nowMs, readBuffer, hostPtr, hostSize,
+  RootContext, StreamContext, LogLevel, BufferType, Status, Bytes, log, refreshLogLevel, nowMs, readBuffer, hostPtr, hostSize,
   releaseHostBuffer,
 } from "./abi";
 import { Config, ConfigDecoder } from "./config/config";
@@ -13,10 +13,16 @@ import { FilterMetrics } from "./metrics";
 import { buildActive } from "./active";
 import { Worker } from "./worker";
 import { SergoStream } from "./stream";
+import { digestOf, firstToRecord } from "./state/once";
+
+/** The digest of the last configuration counted in sergo.config_accepted (state/once.ts). */
+const ACCEPTED = new Bytes("sergo:config_accepted");
 
 export class SergoRoot extends RootContext {
   worker: Worker<SergoStream> = new Worker<SergoStream>();
   private pool: SergoStream[] = [];
+  /** The digest of the configuration being decoded. */
+  private digest: u64 = 0;
 
   onConfigure(size: usize): bool {
     refreshLogLevel();
@@ -37,7 +43,8 @@ export class SergoRoot extends RootContext {
     // tick do not depend on the configuration.
     const active = buildActive(config);
     worker.active = active;
-    metrics.inc(metrics.configAccepted);
+    // Once per configuration, not once per VM: the first VM to record its digest counts it.
+    if (firstToRecord(ACCEPTED, this.digest)) metrics.inc(metrics.configAccepted);
     log(LogLevel.INFO, "sergo: configuration accepted: " + config.rules.length.toString() + " rules on " +
       active.resources.length.toString() + " resources");
     return true;
@@ -53,6 +60,7 @@ export class SergoRoot extends RootContext {
       return null;
     }
     const ptr = hostPtr();
+    this.digest = digestOf(ptr, hostSize());
     const config = decoder.decode(ptr, hostSize());
     releaseHostBuffer(ptr);
     return config;

@@ -166,7 +166,7 @@ export class SergoStream extends StreamContext {
 
   private block(rule: Rule, now: i64, reply: Fallback = rule.fallback): u32 {
     this.chain.withdrawAll(now);
-    rule.metrics!.countBlocked();
+    rule.strategy.countBlocked();
     reply.send();
     this.phase = ENDED;
     return Action.PAUSE;  // ignored by the host after a local reply

@@ -8,9 +8,9 @@
 // tick re-arms it for one more period), or for the flush of the requests' counts (metrics.ts),
 // whichever comes first. It stops at the first tick that finds nobody waiting and nothing to flush.
 import { ActiveConfig } from "./active";
-import { FilterMetrics, FLUSH_MS, countsPending, flushCounts } from "./metrics";
+import { FilterMetrics, FLUSH_MS } from "./metrics";
 import { setTickPeriod, incrementMetric } from "./abi";
-import { casExhaustedCount } from "./strategies/strategy";
+import { casExhaustedCount, countsPending, flushCounts } from "./strategies/strategy";
 
 const NEVER: i64 = i64.MAX_VALUE;
 

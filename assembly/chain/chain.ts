@@ -205,7 +205,7 @@ export class Chain {
    *  or upstream: a rule's pass counts once, even if a later step blocks). */
   countPassed(): void {
     const passed = this.passed;
-    for (let i = this.counted; i < passed.length; i++) unchecked(passed[i]).metrics!.countPassed();
+    for (let i = this.counted; i < passed.length; i++) unchecked(passed[i]).strategy.countPassed();
     this.counted = passed.length;
   }
 

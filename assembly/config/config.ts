@@ -9,12 +9,9 @@ import { RateLimitService } from "./service";
 import { Strategy } from "../strategies/strategy";
 import { decodeStrategy } from "../strategies";
 import { Fallback, RuleIdHeader, decodeFallback, decodeRuleIdHeader } from "../fallback/fallback";
-import { RuleMetrics } from "../metrics";
 import { Lanes, decodeLanes } from "../lane/config";
 
 export class Rule {
-  /** Defined when the configuration becomes active (metrics are defined once per configure). */
-  metrics: RuleMetrics | null = null;
   /** strategy.watchesResponse(), packed() and endsWithStream(), asked once. */
   readonly watchesResponse: bool;
   readonly packed: bool;

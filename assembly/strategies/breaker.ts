@@ -102,6 +102,9 @@ export class CircuitBreaker extends Strategy {
     return s;
   }
 
+  /** The state gauge and the transition counters exist from the start: closed (0), none yet. */
+  defineAtConfigure(): void { this.defineOwnMetrics(); }
+
   defineMetrics(tags: string): void {
     this.stateGauge = defineMetric(MetricType.GAUGE, tags, names.BREAKER_STATE);
     const transitionTags = transitionTagsOnce();
@@ -157,6 +160,7 @@ export class CircuitBreaker extends Strategy {
   committed(): void {
     if (!this.moved) return;
     this.moved = false;
+    this.useMetrics();
     incrementMetric(this.transitions[<i32>(this.movedFrom * 3 + this.movedTo)], 1);
     recordMetric(this.stateGauge, <u64>this.movedTo);
   }

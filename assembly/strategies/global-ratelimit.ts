@@ -220,6 +220,7 @@ export class GlobalRateLimit extends Strategy {
     const result = waiter.result;
     if (answer == Answer.Ok) result.pass();
     else if (answer == Answer.Error && this.failOpen) {
+      this.useMetrics();
       incrementMetric(this.rlsFailedOpen, 1);
       result.pass();
     } else if (answer == Answer.Error) {
@@ -261,6 +262,7 @@ export class GlobalRateLimit extends Strategy {
   }
 
   private count(answer: Answer): void {
+    this.useMetrics();
     incrementMetric(answer == Answer.Ok ? this.rlsOk : answer == Answer.OverLimit ? this.rlsOverLimit : this.rlsErrors, 1);
   }
 

@@ -19,6 +19,8 @@ import { RecordEdit } from "../state/shared";
 import { PackedRecord } from "../state/packed";
 import { CheckResult } from "../chain/result";
 import { Outcome, GRPC_RESOURCE_EXHAUSTED } from "../http";
+import { RuleMetrics } from "../metrics";
+import { incrementMetric } from "../abi";
 
 /** What to do when every CAS attempt lost the race (counted in sergo.cas_exhausted). */
 let allowOnCasExhausted = false;
@@ -31,6 +33,13 @@ export abstract class Strategy extends RecordEdit {
   /** A packed strategy's resource record and its section there (set when the config is built). */
   record: PackedRecord | null = null;
   section: i32 = 0;
+  /** Its rule's metrics, defined on first use (`useMetrics`). */
+  metrics: RuleMetrics | null = null;
+  // requests_passed / requests_blocked not yet handed to the host (flushCounts).
+  private passedPending: i64 = 0;
+  private blockedPending: i64 = 0;
+  private unflushedNow: bool = false;
+  private ownDefined: bool = false;
 
   /** The OpenSergo kind without "Strategy": the metrics' sergo_strategy tag, the default reply. */
   abstract name(): string;
@@ -59,6 +68,44 @@ export abstract class Strategy extends RecordEdit {
   /** Not packed: pass, block, wait or ask, into `result`. */
   check(now: i64, result: CheckResult): void { result.pass(); }
 
+  /** Its rule's metrics, defined now if they were not (with the strategy's own). */
+  protected useMetrics(): RuleMetrics {
+    const m = this.metrics!;
+    if (!m.defined) m.define();
+    this.defineOwnMetrics();
+    return m;
+  }
+
+  /** Its own metrics (defineMetrics), once. */
+  protected defineOwnMetrics(): void {
+    if (this.ownDefined) return;
+    this.ownDefined = true;
+    this.defineMetrics(this.metrics!.encodeTags());
+  }
+
+  countPassed(): void { this.passedPending++; this.queueCounts(); }
+  countBlocked(): void { this.blockedPending++; this.queueCounts(); }
+
+  private queueCounts(): void {
+    if (this.unflushedNow) return;
+    this.unflushedNow = true;
+    unflushed.push(this);
+  }
+
+  /** Hands its pending counts to the host. */
+  flushCounts(): void {
+    const m = this.useMetrics();
+    if (this.passedPending > 0) incrementMetric(m.passed, this.passedPending);
+    if (this.blockedPending > 0) incrementMetric(m.blocked, this.blockedPending);
+    this.passedPending = 0;
+    this.blockedPending = 0;
+    this.unflushedNow = false;
+  }
+
+  /** At configure time: the metrics that must exist before the rule's first use (a breaker's state
+   *  and transitions). */
+  defineAtConfigure(): void {}
+
   /** Metrics of its own beside requests_passed/blocked; `tags` is the rule's encoded tags. */
   defineMetrics(tags: string): void {}
   /** The gRPC status of its default reply. */
@@ -83,6 +130,17 @@ export abstract class Strategy extends RecordEdit {
   ask(waiter: Waiter, now: i64): void {}
   /** The waiter's stream ended before the answer: it wants none. */
   forget(waiter: Waiter): void {}
+}
+
+/** Strategies with counts not yet handed to the host (each once). */
+const unflushed: Strategy[] = [];
+
+export function countsPending(): bool { return unflushed.length > 0; }
+
+/** Hands every pending request count to the host (the worker's tick). */
+export function flushCounts(): void {
+  for (let i = 0; i < unflushed.length; i++) unchecked(unflushed[i]).flushCounts();
+  unflushed.length = 0;
 }
 
 /** What to do when every attempt of a check's write lost the race: admit (nothing reserved) or block. */

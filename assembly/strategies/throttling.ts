@@ -37,8 +37,8 @@ export class Throttling extends Strategy {
     this.queued = metricOf(tags, names.REQUESTS_QUEUED);
     this.dequeued = metricOf(tags, names.REQUESTS_DEQUEUED);
   }
-  paused(): void { incrementMetric(this.queued, 1); }
-  resumed(): void { incrementMetric(this.dequeued, 1); }
+  paused(): void { this.useMetrics(); incrementMetric(this.queued, 1); }
+  resumed(): void { this.useMetrics(); incrementMetric(this.dequeued, 1); }
 
   take(ptr: usize, now: i64, result: CheckResult): bool {
     this.edit = Edit.Take;

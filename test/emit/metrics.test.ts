@@ -4,6 +4,7 @@
 // src/host: every metric it defines is one of the module's, tagged as the module says, and the
 // breaker_state gauge counts in BREAKER_STATES' order.
 import { readFileSync } from 'node:fs';
+import { METRICS_FLUSH_MS } from '../../assembly/names.ts';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metricStatsTags } from '../../src/emit/envoy.ts';
@@ -37,6 +38,16 @@ function startFilter(): ProxyWasmHost {
   const module = compileModule(readFileSync(resolve(repoRoot, 'build/sergo.wasm')));
   const host = new ProxyWasmHost({ module, vms: 1, rootId: 'sergo', clock: new ManualClock(), configuration: JSON.stringify(CONFIG) });
   expect(host.start()).toBe(true);
+  // A rule's metrics are defined with its first use (assembly/metrics.ts): one request each, then
+  // the worker's tick that hands the counts over.
+  for (const id of Object.keys(KINDS)) {
+    const stream = host.stream();
+    if (stream.requestHeaders([[':method', 'GET'], [':path', `/${id}`], [':authority', 'svc'], [':scheme', 'http']]).action === 'continue') {
+      stream.responseHeaders([[':status', '200']]);
+    }
+    stream.finish();
+  }
+  host.advance(METRICS_FLUSH_MS);
   return host;
 }
 

@@ -17,7 +17,8 @@ describe('one record per resource', () => {
     const keys = ['sergo:RateLimitStrategy:rl#t=3,w=60000', 'sergo:ConcurrencyLimitStrategy:cl#c=5', 'sergo:ThrottlingStrategy:th#i=0,q=10'];
     const records = keys.map((k) => findSection(host.sharedData, k)?.recordKey);
     expect(records).toEqual(['sergo:/x', 'sergo:/x', 'sergo:/x']);
-    expect(host.sharedData.keys().filter((k) => k.startsWith('sergo:'))).toEqual(['sergo:/x']);
+    expect(host.sharedData.keys().filter((k) => k.startsWith('sergo:/'))).toEqual(['sergo:/x']);
+    expect(host.sharedData.keys().filter((k) => k.includes('Strategy:'))).toEqual([]);
   });
 
   it('a reload that changes one rule of a resource keeps the state of the others', () => {

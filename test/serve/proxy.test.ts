@@ -152,7 +152,7 @@ describe('sergo serve: admin', () => {
     expect(text).toContain('# TYPE sergo_requests_passed counter\n');
     expect(text).toContain('# TYPE sergo_serve_requests_active gauge\n');
     expect(sample(text, 'sergo_serve_requests_total')).toBe(5);
-    expect(sample(text, 'sergo_config_accepted')).toBe(2); // one per VM
+    expect(sample(text, 'sergo_config_accepted')).toBe(1); // once per configuration, not per VM
     const families = new Set<string>();
     let family = '';
     for (const line of text.trimEnd().split('\n')) {
