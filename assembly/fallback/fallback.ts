@@ -17,20 +17,36 @@ import { GRPC_MAX_STATUS, GRPC_UNAVAILABLE } from "../http";
 export const SERVICE_ERROR_HEADER = "x-sergo-ratelimit-service";
 import { BLOCKED_DETAILS } from "../names";
 
+const DETAILS = new Bytes(BLOCKED_DETAILS);
+
+/** The default replies without a rule-id header, by kind: one object for all the rules of a kind
+ *  (a configuration of 10,000 rules would otherwise build 10,000 equal replies). */
+const sharedBlocked = new Map<string, Fallback>();
+
 export class Fallback {
   readonly body: ArrayBuffer;
   readonly headers: ArrayBuffer;
-  readonly details: Bytes;
+  readonly details: Bytes = DETAILS;
 
   constructor(public status: u32, body: string, names: string[], values: string[], public grpcStatus: i32) {
     this.body = String.UTF8.encode(body);
     this.headers = serializePairs(names, values);
-    this.details = new Bytes(BLOCKED_DETAILS);
   }
 
   /** The reply when a rule has no fallback: 429 naming only the blocking strategy's kind (the rule
    *  id is internal: it goes to metrics, and to `idHeader` when the configuration names one). */
   static blocked(kindName: string, grpcStatus: i32, idHeader: RuleIdHeader): Fallback {
+    if (idHeader.name.length == 0) {
+      const key = kindName + grpcStatus.toString();
+      if (sharedBlocked.has(key)) return sharedBlocked.get(key);
+      const reply = Fallback.make(kindName, grpcStatus, idHeader);
+      sharedBlocked.set(key, reply);
+      return reply;
+    }
+    return Fallback.make(kindName, grpcStatus, idHeader);
+  }
+
+  private static make(kindName: string, grpcStatus: i32, idHeader: RuleIdHeader): Fallback {
     const names = ["content-type"];
     const values = ["text/plain; charset=utf-8"];
     idHeader.addTo(names, values);

@@ -18,6 +18,9 @@ import { sharedGet, sharedSet, hostPtr, hostSize, hostCas, releaseHostBuffer, St
 
 const HEADER: usize = 8;
 const ENTRY: usize = 16;
+/** Where on_configure builds records (one at a time): records then own no buffer of their own. */
+let configureScratch = new ArrayBuffer(0);
+
 /** A section this VM's record does not have (a release that found a record without it). */
 export const NO_SECTION: usize = 0;
 
@@ -105,7 +108,7 @@ export class PackedRecord {
     const found = sharedGet(changetype<usize>(this.key), <usize>this.key.byteLength) == Status.OK;
     if (!found) {
       this.cas = 0;
-      this.compose(0, 0, false);
+      this.compose(0, 0, false, false);
       return;
     }
     const p = hostPtr();
@@ -120,7 +123,7 @@ export class PackedRecord {
       return;
     }
     if (this.locate(p, n) || !forCheck) return;
-    this.compose(p, n, true);
+    this.compose(p, n, true, false);
     this.dirty = true;
   }
 
@@ -142,11 +145,11 @@ export class PackedRecord {
         const n = hostSize();
         const same = n == this.size && memory.compare(p, this.header, this.headerSize) == 0;
         cas = hostCas();
-        if (!same) this.compose(p, n, false);
+        if (!same) this.compose(p, n, false, true);
         releaseHostBuffer(p);
         if (same) return;
       } else {
-        this.compose(0, 0, false);
+        this.compose(0, 0, false, true);
       }
       if (sharedSet(keyPtr, keyLen, this.ptr, this.length, cas) != Status.CAS_MISMATCH) return;
     }
@@ -165,7 +168,7 @@ export class PackedRecord {
 
   /** Builds into scratch: (`keepForeign`: the found layout's sections, then) the own sections,
    *  each with its state from `found` when it has it, else zeros. */
-  private compose(found: usize, foundLen: usize, keepForeign: bool): void {
+  private compose(found: usize, foundLen: usize, keepForeign: bool, configuring: bool): void {
     const own = this.at.length;
     const foreign = keepForeign ? validCount(found, foundLen) : 0;
     // Sizes first: the header grows with every appended section.
@@ -178,7 +181,7 @@ export class PackedRecord {
       dataSize += (<usize>unchecked(this.sizes[i]) + 7) & ~(<usize>7);
     }
     const total = HEADER + <usize>count * ENTRY + dataSize;
-    const out = this.scratchOf(total);
+    const out = configuring ? configureScratchOf(total) : this.scratchOf(total);
     memory.fill(out, 0, total);
     store<u32>(out, <u32>count);
     let entry = out + HEADER;
@@ -210,6 +213,11 @@ export class PackedRecord {
     if (size > <usize>this.scratch.byteLength) this.scratch = new ArrayBuffer(<i32>size);
     return changetype<usize>(this.scratch);
   }
+}
+
+function configureScratchOf(size: usize): usize {
+  if (size > <usize>configureScratch.byteLength) configureScratch = new ArrayBuffer(<i32>(size * 2));
+  return changetype<usize>(configureScratch);
 }
 
 function writeEntry(e: usize, id: u64, offset: u32, size: u32): void {
