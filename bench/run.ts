@@ -20,6 +20,7 @@ import { runHttp } from './cases/http.ts';
 import { parseOptions, progress, type BenchOptions, type SectionId } from './lib/options.ts';
 import type { Section } from './lib/stats.ts';
 import { markdown, results, type Results } from './report.ts';
+import { targetsSection } from './targets.ts';
 
 const RUNNERS: Record<SectionId, (opts: BenchOptions) => Promise<Section>> = {
   decision: runDecision,
@@ -42,10 +43,15 @@ for (const id of opts.sections) {
   progress(`${id}: ${section.run.seconds.toFixed(1)} s`);
 }
 const seconds = (performance.now() - t0) / 1000;
+const file = join(import.meta.dirname, 'results.json');
+const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Results) : undefined;
+// The targets (issue 13) from this run's sections and, for those that did not run, the last ones.
+const ran = new Set(sections.map((s) => s.id));
+const targets = targetsSection([...sections, ...(previous?.sections ?? []).filter((s) => !ran.has(s.id))]);
+targets.run = { date: new Date().toISOString(), quick: opts.quick, seconds: 0 };
+sections.unshift(targets);
 console.log(markdown(sections, opts, seconds));
 if (opts.write) {
-  const file = join(import.meta.dirname, 'results.json');
-  const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Results) : undefined;
   writeFileSync(file, `${JSON.stringify(results(sections, opts, seconds, previous), null, 2)}\n`);
   progress(`wrote ${file}`);
 }
