@@ -112,7 +112,9 @@ export async function runDecision(opts: BenchOptions): Promise<Section> {
     columns: [{ key: 'calls', title: 'host calls/request' }],
     notes: [
       '"host calls/request": calls from the module to the host per lifecycle (header reads, clock, shared data get/CAS set, metrics); ' +
-        'each is a JS function here and a C++ one in Envoy.',
+        'each is a JS function here and a C++ one in Envoy. requests_passed / requests_blocked are not among them: they are ' +
+        'counted in the VM and handed over on the worker\'s tick (one increment per rule and metric per second at most, ' +
+        'whatever the traffic; no tick runs in this loop).',
       '"host alone" is a hand-written module that exports the callbacks and does nothing (bench/host-overhead.ts): ' +
         'what the Node host and the ABI crossings cost without the AssemblyScript runtime and bindings.',
       'The N-resource rows send every request to the middle resource; exact keys are found by hash, templates by a segment trie.',
