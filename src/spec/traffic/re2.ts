@@ -8,12 +8,17 @@ interface Re2Constructor {
 }
 
 const require = createRequire(import.meta.url);
-const { RE2 } = require('re2-wasm') as { RE2: Re2Constructor };
+let loaded: Re2Constructor | undefined;
+
+/** Loaded on first use (~20 ms): inputs without traffic regexes do not pay for it. */
+function re2(): Re2Constructor {
+  return (loaded ??= (require('re2-wasm') as { RE2: Re2Constructor }).RE2);
+}
 
 /** Why `pattern` is not valid RE2, or undefined when it is. */
 export function re2Problem(pattern: string): string | undefined {
   try {
-    new RE2(pattern, 'u');
+    new (re2())(pattern, 'u');
     return undefined;
   } catch (err) {
     // "Invalid regular expression: /x/u: missing ): x" → the part after the pattern.
@@ -21,9 +26,4 @@ export function re2Problem(pattern: string): string | undefined {
     const cut = message.lastIndexOf('/u: ');
     return cut < 0 ? message : message.slice(cut + 4);
   }
-}
-
-/** Whether RE2 matches the whole of `text` (Envoy's and Istio's semantics for safe_regex). */
-export function re2FullMatch(pattern: string, text: string): boolean {
-  return new RE2(`^(?:${pattern})$`, 'u').test(text);
 }
