@@ -1,8 +1,8 @@
 // The programmatic API: OpenSergo files → the deployment model (src/ir) and its filter configuration,
 // with every problem found. Used by the CLI, `sergo serve` and the tests; every target consumes the
 // deployment (src/emit, src/xds).
-import { readFile } from 'node:fs/promises';
 import { Diagnostics, type Diagnostic } from './diagnostics.ts';
+import { readSources } from './inputs.ts';
 import { emitFilterConfig, type FilterConfig } from './emit/filter.ts';
 import { buildDeployment, type RateLimitServiceOptions } from './ir/deployment.ts';
 import type { Lane } from './ir/lane.ts';
@@ -20,6 +20,7 @@ export { renderFilterConfig, type FilterConfig } from './emit/filter.ts';
 export type { RateLimitServiceOptions } from './ir/deployment.ts';
 export type { Deployment, FilterOptions } from './ir/model.ts';
 export type { SourceFile } from './spec/load.ts';
+export { readSources } from './inputs.ts';
 
 export interface TranslateOptions {
   /** The app whose rules to emit; required when the files hold rules of several apps. */
@@ -43,6 +44,8 @@ export interface TranslateOptions {
    * baggage to the lane header, never coloured (docs/traffic.md). Default false.
    */
   outbound?: boolean;
+  /** An empty file or stdin is a warning, not an error (an empty configuration is meant). */
+  allowEmpty?: boolean;
 }
 
 export interface TranslateResult {
@@ -74,7 +77,7 @@ export interface ValidateResult {
 export async function translateFiles(paths: readonly string[], options: TranslateOptions = {}): Promise<TranslateResult> {
   const diagnostics = new Diagnostics();
   const sources = await readSources(paths, diagnostics);
-  return translateSources(sources, options, diagnostics, paths.length);
+  return translateSources(sources, options, diagnostics);
 }
 
 /** Like translateFiles, for text already in memory (`diagnostics` may hold earlier problems). */
@@ -130,7 +133,7 @@ function refuseGlobalToLocal(rules: readonly Rule[], diagnostics: Diagnostics): 
 export async function validateFiles(paths: readonly string[], options: TranslateOptions = {}): Promise<ValidateResult> {
   const diagnostics = new Diagnostics();
   const sources = await readSources(paths, diagnostics);
-  return validateSources(sources, options, diagnostics, paths.length);
+  return validateSources(sources, options, diagnostics);
 }
 
 export function validateSources(
@@ -157,23 +160,4 @@ export function validateSources(
 export async function readEndpointsFile(path: string, namespace: string | undefined, diagnostics: Diagnostics): Promise<EndpointTable | undefined> {
   const [source] = await readSources([path], diagnostics);
   return source === undefined ? undefined : loadEndpoints(source.path, source.text, namespace ?? DEFAULT_NAMESPACE, diagnostics);
-}
-
-/** Reads each file; an unreadable file is an input error, reported against its path. */
-export async function readSources(paths: readonly string[], diagnostics: Diagnostics): Promise<SourceFile[]> {
-  const sources: SourceFile[] = [];
-  for (const path of paths) {
-    try {
-      sources.push({ path, text: await readFile(path, 'utf8') });
-    } catch (err) {
-      if (!isFileSystemError(err)) throw err;
-      diagnostics.add({ severity: 'error', file: path, message: `cannot read: ${err.message}` });
-    }
-  }
-  return sources;
-}
-
-/** Errors from the file system carry a code (ENOENT, EACCES, EISDIR…); anything else is a bug. */
-function isFileSystemError(err: unknown): err is NodeJS.ErrnoException {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
 }

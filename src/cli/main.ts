@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { packageVersion } from '../version.ts';
 import { EXIT_INTERNAL_ERROR, EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
+import { decorateHelp } from './help.ts';
 import { processIO, type CliIO } from './io.ts';
 
 type Register = (program: Command, io: CliIO, done: (code: number) => void) => void;
@@ -37,6 +38,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   const named = argv.find((arg) => !arg.startsWith('-'));
   const wanted = named === 'version' ? [] : named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
   for (const name of wanted) (await COMMANDS[name]!())(program, io, done);
+  for (const command of program.commands) decorateHelp(command);
   program.command('version').description('print the version of sergo').action(() => io.stdout(`${packageVersion()}\n`));
   // Bare `sergo` is a request for help, not a usage error (kubectl, istioctl).
   if (argv.length === 0) {

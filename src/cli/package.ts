@@ -42,6 +42,7 @@ export async function runPackage(options: PackageCommandOptions, io: CliIO): Pro
     const hint = options.module === DEFAULT_MODULE ? ' (build it with `npm run build`, or pass --module)' : '';
     return fail(io, `${options.module}: cannot read: ${(err as Error).message}${hint}`);
   }
+  if (module.byteLength === 0) return fail(io, `${options.module}: empty file, not a WebAssembly module`);
   if (!isWasmModule(module)) return fail(io, `${options.module}: not a WebAssembly module (no \\0asm version 1 header)`);
 
   const image = await buildWasmImage(module, tag);

@@ -25,13 +25,14 @@ export interface ServeCommandOptions {
   failPolicy: 'open' | 'closed';
   module?: string;
   watch: boolean;
+  allowEmpty?: boolean;
 }
 
 export function registerServeCommand(program: Command, io: CliIO, done: (code: number) => void): void {
   program
     .command('serve')
     .description('run a reverse proxy that enforces the rules with build/sergo.wasm, as Envoy would (reloads the rules when they change)')
-    .option('--rules <files...>', 'OpenSergo rule files (YAML or JSON), watched for changes')
+    .option('--rules <files...>', 'OpenSergo rule files (YAML or JSON) or directories (their *.yaml, *.yml, *.json), watched for changes')
     .option('--config <file>', 'a filter configuration JSON (as `sergo translate` prints it) instead of --rules')
     .requiredOption('--upstream <url>', 'the service behind the proxy: http://HOST[:PORT]')
     .option('--listen <host:port>', 'proxy address (port 0: any free port)', '0.0.0.0:10000')
@@ -47,6 +48,7 @@ export function registerServeCommand(program: Command, io: CliIO, done: (code: n
     .addOption(new Option('--fail-policy <policy>', 'when the module fails: reject requests (503) or skip the filter').choices(['closed', 'open']).default('closed'))
     .option('--module <path>', 'the proxy-wasm module (default: build/sergo.wasm of this package)')
     .option('--no-watch', 'do not watch the rule files (SIGHUP still reloads)')
+    .option('--allow-empty', 'serve, and reload to, a configuration without rules (default: refused; a reload to none keeps the previous rules)')
     .action(async (options: ServeCommandOptions) => {
       done(await runServe(options, io));
     });
@@ -82,6 +84,7 @@ export async function runServe(options: ServeCommandOptions, io: CliIO): Promise
       failPolicy: options.failPolicy,
       module: options.module,
       watch: options.watch,
+      allowEmpty: options.allowEmpty === true,
       write: io.stderr,
     });
   } catch (err) {

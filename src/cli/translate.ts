@@ -26,9 +26,9 @@ export function registerTranslateCommand(program: Command, io: CliIO, done: (cod
   const command = program
     .command('translate')
     .description('translate OpenSergo fault-tolerance rules into the filter configuration (JSON) or a deployment manifest (YAML)')
-    .argument('<files...>', 'YAML or JSON files (several documents per file allowed)')
+    .argument('<files...>', 'YAML or JSON files (several documents per file allowed); a directory: its *.yaml, *.yml, *.json; -: standard input')
     .option('-o, --output <file>', 'write the output to FILE (atomically) instead of stdout')
-    .option('--allow-empty', 'emit a configuration without rules instead of failing (exit 2) when the input yields none')
+    .option('--allow-empty', 'accept an empty input and emit a configuration without rules instead of failing (exit 2) when the input yields none')
     .option('--outbound', 'for a listener of the app\'s outbound calls: TrafficLanes are carried from baggage to the lane header, not coloured (docs/traffic.md)')
     .addOption(appOption())
     .addOption(namespaceOption());
@@ -52,6 +52,7 @@ export async function runTranslate(files: string[], options: TranslateCommandOpt
     // With --xds the bootstrap carries no rules (sergo xds serves them, dividing GlobalToLocal budgets).
     allowGlobalToLocal: acceptsGlobalToLocal(plan.value),
     outbound: options.outbound === true,
+    allowEmpty: options.allowEmpty === true,
   });
   printDiagnostics(io, result.diagnostics);
   if (result.deployment === undefined) return EXIT_INVALID_INPUT;

@@ -10,7 +10,7 @@ export function registerValidateCommand(program: Command, io: CliIO, done: (code
   program
     .command('validate')
     .description('check OpenSergo fault-tolerance rules without writing a configuration')
-    .argument('<files...>', 'YAML or JSON files (several documents per file allowed)')
+    .argument('<files...>', 'YAML or JSON files (several documents per file allowed); a directory: its *.yaml, *.yml, *.json; -: standard input')
     .addOption(appOption())
     .addOption(namespaceOption())
     .action(async (files: string[], options: InputOptions) => {

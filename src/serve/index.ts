@@ -4,6 +4,7 @@
 // failure policy, proxy_http_call to the rate-limit service (--rls, rls-forward.ts). Rules are
 // watched and reloaded (reload.ts); a bad edit is reported and the previous rules keep serving. An
 // admin listener serves /stats/prometheus, /stats, /ready (admin.ts). This module wires the parts.
+import { statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -72,7 +73,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   const reloader = new Reloader(settings.source, rules, filter, logger);
   const files = sourceFiles(settings.source);
   const watcher = (opts.watch ?? true)
-    ? watchFiles(files, () => void reloader.reload(), { debounceMs: opts.reloadDebounceMs, onError: (m) => logger.warn(m) })
+    ? watchFiles(files, () => void reloader.reload(), { debounceMs: opts.reloadDebounceMs, onError: (m) => logger.warn(m), directories: files.filter(isDirectory) })
     : undefined;
 
   let phase: ServePhase = 'starting';
@@ -132,6 +133,14 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     ruleStats: () => ruleStats(rules.config, host),
     close,
   };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** The filter with the first configuration, calling the rate-limit service (--rls) through a forwarder. */

@@ -13,8 +13,9 @@ export interface Logger {
 export function createLogger(level: LogLevel, write: (line: string) => void, prefix = 'sergo serve'): Logger {
   const rank = LOG_LEVELS.indexOf(level);
   const enabled = (l: LogLevel) => LOG_LEVELS.indexOf(l) <= rank;
+  // Messages made for the command line start `sergo: ` (`sergo: warning: `): the prefix says it already.
   const at = (l: LogLevel) => (message: string) => {
-    if (enabled(l)) write(`${prefix}: ${l}: ${message}\n`);
+    if (enabled(l)) write(`${prefix}: ${l}: ${message.replace(/^sergo: (?:warning: )?/, '')}\n`);
   };
   return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), enabled };
 }

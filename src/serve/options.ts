@@ -40,6 +40,8 @@ export interface ServeOptions {
   failPolicy?: 'open' | 'closed';
   /** the module: a path (default build/sergo.wasm) or a compiled module */
   module?: string | WebAssembly.Module;
+  /** serve (and reload to) a configuration without rules; default false: refused, the previous rules keep serving */
+  allowEmpty?: boolean;
   /** watch the rule files and reload on change, default true */
   watch?: boolean;
   reloadDebounceMs?: number;
@@ -80,6 +82,7 @@ export function resolveSettings(opts: ServeOptions): ServeSettings {
     }
   };
   if ((opts.rules === undefined || opts.rules.length === 0) === (opts.config === undefined)) problems.push('sergo serve: give either rule files (--rules) or a filter configuration (--config)');
+  if (opts.rules?.includes('-') === true) problems.push('sergo serve: --rules -: standard input cannot be watched or reloaded; give files or directories');
   const upstream = check(() => parseServiceUrl(opts.upstream, 'upstream'));
   const listen = check(() => parseListen(opts.listen ?? '0.0.0.0:10000', 'listen address'));
   const admin = check(() => parseListen(opts.admin ?? '127.0.0.1:9901', 'admin address'));
@@ -97,6 +100,7 @@ export function resolveSettings(opts: ServeOptions): ServeSettings {
     rls,
     rlsDomain: opts.rlsDomain,
     rlsTimeoutMs: opts.rlsTimeoutMs,
+    allowEmpty: opts.allowEmpty === true,
   };
   return { upstream: upstream!, listen: listen!, admin: admin!, rls, vms, upstreamTimeoutMs, source };
 }

@@ -22,6 +22,8 @@ export class Reloader {
   /** reloads by result */
   readonly counts: Record<ReloadResult, number> = { applied: 0, unchanged: 0, invalid: 0, refused: 0 };
   private lastFailed = false;
+  /** The errors of the last failed reload: the same failure again (an editor's second write) is not logged twice. */
+  private lastErrors: string | undefined;
   private running: Promise<ReloadResult> | undefined;
   private again = false;
 
@@ -66,18 +68,22 @@ export class Reloader {
     for (const w of next.warnings) this.logger.warn(w);
     let result: ReloadResult;
     if (!next.ok) {
-      for (const e of next.errors) this.logger.error(e);
+      const errors = next.errors.join('\n');
+      const log = (m: string) => (errors === this.lastErrors ? this.logger.debug(m) : this.logger.error(m));
+      for (const e of next.errors) log(e);
       const n = next.errors.length;
-      this.logger.error(`reload failed (${n} error${n === 1 ? '' : 's'}): still serving the previous rules (generation ${this.rules.generation})`);
+      log(`reload failed (${n} error${n === 1 ? '' : 's'}): still serving the previous rules (generation ${this.rules.generation})`);
+      this.lastErrors = errors;
       result = 'invalid';
     } else if (next.json === this.rules.json) {
       if (this.lastFailed) this.logger.info(`rules valid again, configuration unchanged (generation ${this.rules.generation})`);
-      else this.logger.debug('rules changed on disk, configuration unchanged');
+      else this.logger.info(`rules read again: configuration unchanged (generation ${this.rules.generation})`);
       result = 'unchanged';
     } else {
       result = this.apply(next);
     }
     this.lastFailed = result === 'invalid' || result === 'refused';
+    if (result !== 'invalid') this.lastErrors = undefined;
     this.counts[result]++;
     return result;
   }

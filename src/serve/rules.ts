@@ -24,6 +24,8 @@ export interface RuleSource {
   /** the rate-limit domain and call timeout of Global rules (defaults: sergo, SERVE_RLS_TIMEOUT_MS) */
   rlsDomain?: string;
   rlsTimeoutMs?: number;
+  /** a configuration without rules is accepted (else it is an error: all protection would be dropped) */
+  allowEmpty?: boolean;
 }
 
 export type LoadResult =
@@ -53,6 +55,12 @@ export async function loadConfiguration(source: RuleSource): Promise<LoadResult>
     return { ok: false, warnings, errors: [`sergo: limitMode Global needs a rate-limit service: give --rls URL (or drop these rules):\n${which}`] };
   }
   const n = config.rules.length;
+  // No rule is no protection at all (a truncated file, the wrong --app): only on purpose (issue 12).
+  if (n === 0 && source.allowEmpty !== true) {
+    const app = source.app ?? loaded.app;
+    const what = `${source.config !== undefined ? 'the configuration' : 'the rules'} (${sourceFiles(source).join(', ')})`;
+    return { ok: false, warnings, errors: [`sergo: ${what} hold no rule${app === undefined ? '' : ` for app ${app}`}: nothing would be enforced (--allow-empty to serve without rules)`] };
+  }
   const summary = `${n} rule${n === 1 ? '' : 's'}${loaded.app !== undefined ? ` for app ${loaded.app}` : ''}`;
   return { ok: true, config, json: JSON.stringify(config), summary, warnings };
 }
@@ -66,7 +74,7 @@ async function translate(source: RuleSource): Promise<Loaded> {
   // The service's Envoy cluster is serve's --rls URL: send its host as the authority, as a cluster
   // with that address would.
   const rateLimitService: RateLimitServiceOptions = { ...(source.rls ? { authority: source.rls.host } : {}), ...serviceOverrides(source) };
-  const result = await translateFiles(files, { app: source.app, namespace: source.namespace, rateLimitService });
+  const result = await translateFiles(files, { app: source.app, namespace: source.namespace, rateLimitService, allowEmpty: source.allowEmpty });
   const warnings = result.warnings.map(formatDiagnostic);
   if (result.config === undefined) {
     const errors = result.errors.map(formatDiagnostic);
@@ -105,6 +113,7 @@ export async function readFilterConfigFile(path: string): Promise<{ ok: true; co
   } catch (err) {
     return { ok: false, errors: [`${path}: cannot read: ${(err as Error).message}`], warnings: [] };
   }
+  if (text.trim() === '') return { ok: false, errors: [`${path}: empty: expected a filter configuration (an empty input drops every rule)`], warnings: [] };
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -21,6 +21,8 @@ export interface SourceFile {
 export interface LoadOptions {
   /** Namespace of objects without `metadata.namespace` (kubectl's rule). Default `default`. */
   namespace?: string;
+  /** An empty file (or stdin) is a warning instead of an error: the caller means an empty configuration. */
+  allowEmpty?: boolean;
 }
 
 
@@ -29,7 +31,9 @@ export function loadModel(files: readonly SourceFile[], options: LoadOptions, di
   const index = new ObjectIndex();
   const objects: LoadedObject[] = [];
   for (const file of files) {
-    for (const document of parseSource(file.path, file.text, diagnostics)) {
+    const documents = parseSource(file.path, file.text, diagnostics);
+    if (documents.length === 0) reportEmpty(file, diagnostics, options.allowEmpty === true);
+    for (const document of documents) {
       if (document.broken) {
         const object = brokenObject(Cursor.root(document), diagnostics, defaultNamespace);
         if (object !== undefined) index.add(object);
@@ -43,6 +47,16 @@ export function loadModel(files: readonly SourceFile[], options: LoadOptions, di
   }
   const traffic = trafficOf(objects);
   return { rules: resolveRules(objects, { index, defaultNamespace }), lanes: resolveLanes(objects), ...(traffic === undefined ? {} : { traffic }) };
+}
+
+/**
+ * A file without any object (empty, only comments or `---`): most likely truncated or the wrong file,
+ * and it would drop every rule it used to hold (issue 12). Invalid YAML is reported already.
+ */
+function reportEmpty(file: SourceFile, diagnostics: Diagnostics, allowed: boolean): void {
+  if (diagnostics.items.some((d) => d.file === file.path && d.severity === 'error')) return;
+  const message = 'holds no object: an empty input drops every rule';
+  diagnostics.add({ severity: allowed ? 'warning' : 'error', file: file.path, message: allowed ? message : `${message} (--allow-empty if that is meant)` });
 }
 
 /** The object a document with invalid YAML (reported) was, by name: references to it add no error. */

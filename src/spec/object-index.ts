@@ -10,6 +10,11 @@ export class ObjectIndex {
   add(object: LoadedObject): boolean {
     const sameName = this.byName.get(object.name) ?? [];
     const first = sameName.find((o) => o.kind === object.kind && o.namespace === object.namespace);
+    if (first?.role === 'broken' && object.role !== 'broken') {
+      // A broken copy (reported already) gives way: the object is defined twice only once it parses.
+      sameName.splice(sameName.indexOf(first), 1, object);
+      return true;
+    }
     if (first !== undefined) {
       // Skipped kinds are not ours to judge; only the first is kept for hints.
       if (object.role === 'unsupported' || object.role === 'broken') return false;

@@ -8,14 +8,16 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runSergo(args: string[], opts: { nodeArgs?: string[]; command?: string[] } = {}): Promise<CliRun> {
+/** `input`: written to the CLI's standard input (which is otherwise empty). `cwd`: default the repository. */
+export function runSergo(args: string[], opts: { nodeArgs?: string[]; command?: string[]; input?: string; cwd?: string } = {}): Promise<CliRun> {
   const [command, ...prefix] = opts.command ?? [process.execPath, ...(opts.nodeArgs ?? []), 'bin/sergo.js'];
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command!, [...prefix, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command!, [...prefix, ...args], { cwd: opts.cwd ?? repoRoot, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
   });
