@@ -9,12 +9,13 @@ import { EXIT_INVALID_INPUT, EXIT_OK } from './exit-codes.ts';
 import type { CliIO } from './io.ts';
 import { packageVersion } from '../version.ts';
 import { writeFileAtomic } from './write-atomic.ts';
+import { SERGO_WASM_PATH } from '../module-path.ts';
 
-export const DEFAULT_MODULE = 'build/sergo.wasm';
 
 export interface PackageCommandOptions {
   out: string;
-  module: string;
+  /** default: this package's build/sergo.wasm */
+  module?: string;
   tag?: string;
 }
 
@@ -23,7 +24,7 @@ export function registerPackageCommand(program: Command, io: CliIO, done: (code:
     .command('package')
     .description('package the Wasm module as an OCI image (layout directory or .tar) for Istio oci:// URLs')
     .addOption(new Option('--out <path>', 'output: a directory (OCI image layout) or FILE.tar (the layout as one tar)').makeOptionMandatory())
-    .addOption(new Option('--module <file>', 'the module to package').default(DEFAULT_MODULE))
+    .addOption(new Option('--module <file>', 'the module to package (default: build/sergo.wasm of this package)'))
     .addOption(new Option('--tag <tag>', `image tag recorded in index.json (default: the sergo version, ${packageVersion()})`))
     .action(async (options: PackageCommandOptions) => {
       done(await runPackage(options, io));
@@ -34,16 +35,17 @@ export async function runPackage(options: PackageCommandOptions, io: CliIO): Pro
   const tag = options.tag ?? packageVersion();
   if (!isValidTag(tag)) return fail(io, `sergo: --tag: "${tag}" is not a valid image tag ([A-Za-z0-9_][A-Za-z0-9._-], at most 128 characters)`);
   if (options.out.trim() === '') return fail(io, 'sergo: --out: the path is empty');
+  const path = options.module ?? SERGO_WASM_PATH;
   let module: Buffer;
   try {
-    module = await readFile(options.module);
+    module = await readFile(path);
   } catch (err) {
     if (typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;
-    const hint = options.module === DEFAULT_MODULE ? ' (build it with `npm run build`, or pass --module)' : '';
-    return fail(io, `${options.module}: cannot read: ${(err as Error).message}${hint}`);
+    const hint = options.module === undefined ? ' (build it with `npm run build`, or pass --module)' : '';
+    return fail(io, `${path}: cannot read: ${(err as Error).message}${hint}`);
   }
-  if (module.byteLength === 0) return fail(io, `${options.module}: empty file, not a WebAssembly module`);
-  if (!isWasmModule(module)) return fail(io, `${options.module}: not a WebAssembly module (no \\0asm version 1 header)`);
+  if (module.byteLength === 0) return fail(io, `${path}: empty file, not a WebAssembly module`);
+  if (!isWasmModule(module)) return fail(io, `${path}: not a WebAssembly module (no \\0asm version 1 header)`);
 
   const image = await buildWasmImage(module, tag);
   const tarOutput = /\.tar$/i.test(options.out);

@@ -2,14 +2,14 @@
 // is reported at once (one ServeError), then the addresses are parsed, the rule source described
 // and the module compiled.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { compileModule } from '../host/index.ts';
+import { SERGO_WASM_PATH } from '../module-path.ts';
 import { parseListen, parseServiceUrl, type ListenAddress } from './address.ts';
 import type { BreakerTransition } from './breakers.ts';
 import type { Logger, LogLevel } from './log.ts';
 import type { RuleSource } from './rules.ts';
 
-export const DEFAULT_MODULE = fileURLToPath(new URL('../../build/sergo.wasm', import.meta.url));
+export const DEFAULT_MODULE = SERGO_WASM_PATH;
 
 export interface ServeOptions {
   /** OpenSergo rule files (YAML/JSON); or `config` */
