@@ -11,6 +11,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rename(temporary, path);
   } catch (err) {
     await rm(temporary, { force: true });
+    // The temporary name is ours, not the user's: a message names the file they asked for.
+    if (err instanceof Error) {
+      err.message = err.message.replaceAll(temporary, path);
+      if (typeof (err as NodeJS.ErrnoException).path === 'string') (err as NodeJS.ErrnoException).path = path;
+    }
     throw err;
   }
 }

@@ -20,7 +20,7 @@ const files = writeFiles({
     rule('rb', 'shop', ['/b'], ['rl'], { namespace: 'b' }),
   ),
   'odd-app.yaml': joinDocs(rateLimit('rl'), rule('r', 'Shop_App', ['/a'], ['rl'])),
-  'empty.yaml': '# no rules\n',
+  'empty.yaml': 'apiVersion: v1\nkind: List\nitems: []\n', // kubectl get -o yaml of nothing
 });
 const shop = files['shop.yaml']!;
 

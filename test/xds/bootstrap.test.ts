@@ -75,7 +75,7 @@ describe('sergo translate --format envoy --xds', () => {
     expect((await sergo(...base, '--xds', '127.0.0.1:70000')).stderr).toContain('--xds: port 70000 is not in 1..65535');
     const istio = await sergo('translate', FOO, '--format', 'istio', '--url', 'oci://registry.local/sergo:test', '--xds', '127.0.0.1:18000');
     expect(istio.stderr).toContain('--xds does not apply to --format istio (only to envoy)');
-    const empty = dir.save('empty.yaml', '');
+    const empty = dir.save('empty.yaml', 'apiVersion: v1\nkind: List\nitems: []\n'); // no object: kubectl get -o yaml of nothing
     const none = await sergo('translate', empty, '--format', 'envoy', '--upstream', 'http://127.0.0.1:8080', '--xds', '127.0.0.1:18000');
     expect(none.code).not.toBe(0);
     expect(none.stderr).toContain('name the app with --app');
