@@ -55,8 +55,9 @@ export async function loadConfiguration(source: RuleSource): Promise<LoadResult>
     return { ok: false, warnings, errors: [`sergo: limitMode Global needs a rate-limit service: give --rls URL (or drop these rules):\n${which}`] };
   }
   const n = config.rules.length;
-  // No rule is no protection at all (a truncated file, the wrong --app): only on purpose (issue 12).
-  if (n === 0 && source.allowEmpty !== true) {
+  // Nothing to do at all (a truncated file, the wrong --app) drops every protection: only on purpose
+  // (issue 12). TrafficLanes or TrafficRouters alone are something (they are said to need Envoy).
+  if (n === 0 && config.lanes === undefined && (loaded.routers ?? 0) === 0 && source.allowEmpty !== true) {
     const app = source.app ?? loaded.app;
     const what = `${source.config !== undefined ? 'the configuration' : 'the rules'} (${sourceFiles(source).join(', ')})`;
     return { ok: false, warnings, errors: [`sergo: ${what} hold no rule${app === undefined ? '' : ` for app ${app}`}: nothing would be enforced (--allow-empty to serve without rules)`] };
@@ -65,7 +66,7 @@ export async function loadConfiguration(source: RuleSource): Promise<LoadResult>
   return { ok: true, config, json: JSON.stringify(config), summary, warnings };
 }
 
-type Loaded = { ok: true; config: FilterConfig; app?: string; warnings: string[] } | { ok: false; errors: string[]; warnings: string[] };
+type Loaded = { ok: true; config: FilterConfig; app?: string; routers?: number; warnings: string[] } | { ok: false; errors: string[]; warnings: string[] };
 
 /** --rules: the deployment of the rules with serve's rate-limit service, emitted. */
 async function translate(source: RuleSource): Promise<Loaded> {
@@ -82,7 +83,7 @@ async function translate(source: RuleSource): Promise<Loaded> {
   }
   const routers = result.deployment?.traffic?.routers ?? [];
   if (routers.length > 0) warnings.push(routersNeedEnvoy(routers.map((r) => `${r.origin.namespace}/${r.origin.name}`)));
-  return { ok: true, config: result.config, app: result.app, warnings };
+  return { ok: true, config: result.config, app: result.app, routers: routers.length, warnings };
 }
 
 /** serve proxies to one upstream: it enforces the filter's rules, it does not route (no silent ignore). */
