@@ -76,6 +76,15 @@ describe('colouring at the entry', () => {
     expect(values(out, 'baggage')).toEqual([`a=1,b=2,${KEY}=gray`]);
   });
 
+  it('of two baggage headers the first is read; rewriting leaves one (as Envoy: first value, setCopy)', () => {
+    const host = start(lanesConfig([{ lane: 'gray', when: [{ path: { exact: '/g' } }] }]));
+    const out = through(host, '/g', [['baggage', 'a=1'], ['baggage', 'b=2']]);
+    expect(values(out, 'baggage')).toEqual([`a=1,${KEY}=gray`]);
+    const carried = through(host, '/h', [['baggage', 'a=1'], ['baggage', `${KEY}=gray`]]);
+    expect(values(carried, KEY)).toEqual([]);
+    expect(values(carried, 'baggage')).toEqual(['a=1', `${KEY}=gray`]);
+  });
+
   it('a request that matches no rule and carries no lane is left as it came', () => {
     const host = start(lanesConfig([{ lane: 'gray', when: [{ path: { exact: '/g' } }] }]));
     const before: Headers = [['baggage', 'a=1'], ['x-other', 'y']];
