@@ -40,19 +40,26 @@ export interface LaneSpec {
 export function readTrafficLane(spec: Cursor, r: Reporter): LaneSpec {
   const before = r.errorCount;
   r.warnUnknownFields(spec, SPEC_FIELDS);
-  const selector = readMap(spec.get('selector'), r);
-  let entryApp: LaneSpec['entryApp'];
-  if (selector !== undefined) {
-    for (const { key } of selector.keys()) if (key !== 'app') r.warning(selector.get(key), 'ignored: only app selects where requests are coloured');
-    const app = selector.get('app');
-    const value = app.present ? readApp(app, r) : (r.error(app, 'is required: the app whose proxies colour requests into the lane'), undefined);
-    if (value !== undefined) entryApp = { app: value, pos: app.pos };
-  }
+  const entryApp = readEntryApp(spec.get('selector'), r);
   const rules = readMap(spec.get('rules'), r);
   const out: LaneSpec = { entryApp, matches: [], workloadLabels: [], key: DEFAULT_LANE_KEY, keyPos: spec.get('rules').pos, complete: false };
   if (rules !== undefined) readRules(rules, r, out);
   out.complete = r.errorCount === before;
   return out;
+}
+
+/** `spec.selector.app`: the app whose proxies colour (required). */
+function readEntryApp(c: Cursor, r: Reporter): LaneSpec['entryApp'] {
+  const selector = readMap(c, r);
+  if (selector === undefined) return undefined;
+  for (const { key } of selector.keys()) if (key !== 'app') r.warning(selector.get(key), 'ignored: only app selects where requests are coloured');
+  const app = selector.get('app');
+  if (!app.present) {
+    r.error(app, 'is required: the app whose proxies colour requests into the lane');
+    return undefined;
+  }
+  const value = readApp(app, r);
+  return value === undefined ? undefined : { app: value, pos: app.pos };
 }
 
 function readRules(rules: Cursor, r: Reporter, out: LaneSpec): void {
