@@ -10,6 +10,8 @@ import { CLUSTER_DOMAIN, type Endpoint, type EndpointTable } from '../ir/traffic
 import { AGGREGATE_CLUSTER_NAME, AGGREGATE_CLUSTER_TYPE, SUBSET_CONNECT_TIMEOUT, type AggregateCluster, type EndpointCluster, type TrafficCluster } from './subset-clusters.ts';
 
 export interface LaneRoute {
+  /** `lane/<lane>`, `lane/base`: what Envoy's route stats and logs show. */
+  name: string;
   match: { prefix: '/'; headers?: Array<{ name: string; string_match: { exact: string } }> };
   route: { cluster: string };
 }
@@ -51,9 +53,9 @@ export function emitLaneRouting(set: LaneSet, endpoints: EndpointTable): LaneRou
       clusters.push(endpointCluster(laneClusterName(lane.name, host), all.filter((e) => inLane(e, lane.workloadLabels))));
       const fallback = laneFallbackClusterName(lane.name, host);
       clusters.push(aggregateCluster(fallback, [laneClusterName(lane.name, host), laneClusterName(undefined, host)]));
-      lanes.push({ match: { prefix: '/', headers: [{ name: set.key, string_match: { exact: lane.name } }] }, route: { cluster: fallback } });
+      lanes.push({ name: `lane/${lane.name}`, match: { prefix: '/', headers: [{ name: set.key, string_match: { exact: lane.name } }] }, route: { cluster: fallback } });
     }
-    hosts.push({ host, domains: hostDomains(host), lanes, base: { match: { prefix: '/' }, route: { cluster: laneClusterName(undefined, host) } } });
+    hosts.push({ host, domains: hostDomains(host), lanes, base: { name: 'lane/base', match: { prefix: '/' }, route: { cluster: laneClusterName(undefined, host) } } });
   }
   return { hosts, clusters };
 }

@@ -6,6 +6,7 @@
 // The web apps call api propagating only `baggage`, as an OpenTelemetry SDK does; they never see or
 // send the lane header. Lane gray runs on version v2 of both services; lane blue has no instance
 // anywhere (version v3), so its requests fall back to the base (v1) through the aggregate cluster.
+// api also has a TrafficRouter (all of /items to v1): requests in no lane follow it, lanes go first.
 // The key Envoy fact: the router, after the sergo filter, routes on the header the filter set.
 // Process launcher only: the endpoints are loopback addresses of this machine.
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -42,7 +43,21 @@ spec:
     lane: { name: blue }
 `;
 
-interface Seen { app: string; lane?: string; baggage?: string; api?: Seen }
+/** A TrafficRouter on api for the outbound proxy: lane routes come before its routes. */
+const API_ROUTER = `
+---
+apiVersion: traffic.opensergo.io/v1alpha1
+kind: TrafficRouter
+metadata: { name: api }
+spec:
+  hosts: [api]
+  http:
+    - match: [{ uri: { prefix: /items } }]
+      headers: { request: { set: { x-routed-by: api-router } } }
+      route: [{ destination: { host: api, subset: v1 } }]
+`;
+
+interface Seen { app: string; lane?: string; baggage?: string; routedBy?: string; api?: Seen }
 
 /** An app that answers who it is and what lane header and baggage reached it; `calls` is the next hop. */
 class App {
@@ -54,7 +69,7 @@ class App {
     this.server = createServer((req, res) => {
       this.seen.push(req.headers);
       const baggage = req.headers.baggage as string | undefined;
-      const me: Seen = { app: this.name, lane: req.headers[KEY] as string | undefined, baggage };
+      const me: Seen = { app: this.name, lane: req.headers[KEY] as string | undefined, baggage, routedBy: req.headers['x-routed-by'] as string | undefined };
       const reply = (body: Seen) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       if (this.calls === undefined) { reply(me); return; }
       // The next hop carries the incoming baggage only (what OpenTelemetry propagates).
@@ -95,7 +110,7 @@ describe.skipIf(processLauncher === undefined)('lanes in Envoy (process, 2 hops,
     apiV1 = await new App('api-v1').start();
     apiV2 = await new App('api-v2').start();
     outbound = await processLauncher!.start({
-      rules: LANES, upstreamPort: apiV1.port,
+      rules: LANES + API_ROUTER, upstreamPort: apiV1.port,
       translateArgs: ['--app', 'web', '--outbound', '--endpoints', endpointsFile('api', [[apiV1, 'v1'], [apiV2, 'v2']])],
     });
     webV1 = await new App('web-v1', () => outbound.url).start();
@@ -123,6 +138,8 @@ describe.skipIf(processLauncher === undefined)('lanes in Envoy (process, 2 hops,
       expect(seen).toMatchObject({ app: 'web-v2', lane: 'gray', baggage: `${KEY}=gray` });
       // web-v2 sent no lane header: the outbound Envoy's filter set it from baggage, its router used it.
       expect(seen.api).toMatchObject({ app: 'api-v2', lane: 'gray', baggage: `${KEY}=gray` });
+      // api's TrafficRouter would send /items to v1: the lane's route comes first in its virtual host.
+      expect(seen.api?.routedBy).toBeUndefined();
     }
     expect(webV2.seen.length).toBeGreaterThanOrEqual(10);
   });
@@ -130,7 +147,7 @@ describe.skipIf(processLauncher === undefined)('lanes in Envoy (process, 2 hops,
   it('uncoloured requests go to v1 on both hops, and carry no lane', async () => {
     for (const [path, headers] of [['/shop/cart', {}], ['/other', { 'x-user-id': '12345' }], ['/shop/cart', { 'x-user-id': '1234' }]] as const) {
       const seen = await call(path, headers);
-      expect(seen, path).toMatchObject({ app: 'web-v1', api: { app: 'api-v1' } });
+      expect(seen, path).toMatchObject({ app: 'web-v1', api: { app: 'api-v1', routedBy: 'api-router' } });
       expect(seen.lane).toBeUndefined();
       expect(seen.api?.lane).toBeUndefined();
     }
@@ -154,7 +171,7 @@ describe.skipIf(processLauncher === undefined)('lanes in Envoy (process, 2 hops,
   });
 
   it('the outbound proxy colours nothing: a call that would match a rule keeps the lane it came with', async () => {
-    const reply = await send(outbound.url, '/shop/x?gray', { headers: { host: 'api', 'x-user-id': '12345' } });
+    const reply = await send(outbound.url, '/items?gray', { headers: { host: 'api', 'x-user-id': '12345' } });
     expect(JSON.parse(reply.body)).toMatchObject({ app: 'api-v1' });
     expect((JSON.parse(reply.body) as Seen).lane).toBeUndefined();
   });
