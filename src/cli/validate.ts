@@ -23,6 +23,8 @@ export async function runValidate(files: string[], options: InputOptions, io: Cl
   printDiagnostics(io, result.diagnostics);
   if (result.model === undefined) return EXIT_INVALID_INPUT;
   const apps = options.app !== undefined ? [options.app] : result.apps;
-  io.stderr(`ok: ${describeRules(result.model.rules.length, apps, result.files)}\n`);
+  const routers = result.model.traffic?.routers.length ?? 0;
+  const routes = routers === 0 ? '' : `; ${routers} TrafficRouter${routers === 1 ? '' : 's'}`;
+  io.stderr(`ok: ${describeRules(result.model.rules.length, apps, result.files)}${routes}\n`);
   return EXIT_OK;
 }

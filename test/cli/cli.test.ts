@@ -153,7 +153,7 @@ describe('sergo validate', () => {
     const run = await runSergo(['validate', exampleArg(NEW_SAMPLE), exampleArg(TRAFFIC_ROUTER)]);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('');
-    expect(lines(run.stderr).at(-1)).toBe('ok: 2 rules for app foo-app (2 files)');
+    expect(lines(run.stderr).at(-1)).toBe('ok: 2 rules for app foo-app (2 files); 1 TrafficRouter');
   });
 
   it('accepts the flagship example (limitMode Global) with --namespace prod', async () => {

@@ -36,6 +36,11 @@ describe('OpenSergo traffic examples', () => {
     expect(lines(run.stderr)).toEqual([expect.stringContaining(`${path}:${at.line}:${at.col}: TrafficRouter/service-provider: spec.http[0].route[0].destination.fallback: Istio cannot express a fallback`)]);
   });
 
+  it.each(ROUTERS)('$file: sergo validate counts the router', async ({ file }) => {
+    const run = await runSergo(['validate', join(EXAMPLES, file)]);
+    expect([run.code, lines(run.stderr)]).toEqual([0, ['ok: 0 rules (1 file); 1 TrafficRouter']]);
+  });
+
   it('traffic/traffic-lane.yaml is refused: invalid YAML upstream, with its position', async () => {
     const result = await translateFiles([join(EXAMPLES, 'traffic/traffic-lane.yaml')]);
     expect(result.errors.length).toBeGreaterThan(0);
