@@ -70,6 +70,7 @@ export async function runTranslate(files: string[], options: TranslateCommandOpt
   if (!rendered.ok) return fail(io, rendered.errors);
   const routes = plan.value.format === 'envoy' || plan.value.format === 'istio' ? result.deployment.traffic : undefined;
   if (plan.value.format === 'filter') warnRoutesLeftOut(io, result.deployment);
+  if (plan.value.format === 'istio') warnIstioLanes(io, result.deployment);
   // An empty configuration drops all protection: only on purpose (issue 12).
   if (result.deployment.rules.length === 0 && result.deployment.lanes === undefined && routes === undefined && options.allowEmpty !== true) {
     return fail(io, [`the input yields no rule${options.app !== undefined ? ` for app ${options.app}` : ''}: nothing would be enforced (--allow-empty to emit it anyway)`]);
@@ -111,4 +112,15 @@ function warnRoutesLeftOut(io: CliIO, deployment: Deployment): void {
   if (routers.length === 0) return;
   io.stderr(`sergo: warning: --format filter leaves out the TrafficRouters (${routers.map((r) => `${r.origin.namespace}/${r.origin.name}`).join(', ')}): ` +
     'routes are not filter rules; translate them with --format envoy --endpoints FILE or --format istio\n');
+}
+
+/** Istio routes lanes only in the routers' VirtualServices, and cannot fall back to the base. */
+function warnIstioLanes(io: CliIO, deployment: Deployment): void {
+  const lanes = deployment.lanes;
+  if (lanes === undefined) return;
+  const namespace = lanes.lanes[0]!.origin.namespace;
+  const routed = (deployment.traffic?.routers ?? []).filter((r) => r.origin.namespace === namespace).flatMap((r) => r.hosts);
+  const where = routed.length === 0 ? `no TrafficRouter in namespace ${namespace}, so no host routes lanes` : `hosts ${routed.join(', ')} route lanes (a VirtualService per TrafficRouter)`;
+  io.stderr(`sergo: warning: lanes in Istio: ${where}; a lane with no instance of a host gets no healthy upstream (503) there: ` +
+    'Istio cannot fall back to the base as --format envoy --endpoints does (docs/traffic.md)\n');
 }

@@ -11,7 +11,7 @@ import { envoyTrafficProblems } from './envoy-routes.ts';
 import { emitIstioTraffic, istioTrafficProblems, renderIstioTraffic } from './istio-traffic.ts';
 import { emitEnvoyFilter, localCode, remoteCode, renderEnvoyFilter, type EnvoyFilterOptions } from './envoyfilter.ts';
 import { renderFilterConfig, emitFilterConfig } from './filter.ts';
-import { emitLaneCarrier, renderLaneCarrier } from './istio-lanes.ts';
+import { addIstioLaneRoutes, emitLaneCarrier, istioLaneProblems, renderLaneCarrier } from './istio-lanes.ts';
 import {
   defaultResourceName,
   emitWasmPlugin,
@@ -130,7 +130,12 @@ function renderIstio(plan: Extract<TargetPlan, { format: 'istio' }>, deployment:
   const routes = deployment.traffic;
   const problems = routes === undefined ? [] : istioTrafficProblems(routes);
   if (problems.length > 0) return { ok: false, errors: problems };
-  const manifests = routes === undefined ? [] : emitIstioTraffic(routes);
+  let manifests = routes === undefined ? [] : emitIstioTraffic(routes);
+  if (routes !== undefined && deployment.lanes !== undefined) {
+    const laneProblems = istioLaneProblems(manifests, deployment.lanes, routes);
+    if (laneProblems.length > 0) return { ok: false, errors: laneProblems };
+    manifests = addIstioLaneRoutes(manifests, deployment.lanes, routes);
+  }
   const traffic = manifests.length === 0 ? '' : renderIstioTraffic(manifests);
   if (deployment.rules.length === 0 && deployment.lanes === undefined && manifests.length > 0) return { ok: true, value: traffic };
   const name = manifestName('istio', plan.name, deployment);
