@@ -4,13 +4,17 @@
 //   build/sergo.debug.wasm  debug filter
 //   build/empty.wasm        an empty filter built with the same flags: the benchmark floor
 //   build/test/trap.wasm    a test module that traps on every request (test/envoy/failure.test.ts)
-// --if-needed skips the build when every output is newer than every source under assembly/.
+//   build/cli/              the CLI bundled (scripts/build-cli.js), what bin/sergo.js runs
+// --if-needed skips the build when every output is newer than every source under assembly/ (the
+// bundle: under src/).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildCli } from './build-cli.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+await buildCli({ ifNeeded: process.argv.includes('--if-needed') });
 const outputs = ['build/sergo.wasm', 'build/sergo.debug.wasm', 'build/empty.wasm', 'build/test/trap.wasm'].map((p) => join(root, p));
 
 function newestSource(dir) {

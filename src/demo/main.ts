@@ -4,8 +4,8 @@
 // and a live table of what the filter decided (redrawn every second on a terminal, plain lines every
 // few seconds otherwise), then a summary. Everything it starts it stops again.
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { envoyBinary, ENVOY_INSTALL } from '../envoy/index.ts';
 import { createDemoClock } from './clock.ts';
 import { watchInterrupt, type Interrupt } from './interrupt.ts';
@@ -16,7 +16,7 @@ import { plainStyle, ttyStyle, type Style } from './table.ts';
 import { startEnvoyProxy, startServeProxy, type DemoProxy } from './proxy.ts';
 import { startSampleUpstream, type SampleUpstream } from './upstream.ts';
 
-export const EXAMPLE_RULES = fileURLToPath(new URL('../../examples/rules.yaml', import.meta.url));
+export const EXAMPLE_RULES = join(PACKAGE_ROOT, 'examples', 'rules.yaml');
 
 export interface DemoOptions {
   durationSec: number;

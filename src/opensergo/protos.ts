@@ -2,13 +2,14 @@
 // loaded at run time: the transport service with @grpc/proto-loader (client, and the scripted peer
 // of the tests), the fault-tolerance payloads with protobufjs (each Any of a push is decoded on its
 // own, so one malformed payload is a refused push, not a broken stream).
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
+import { PACKAGE_ROOT } from '../package-root.ts';
 
-const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), 'protos', 'opensergo');
+// From the package root: a path relative to this module's URL would break in the bundle (build/cli/).
+const PROTO_DIR = join(PACKAGE_ROOT, 'src', 'opensergo', 'protos', 'opensergo');
 
 export const TRANSPORT_SERVICE = 'io.opensergo.proto.transport.v1.OpenSergoUniversalTransportService';
 export const SUBSCRIBE_METHOD = `/${TRANSPORT_SERVICE}/SubscribeConfig`;

@@ -1,11 +1,12 @@
 // The gRPC form: envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit, from the .proto files
 // under ./proto (loaded at run time with @grpc/proto-loader; snake_case field names kept).
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { InvalidRequestError, UNIT_NAMES, type Descriptor, type RateLimitRequest, type RateLimitResponse, type UnitName } from './model.ts';
 
-export const PROTO_DIR = fileURLToPath(new URL('./proto', import.meta.url));
+export const PROTO_DIR = join(PACKAGE_ROOT, 'src', 'rls', 'proto');
 export const RLS_PROTO = 'envoy/service/ratelimit/v3/rls.proto';
 export const SERVICE_NAME = 'envoy.service.ratelimit.v3.RateLimitService';
 

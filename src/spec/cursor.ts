@@ -138,21 +138,33 @@ export class Cursor {
   }
 }
 
+/** Where a lazy position finds itself: the cursor, or the key of the cursor's mapping. */
+const LOCATE = Symbol('locate');
+interface Locate {
+  cursor: Cursor;
+  key: string | undefined;
+  found?: SourcePos;
+}
+
+function located(l: Locate): SourcePos {
+  return (l.found ??= l.key === undefined ? l.cursor.yaml.pos : l.cursor.yaml.get(l.key).keyPos);
+}
+
 /**
- * A position looked up when first read: of `cursor`, or of the key `key` of its mapping. A plain
- * object with enumerable getters, so that it copies (spread, structuredClone, JSON) as
- * `{ file, line, col }`: the IR stays plain data.
+ * A position looked up when first read: of `cursor`, or of the key `key` of its mapping. Its line and
+ * column are enumerable getters and its state a symbol, so it copies (spread, structuredClone, JSON)
+ * as `{ file, line, col }`: the IR stays plain data. (Getters that read `this` rather than a closure:
+ * V8 builds such literals about three times faster, and a 10,000-rule file makes ~60,000 of them.)
  */
 function lazyPos(cursor: Cursor, key: string | undefined): SourcePos {
-  let found: SourcePos | undefined;
-  const at = () => (found ??= key === undefined ? cursor.yaml.pos : cursor.yaml.get(key).keyPos);
   return {
     file: cursor.source.file,
+    [LOCATE]: { cursor, key },
     get line() {
-      return at().line;
+      return located((this as unknown as { [LOCATE]: Locate })[LOCATE]).line;
     },
     get col() {
-      return at().col;
+      return located((this as unknown as { [LOCATE]: Locate })[LOCATE]).col;
     },
-  };
+  } as SourcePos;
 }

@@ -42,6 +42,7 @@ describe('the npm package, installed', () => {
   it('ships the CLI and the release module, not the tests or the AssemblyScript sources', () => {
     const pkg = join(root, 'prefix', 'lib', 'node_modules', 'sergo-wasm');
     expect(readFileSync(join(pkg, 'build', 'sergo.wasm'))).toEqual(readFileSync(join(repoRoot, 'build', 'sergo.wasm')));
+    expect(readdirSync(join(pkg, 'build')).sort()).toEqual(['cli', 'sergo.wasm']); // the CLI bundled: no TypeScript compiled at start-up
     expect(readdirSync(pkg).sort()).toEqual(['README.md', 'bin', 'build', 'deploy', 'docs', 'examples', 'node_modules', 'package.json', 'schema', 'src']);
   });
 

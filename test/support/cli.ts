@@ -8,11 +8,11 @@ export interface CliRun {
   stderr: string;
 }
 
-/** `input`: written to the CLI's standard input (which is otherwise empty). `cwd`: default the repository. */
-export function runSergo(args: string[], opts: { nodeArgs?: string[]; command?: string[]; input?: string; cwd?: string } = {}): Promise<CliRun> {
+/** `input`: written to the CLI's standard input (which is otherwise empty). `cwd`: default the repository. `env`: added to the environment. */
+export function runSergo(args: string[], opts: { nodeArgs?: string[]; command?: string[]; input?: string; cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
   const [command, ...prefix] = opts.command ?? [process.execPath, ...(opts.nodeArgs ?? []), 'bin/sergo.js'];
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command!, [...prefix, ...args], { cwd: opts.cwd ?? repoRoot, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(command!, [...prefix, ...args], { cwd: opts.cwd ?? repoRoot, env: { ...process.env, ...opts.env }, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     if (opts.input !== undefined) child.stdin!.end(opts.input);
     let stdout = '';
     let stderr = '';
