@@ -51,6 +51,14 @@ const CASES: Case[] = [
   { name: ALL_FOUR, rules: permissiveYaml(KINDS, PATH) },
   { name: NATIVE, rules: '', rewrite: nativeLocalRateLimit },
 ];
+/** SERGO_BENCH_AB_WASM=another.wasm: (d) RateLimit and (e) all four again with that module, in the
+ *  same rounds (an earlier build, to compare designs in Envoy side by side). */
+const AB_WASM = process.env.SERGO_BENCH_AB_WASM;
+if (AB_WASM) {
+  const tag = ` — ${AB_WASM.split('/').pop()}`;
+  CASES.push({ name: `${RATELIMIT}${tag}`, rules: permissiveYaml(['RateLimit'], PATH), module: AB_WASM },
+    { name: `${ALL_FOUR}${tag}`, rules: permissiveYaml(KINDS, PATH), module: AB_WASM });
+}
 /** With pinning on, (a) and (e) are measured unpinned too, interleaved with the rest. */
 const UNPINNED: Case[] = [ROUTER, ALL_FOUR].map((of) => ({ name: `${of.slice(0, 2)}′${of.slice(2)}, not pinned`, rules: '', unpinnedOf: of }));
 
