@@ -7,6 +7,8 @@ import { canonicalize } from "./canonical";
 import { PackedRecord } from "../state/packed";
 
 const HEAD = String.UTF8.encode("HEAD");
+/** The steps a resource has no rule in share this (never written): most resources have one rule. */
+const NO_RULES: Rule[] = [];
 const HEAD_BYTES = changetype<usize>(HEAD);
 
 export class Resource {
@@ -28,7 +30,7 @@ export class Resource {
     this.alsoHead = method == "GET";
     this.methodBytes = String.UTF8.encode(method);
     this.path = canonicalPath(key.substring(slash));
-    for (let k = 0; k < STEPS; k++) this.rulesByStep[k] = [];
+    for (let k = 0; k < STEPS; k++) this.rulesByStep[k] = NO_RULES;
   }
 
   /** Templates use `{name}` segments or end in `/**`; everything else is an exact key. */
@@ -43,7 +45,11 @@ export class Resource {
     return bytesEqual(mine, mineLen, ptr, len) || (this.alsoHead && bytesEqual(HEAD_BYTES, 4, ptr, len));
   }
 
-  add(rule: Rule): void { this.rulesByStep[rule.strategy.step()].push(rule); }
+  add(rule: Rule): void {
+    const step = rule.strategy.step();
+    if (this.rulesByStep[step] === NO_RULES) this.rulesByStep[step] = [rule];
+    else this.rulesByStep[step].push(rule);
+  }
 
   /** Gives every packed rule its section of one record for this resource, in configuration order
    *  (`rules`: this resource's, as configured), and makes sure the record exists. */

@@ -18,6 +18,9 @@ import { sharedGet, sharedSet, hostPtr, hostSize, hostCas, releaseHostBuffer, St
 
 const HEADER: usize = 8;
 const ENTRY: usize = 16;
+/** The initial value of the buffers a record replaces before it writes to them. */
+const NO_BYTES = new ArrayBuffer(0);
+
 /** Where on_configure builds records (one at a time): records then own no buffer of their own. */
 let configureScratch = new ArrayBuffer(0);
 
@@ -41,7 +44,7 @@ export class PackedRecord {
   private readonly offsets: StaticArray<u32>;
   /** This VM's own header, to recognise its layout with one compare (GC-owned, like the scratch:
    *  a replaced configuration's records are collected whole). */
-  private headerBytes: ArrayBuffer = new ArrayBuffer(0);
+  private headerBytes: ArrayBuffer = NO_BYTES;
   private header: usize = 0;
   private readonly headerSize: usize;
 
@@ -56,7 +59,7 @@ export class PackedRecord {
   private cas: u32 = 0;
   /** Where each own section is in the loaded record (NO_SECTION: absent). */
   private at: StaticArray<u32>;
-  private scratch: ArrayBuffer = new ArrayBuffer(0);
+  private scratch: ArrayBuffer = NO_BYTES;
   /** The host's copy last read: freed once done with when it did not fit the arena (abi/memory.ts). */
   private hostCopy: usize = 0;
 
@@ -118,7 +121,7 @@ export class PackedRecord {
     // The host's copy is ours until the callback returns: edited in place.
     this.ptr = p;
     this.length = n;
-    if (n == this.size && memory.compare(p, this.header, this.headerSize) == 0) {
+    if (n == this.size && sameWords(p, this.header, this.headerSize)) {
       for (let i = 0; i < this.at.length; i++) unchecked(this.at[i] = unchecked(this.offsets[i]));
       return;
     }
@@ -143,7 +146,7 @@ export class PackedRecord {
       if (sharedGet(keyPtr, keyLen) == Status.OK) {
         const p = hostPtr();
         const n = hostSize();
-        const same = n == this.size && memory.compare(p, this.header, this.headerSize) == 0;
+        const same = n == this.size && sameWords(p, this.header, this.headerSize);
         cas = hostCas();
         if (!same) this.compose(p, n, false, true);
         releaseHostBuffer(p);
@@ -218,6 +221,12 @@ export class PackedRecord {
 function configureScratchOf(size: usize): usize {
   if (size > <usize>configureScratch.byteLength) configureScratch = new ArrayBuffer(<i32>(size * 2));
   return changetype<usize>(configureScratch);
+}
+
+/** Whether two ranges of 8-byte words are equal (a header is 8 + 16 × sections bytes). */
+@inline function sameWords(a: usize, b: usize, size: usize): bool {
+  for (let i: usize = 0; i < size; i += 8) if (load<u64>(a + i) != load<u64>(b + i)) return false;
+  return true;
 }
 
 function writeEntry(e: usize, id: u64, offset: u32, size: u32): void {
