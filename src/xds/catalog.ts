@@ -12,6 +12,7 @@ import { Diagnostics, formatDiagnostic } from '../diagnostics.ts';
 import { deploymentKey } from '../emit/ecds.ts';
 import { emitFilterConfig, FILTER_CONFIG_VERSION, type FilterConfig } from '../emit/filter.ts';
 import { buildDeployment, type RateLimitServiceOptions } from '../ir/deployment.ts';
+import type { Lane } from '../ir/lane.ts';
 import type { FilterOptions, Rule } from '../ir/model.ts';
 import { validateDeployment } from '../ir/validate.ts';
 import { readFilterConfigFile } from '../serve/rules.ts';
@@ -61,6 +62,8 @@ export interface Catalog {
   files: string[];
   /** Content-derived: changes exactly when some app's configuration does. */
   version: string;
+  /** Every TrafficLane: an app without rules still carries (and, at its entry, colours) its namespace's lanes. */
+  lanes?: readonly Lane[];
 }
 
 export type CatalogResult =
@@ -75,8 +78,9 @@ export async function loadCatalog(inputs: readonly string[], options: CatalogOpt
   const warnings = diagnostics.warnings.map(formatDiagnostic);
   if (diagnostics.hasErrors) return { ok: false, errors: diagnostics.errors.map(formatDiagnostic), warnings };
   const apps = new Map<string, AppConfig>();
+  const lanes = model.lanes ?? [];
   for (const [name, rules] of groupByApp(model.rules)) {
-    const app = appConfig(rules, options, diagnostics);
+    const app = appConfig(rules, lanes, options, diagnostics);
     if (app !== undefined) apps.set(name, app);
   }
   for (const { resource, file } of options.configs ?? []) {
@@ -88,14 +92,17 @@ export async function loadCatalog(inputs: readonly string[], options: CatalogOpt
     else apps.set(resource, { key, config: loaded.config, shared: [] });
   }
   if (diagnostics.hasErrors) return { ok: false, errors: diagnostics.errors.map(formatDiagnostic), warnings };
-  const version = digest(JSON.stringify([...apps].map(([name, a]) => [name, a.config, a.shared])));
+  const served = [...apps].map(([name, a]) => [name, a.config, a.shared]);
+  // Apps without rules get their lanes when they ask (emptyApp): the lanes are part of what is served.
+  const laneContent = lanes.map(({ origin, name, entryApp, matches, workloadLabels, key }) => [origin.namespace, origin.name, name, entryApp, matches, workloadLabels, key]);
+  const version = digest(JSON.stringify(lanes.length === 0 ? served : [served, laneContent]));
   const configFiles = (options.configs ?? []).map((c) => c.file);
-  return { ok: true, catalog: { apps, files: [...files, ...configFiles], version }, warnings };
+  return { ok: true, catalog: { apps, files: [...files, ...configFiles], version, ...(lanes.length === 0 ? {} : { lanes }) }, warnings };
 }
 
 /** One app's rules (one namespace, one app) as its deployment; undefined (reported) when invalid. */
-function appConfig(rules: Rule[], options: CatalogOptions, diagnostics: Diagnostics): AppConfig | undefined {
-  const deployment = buildDeployment({ rules, rateLimitService: options.rateLimitService, options: options.options });
+function appConfig(rules: Rule[], lanes: readonly Lane[], options: CatalogOptions, diagnostics: Diagnostics): AppConfig | undefined {
+  const deployment = buildDeployment({ rules, lanes, rateLimitService: options.rateLimitService, options: options.options });
   const problems = validateDeployment(deployment);
   for (const problem of problems) diagnostics.error(undefined, undefined, undefined, `${resourceName(rules[0]!)}: ${problem}`);
   if (problems.length > 0) return undefined;
@@ -103,8 +110,10 @@ function appConfig(rules: Rule[], options: CatalogOptions, diagnostics: Diagnost
 }
 
 /** The configuration of `name` for an app with no rules (an Envoy may ask before any rule exists). */
-export function emptyApp(key: AppKey): AppConfig {
-  return { key, config: { version: FILTER_CONFIG_VERSION, rules: [] }, shared: [] };
+export function emptyApp(key: AppKey, lanes: readonly Lane[] = []): AppConfig {
+  const own = lanes.filter((l) => l.origin.namespace === key.namespace);
+  if (own.length === 0) return { key, config: { version: FILTER_CONFIG_VERSION, rules: [] }, shared: [] };
+  return { key, config: emitFilterConfig(buildDeployment({ app: key.app, rules: [], lanes: own })), shared: [] };
 }
 
 /**

@@ -77,7 +77,7 @@ export class XdsServer implements StreamEvents {
   /** What `stream` runs (or is to run) for `name`: the app's configuration, its share of budgets. */
   appFor(name: string): AppConfig | undefined {
     const key = parseResourceName(name);
-    return key === undefined ? undefined : (this.catalog.apps.get(name) ?? emptyApp(key));
+    return key === undefined ? undefined : (this.catalog.apps.get(name) ?? emptyApp(key, this.catalog.lanes));
   }
 
   /** Ends every stream, then the server (Envoys keep their configuration and reconnect later). */
