@@ -1,46 +1,49 @@
-// The gRPC form: envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit, from the .proto files
-// under ./proto (loaded at run time with @grpc/proto-loader; snake_case field names kept).
-import { join } from 'node:path';
+// The gRPC form: envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit, from Envoy's own API
+// protos as @grpc/grpc-js-xds ships them (../envoy/api-protos.ts; snake_case field names kept).
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { PACKAGE_ROOT } from '../package-root.ts';
+import type * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
+import { loadEnvoyApi, serviceIn } from '../envoy/api-protos.ts';
 import { InvalidRequestError, UNIT_NAMES, type Descriptor, type RateLimitRequest, type RateLimitResponse, type UnitName } from './model.ts';
 
-export const PROTO_DIR = join(PACKAGE_ROOT, 'src', 'rls', 'proto');
 export const RLS_PROTO = 'envoy/service/ratelimit/v3/rls.proto';
 export const SERVICE_NAME = 'envoy.service.ratelimit.v3.RateLimitService';
 
-export const LOADER_OPTIONS: protoLoader.Options = {
-  includeDirs: [PROTO_DIR],
-  keepCase: true,
-  enums: String,
-  longs: Number,
-  defaults: false,
-  oneofs: true,
-};
+/**
+ * RateLimitDescriptor.hits_addend (field 3, google.protobuf.UInt64Value) is in Envoy's current API
+ * but not in the older API snapshot of @grpc/grpc-js-xds 1.14.1; without it a descriptor's own
+ * hits_addend would be skipped as unknown. Added only when the package lacks it, so a newer
+ * package's own definition wins.
+ */
+function addDescriptorHitsAddend(root: protobuf.Root): void {
+  const descriptor = root.lookupType('envoy.extensions.common.ratelimit.v3.RateLimitDescriptor');
+  if (descriptor.fields['hits_addend'] !== undefined) return;
+  root.loadSync('google/protobuf/wrappers.proto');
+  descriptor.add(new protobuf.Field('hits_addend', 3, 'google.protobuf.UInt64Value'));
+}
 
+let definition: protoLoader.PackageDefinition | undefined;
 let cached: grpc.GrpcObject | undefined;
+
+/** The package definition of rls.proto and what it imports (tests read field numbers from it). */
+export function rlsPackageDefinition(): protoLoader.PackageDefinition {
+  definition ??= loadEnvoyApi([RLS_PROTO], { amend: addDescriptorHitsAddend });
+  return definition;
+}
 
 /** The loaded package tree (envoy.service.ratelimit.v3.RateLimitService is a client constructor). */
 export function loadRlsPackage(): grpc.GrpcObject {
-  cached ??= grpc.loadPackageDefinition(protoLoader.loadSync(RLS_PROTO, LOADER_OPTIONS));
+  cached ??= grpc.loadPackageDefinition(rlsPackageDefinition());
   return cached;
 }
 
 export function rateLimitServiceDefinition(): grpc.ServiceDefinition {
-  const ctor = lookup(loadRlsPackage(), SERVICE_NAME) as grpc.ServiceClientConstructor;
-  return ctor.service;
+  return rateLimitServiceClient().service;
 }
 
 /** A client constructor for the service (tests, the embedded sidecar's own checks). */
 export function rateLimitServiceClient(): grpc.ServiceClientConstructor {
-  return lookup(loadRlsPackage(), SERVICE_NAME) as grpc.ServiceClientConstructor;
-}
-
-function lookup(root: grpc.GrpcObject, name: string): unknown {
-  let node: unknown = root;
-  for (const part of name.split('.')) node = (node as Record<string, unknown>)[part];
-  return node;
+  return serviceIn(loadRlsPackage(), SERVICE_NAME);
 }
 
 // Shapes produced by proto-loader with the options above (fields at their default are absent).

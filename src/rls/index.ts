@@ -32,5 +32,5 @@ export {
 } from './model.ts';
 export { decide, DECIDE_SCRIPT, RedisUnavailableError, type Decision, type BudgetResult } from './counter.ts';
 export { decodeJsonRequest, encodeJsonResponse, durationJson } from './json.ts';
-export { PROTO_DIR, RLS_PROTO, SERVICE_NAME, LOADER_OPTIONS, rateLimitServiceClient } from './grpc.ts';
+export { RLS_PROTO, SERVICE_NAME, rateLimitServiceClient } from './grpc.ts';
 export type { RlsMetrics } from './metrics.ts';

@@ -1,18 +1,13 @@
-// Envoy's own xDS protos, as the maintained @grpc/grpc-js-xds package ships them (deps/envoy-api and
-// the trees it imports), loaded at run time with @grpc/proto-loader. No message layout is written
-// here: the ADS and ECDS services, DiscoveryRequest/Response and the resources we serve
-// (TypedExtensionConfig → envoy.extensions.filters.http.wasm.v3.Wasm) all come from these files.
+// Envoy's own xDS protos, from the maintained @grpc/grpc-js-xds package (../envoy/api-protos.ts).
+// No message layout is written here: the ADS and ECDS services, DiscoveryRequest/Response and the
+// resources we serve (TypedExtensionConfig → envoy.extensions.filters.http.wasm.v3.Wasm) all come
+// from these files.
 //
 // `google.protobuf.Any` fields are given as `{ '@type': 'type.googleapis.com/<message>', …fields }`
 // (the form Envoy's YAML uses): protobufjs, under proto-loader, packs them with the named message of
 // the same loaded root, so every message we nest must be in PROTO_FILES.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-
-const DEPS = join(dirname(createRequire(import.meta.url).resolve('@grpc/grpc-js-xds/package.json')), 'deps');
-export const PROTO_INCLUDE_DIRS = ['envoy-api', 'googleapis', 'xds', 'protoc-gen-validate'].map((d) => join(DEPS, d));
+import { loadEnvoyApi, serviceIn } from '../envoy/api-protos.ts';
 
 export const PROTO_FILES = [
   'envoy/service/discovery/v3/ads.proto',
@@ -25,30 +20,18 @@ export const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryServic
 export const ECDS_SERVICE = 'envoy.service.extension.v3.ExtensionConfigDiscoveryService';
 export const TYPED_EXTENSION_CONFIG_TYPE = 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig';
 
-const LOADER_OPTIONS: protoLoader.Options = {
-  includeDirs: PROTO_INCLUDE_DIRS,
-  keepCase: true,
-  enums: String,
-  longs: Number,
-  defaults: false,
-  oneofs: true,
-};
-
 const cached = new Map<boolean, grpc.GrpcObject>();
 
 /** `unpackAny`: decoded Any fields come back as `{ '@type', …fields }` (clients that read resources). */
 export function loadXdsPackage(unpackAny = false): grpc.GrpcObject {
   let loaded = cached.get(unpackAny);
-  if (loaded === undefined) cached.set(unpackAny, (loaded = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_FILES, { ...LOADER_OPTIONS, json: unpackAny }))));
+  if (loaded === undefined) cached.set(unpackAny, (loaded = grpc.loadPackageDefinition(loadEnvoyApi(PROTO_FILES, { json: unpackAny }))));
   return loaded;
 }
 
 /** A service's definition (for grpc.Server#addService) or client constructor (tests, load clients). */
 export function xdsService(name: typeof ADS_SERVICE | typeof ECDS_SERVICE, unpackAny = false): grpc.ServiceClientConstructor {
-  let node: unknown = loadXdsPackage(unpackAny);
-  for (const part of name.split('.')) node = (node as Record<string, unknown>)[part];
-  if (typeof node !== 'function') throw new Error(`${name} is not in the loaded protos`);
-  return node as grpc.ServiceClientConstructor;
+  return serviceIn(loadXdsPackage(unpackAny), name);
 }
 
 // ---- the wire shapes (proto-loader objects with the options above; absent = default) ------------

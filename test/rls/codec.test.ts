@@ -1,8 +1,7 @@
 // The wire forms and the request planning of the rate-limit service, without Redis: proto field
 // numbers, protobuf bytes, proto3 JSON decoding/encoding, budgets (keys, windows, buckets).
-import * as protoLoader from '@grpc/proto-loader';
 import { describe, expect, it } from 'vitest';
-import { fromWireRequest, LOADER_OPTIONS, RLS_PROTO, rateLimitServiceDefinition, toWireResponse } from '../../src/rls/grpc.ts';
+import { fromWireRequest, rateLimitServiceDefinition, rlsPackageDefinition, toWireResponse } from '../../src/rls/grpc.ts';
 import { decodeJsonRequest, durationJson, encodeJsonResponse } from '../../src/rls/json.ts';
 import { bucketsFor, InvalidRequestError, planRequest, type RateLimitRequest } from '../../src/rls/model.ts';
 import { parseListen } from '../../src/rls/service.ts';
@@ -17,7 +16,7 @@ interface MessageDescriptor {
   enumType: { name: string; value: { name: string; number: number }[] }[];
 }
 
-const definitions = protoLoader.loadSync(RLS_PROTO, LOADER_OPTIONS) as unknown as Record<string, { type: unknown }>;
+const definitions = rlsPackageDefinition() as unknown as Record<string, { type: unknown }>;
 function message(name: string): MessageDescriptor {
   return definitions[name]!.type as MessageDescriptor;
 }
