@@ -4,10 +4,9 @@
 // lane's request to the base while the lane has no (healthy) endpoint of that host; and a route for
 // every other request to the base. The lane's subset of a host is its endpoints whose labels include
 // the lane's `workload.selector`; the base is its endpoints that belong to no lane of the namespace.
-import { isIP } from 'node:net';
 import type { LaneSet } from '../ir/lane.ts';
 import { CLUSTER_DOMAIN, type Endpoint, type EndpointTable } from '../ir/traffic.ts';
-import { AGGREGATE_CLUSTER_NAME, AGGREGATE_CLUSTER_TYPE, SUBSET_CONNECT_TIMEOUT, type AggregateCluster, type EndpointCluster, type TrafficCluster } from './subset-clusters.ts';
+import { aggregateCluster, clusterOf, type TrafficCluster } from './subset-clusters.ts';
 
 export interface LaneRoute {
   /** `lane/<lane>`, `lane/base`: what Envoy's route stats and logs show. */
@@ -47,10 +46,10 @@ export function emitLaneRouting(set: LaneSet, endpoints: EndpointTable): LaneRou
   for (const [host, all] of endpoints) {
     const inLane = (e: Endpoint, labels: ReadonlyArray<readonly [string, string]>) => labels.every(([k, v]) => e.labels[k] === v);
     const base = all.filter((e) => !set.lanes.some((l) => inLane(e, l.workloadLabels)));
-    clusters.push(endpointCluster(laneClusterName(undefined, host), base));
+    clusters.push(clusterOf(laneClusterName(undefined, host), base));
     const lanes: LaneRoute[] = [];
     for (const lane of set.lanes) {
-      clusters.push(endpointCluster(laneClusterName(lane.name, host), all.filter((e) => inLane(e, lane.workloadLabels))));
+      clusters.push(clusterOf(laneClusterName(lane.name, host), all.filter((e) => inLane(e, lane.workloadLabels))));
       const fallback = laneFallbackClusterName(lane.name, host);
       clusters.push(aggregateCluster(fallback, [laneClusterName(lane.name, host), laneClusterName(undefined, host)]));
       lanes.push({ name: `lane/${lane.name}`, match: { prefix: '/', headers: [{ name: set.key, string_match: { exact: lane.name } }] }, route: { cluster: fallback } });
@@ -67,28 +66,6 @@ export function hostDomains(host: string): string[] {
   const [name, namespace] = host.slice(0, -suffix.length).split('.');
   if (name === undefined || namespace === undefined) return [host];
   return [name, `${name}.${namespace}`, `${name}.${namespace}.svc`, host];
-}
-
-function endpointCluster(name: string, chosen: readonly Endpoint[]): EndpointCluster {
-  const lbEndpoints = chosen.map((e) => ({ endpoint: { address: { socket_address: { address: e.address.host, port_value: e.address.port } } } }));
-  const dns = chosen.some((e) => isIP(e.address.host) === 0);
-  const cluster: EndpointCluster = {
-    name,
-    type: dns ? 'STRICT_DNS' : 'STATIC',
-    connect_timeout: SUBSET_CONNECT_TIMEOUT,
-    // No endpoint: an empty cluster, which the aggregate passes over.
-    load_assignment: { cluster_name: name, endpoints: lbEndpoints.length === 0 ? [] : [{ lb_endpoints: lbEndpoints }] },
-  };
-  return dns ? { ...cluster, dns_lookup_family: 'V4_PREFERRED' } : cluster;
-}
-
-function aggregateCluster(name: string, clusters: string[]): AggregateCluster {
-  return {
-    name,
-    connect_timeout: SUBSET_CONNECT_TIMEOUT,
-    lb_policy: 'CLUSTER_PROVIDED',
-    cluster_type: { name: AGGREGATE_CLUSTER_NAME, typed_config: { '@type': AGGREGATE_CLUSTER_TYPE, clusters } },
-  };
 }
 
 /** The route table part of the bootstrap this module adds to (src/emit/envoy.ts). */

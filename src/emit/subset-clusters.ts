@@ -5,7 +5,7 @@
 // `outbound|PORT|SUBSET|FQDN` with an empty port (the endpoints carry their ports), as OpenSergo's
 // control plane names them.
 import { isIP } from 'node:net';
-import { findSubset, selects, type EndpointTable, type ServiceSubset, type SubsetRef } from '../ir/traffic.ts';
+import { type Endpoint, findSubset, selects, type EndpointTable, type ServiceSubset, type SubsetRef } from '../ir/traffic.ts';
 
 export const AGGREGATE_CLUSTER_NAME = 'envoy.clusters.aggregate';
 export const AGGREGATE_CLUSTER_TYPE = 'type.googleapis.com/envoy.extensions.clusters.aggregate.v3.ClusterConfig';
@@ -88,7 +88,11 @@ function endpointCluster(name: string, ref: SubsetRef, subsets: readonly Service
   if (all === undefined) throw new Error(`no endpoints are listed for ${ref.host}`);
   const subset = findSubset(subsets, ref);
   if (ref.subset !== undefined && subset === undefined) throw new Error(`subset ${ref.subset} of ${ref.host} is not defined`);
-  const chosen = subset === undefined ? all : all.filter((e) => selects(subset.labels, e));
+  return clusterOf(name, subset === undefined ? all : all.filter((e) => selects(subset.labels, e)));
+}
+
+/** A cluster of exactly these endpoints (also the lanes' subsets and base, src/emit/lane-routes.ts). */
+export function clusterOf(name: string, chosen: readonly Endpoint[]): EndpointCluster {
   const lbEndpoints = chosen.map((e) => ({ endpoint: { address: { socket_address: { address: e.address.host, port_value: e.address.port } } } }));
   const dns = chosen.some((e) => isIP(e.address.host) === 0);
   const cluster: EndpointCluster = {
@@ -101,7 +105,7 @@ function endpointCluster(name: string, ref: SubsetRef, subsets: readonly Service
   return dns ? { ...cluster, dns_lookup_family: 'V4_PREFERRED' } : cluster;
 }
 
-function aggregateCluster(name: string, clusters: string[]): AggregateCluster {
+export function aggregateCluster(name: string, clusters: string[]): AggregateCluster {
   return {
     name,
     connect_timeout: SUBSET_CONNECT_TIMEOUT,
