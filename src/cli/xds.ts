@@ -31,6 +31,7 @@ export interface XdsCommandOptions extends FilterOptionFlags {
   rlsTimeoutMs?: number;
   logLevel: LogLevel;
   watch: boolean;
+  allowEmpty?: boolean;
   opensergo?: string;
   app: string[];
 }
@@ -52,6 +53,7 @@ export function registerXdsCommand(program: Command, io: CliIO, done: (code: num
     .option('--rls-timeout-ms <ms>', `Global rules: timeout of one call to the service (default ${DEFAULT_RLS_TIMEOUT_MS})`, milliseconds)
     .addOption(new Option('--log-level <level>', 'log verbosity (stderr)').choices(LOG_LEVELS).default('info'))
     .option('--no-watch', 'do not watch the rules (SIGHUP still reloads)')
+    .option('--allow-empty', 'accept an empty rule file, and push an edit that leaves no rule (default: refused, the Envoys keep the previous rules)')
     .option('--opensergo <host:port>', 'take the rules from this OpenSergo control plane (port 10246) instead of --rules: every --app of --namespace, live')
     .option('--app <apps...>', 'with --opensergo: the apps (metadata.labels.app) whose rules to subscribe to', []);
   for (const option of filterOptionFlags()) command.addOption(option);
@@ -99,6 +101,7 @@ export async function runXds(options: XdsCommandOptions, io: CliIO): Promise<num
       options: filterOptions,
       logLevel: options.logLevel,
       watch: options.watch,
+      allowEmpty: options.allowEmpty === true,
       write: io.stderr,
     });
   } catch (err) {

@@ -34,6 +34,8 @@ export interface CatalogOptions {
    * is their only judge (Envoy NACKs what it refuses).
    */
   configs?: readonly ConfigFile[];
+  /** An empty rule file is a warning, not an error. */
+  allowEmpty?: boolean;
 }
 
 export interface ConfigFile {
@@ -74,7 +76,7 @@ export async function loadCatalog(inputs: readonly string[], options: CatalogOpt
   const diagnostics = new Diagnostics();
   const files = await expandInputs(inputs, diagnostics);
   const sources = await readSources(files, diagnostics);
-  const model = loadModel(sources, { namespace: options.namespace }, diagnostics);
+  const model = loadModel(sources, { namespace: options.namespace, allowEmpty: options.allowEmpty }, diagnostics);
   const warnings = diagnostics.warnings.map(formatDiagnostic);
   if (diagnostics.hasErrors) return { ok: false, errors: diagnostics.errors.map(formatDiagnostic), warnings };
   const apps = new Map<string, AppConfig>();

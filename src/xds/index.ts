@@ -48,6 +48,8 @@ export interface XdsOptions {
   keepalive?: Keepalive;
   /** watch the rules (default true) */
   watch?: boolean;
+  /** accept empty rule files, and push an edit that leaves no rule (default: refused, the last catalog keeps serving) */
+  allowEmpty?: boolean;
   reloadDebounceMs?: number;
   /**
    * A catalog made by the caller instead of rule files (`sergo controller --xds`); later ones are
@@ -91,7 +93,7 @@ export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
   const listen = parseOrThrow(opts.listen, 'listen address');
   const adminAt = parseOrThrow(opts.admin ?? '127.0.0.1:9902', 'admin address');
   if (opts.rules.length === 0 && (opts.configs ?? []).length === 0 && opts.catalog === undefined && opts.source === undefined) throw new XdsError('sergo xds: no rule files or directories (--rules)');
-  const catalogOptions: CatalogOptions = { namespace: opts.namespace, rateLimitService: opts.rateLimitService, options: opts.options, configs: opts.configs };
+  const catalogOptions: CatalogOptions = { namespace: opts.namespace, rateLimitService: opts.rateLimitService, options: opts.options, configs: opts.configs, allowEmpty: opts.allowEmpty };
   const served: Served = { catalog: await firstCatalog(opts, catalogOptions, logger) };
   let metrics: XdsMetrics | undefined;
   const server = new XdsServer(served.catalog, {
@@ -163,6 +165,13 @@ async function reloadOnce(opts: XdsOptions, catalogOptions: CatalogOptions, serv
     for (const e of next.errors) logger.error(e);
     logger.error(`rules invalid (${next.errors.length} error${next.errors.length === 1 ? '' : 's'}): not pushed; Envoys keep version ${served.catalog.version}`);
     served.lastError = { at: new Date().toISOString(), errors: next.errors };
+    return 'invalid';
+  }
+  // Some rules to none drops every protection at once (a truncated file): only on purpose (issue 12).
+  if (next.catalog.apps.size === 0 && served.catalog.apps.size > 0 && opts.allowEmpty !== true) {
+    const error = 'the rules now yield no rule for any app: not pushed, it would drop every protection (--allow-empty to push it)';
+    logger.error(`${error}; Envoys keep version ${served.catalog.version}`);
+    served.lastError = { at: new Date().toISOString(), errors: [error] };
     return 'invalid';
   }
   served.lastError = undefined;
