@@ -25,6 +25,8 @@ export async function runValidate(files: string[], options: InputOptions, io: Cl
   const apps = options.app !== undefined ? [options.app] : result.apps;
   const routers = result.model.traffic?.routers.length ?? 0;
   const routes = routers === 0 ? '' : `; ${routers} TrafficRouter${routers === 1 ? '' : 's'}`;
-  io.stderr(`ok: ${describeRules(result.model.rules.length, apps, result.files)}${routes}\n`);
+  const laneCount = result.model.lanes?.length ?? 0;
+  const lanes = laneCount === 0 ? '' : `; ${laneCount} TrafficLane${laneCount === 1 ? '' : 's'}`;
+  io.stderr(`ok: ${describeRules(result.model.rules.length, apps, result.files)}${routes}${lanes}\n`);
   return EXIT_OK;
 }

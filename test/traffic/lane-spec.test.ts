@@ -120,3 +120,13 @@ describe('TrafficLane', () => {
     expect(keys.errorLines).toContainEqual(expect.stringMatching(new RegExp(`rules.yaml:${pos.line}:${pos.col}: TrafficLane/blue: spec.rules.traceIdBaggage: 'x-other' differs from 'x-sergo-lane'`)));
   });
 });
+
+describe('sergo validate', () => {
+  it('counts the TrafficLanes', async () => {
+    const { runSergo, lines } = await import('../support/cli.ts');
+    const { writeFiles } = await import('../support/workspace.ts');
+    const paths = writeFiles({ 'lane.yaml': FIXED });
+    const run = await runSergo(['validate', paths['lane.yaml']!]);
+    expect([run.code, lines(run.stderr)]).toEqual([0, ['ok: 0 rules (1 file); 1 TrafficLane']]);
+  });
+});
