@@ -1,6 +1,8 @@
 // Where rules are read from, as kubectl reads manifests: files; `-`, standard input; a directory, the
 // *.yaml, *.yml and *.json files directly in it, sorted by name (names starting with `.` skipped, as
-// a ConfigMap volume's `..data`). An unreadable input is an input error, reported against its path.
+// a ConfigMap volume's `..data`), and with `recursive` (-R) those of its subdirectories too, each
+// directory's files before its subdirectories'. An unreadable input is an input error, reported
+// against its path.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { Diagnostics } from './diagnostics.ts';
@@ -10,10 +12,15 @@ import type { SourceFile } from './spec/load.ts';
 export const STDIN_NAME = '<stdin>';
 const RULE_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
-export async function readSources(inputs: readonly string[], diagnostics: Diagnostics): Promise<SourceFile[]> {
+export interface InputOptions {
+  /** Directories include their subdirectories (kubectl's -R). */
+  recursive?: boolean;
+}
+
+export async function readSources(inputs: readonly string[], diagnostics: Diagnostics, options: InputOptions = {}): Promise<SourceFile[]> {
   const sources: SourceFile[] = [];
   let stdinRead = false;
-  for (const path of await expandInputs(inputs, diagnostics)) {
+  for (const path of await expandInputs(inputs, diagnostics, options)) {
     if (path === '-') {
       if (stdinRead) diagnostics.add({ severity: 'error', file: STDIN_NAME, message: '- is given twice: standard input can be read once' });
       else sources.push({ path: STDIN_NAME, text: await readStdin() });
@@ -31,17 +38,31 @@ export async function readSources(inputs: readonly string[], diagnostics: Diagno
 }
 
 /** Inputs with each directory replaced by its rule files (a directory without any is reported). */
-export async function expandInputs(inputs: readonly string[], diagnostics: Diagnostics): Promise<string[]> {
+export async function expandInputs(inputs: readonly string[], diagnostics: Diagnostics, options: InputOptions = {}): Promise<string[]> {
   const files: string[] = [];
   for (const input of inputs) {
     if (input === '-' || !(await isDirectory(input))) {
       files.push(input);
       continue;
     }
-    const names = (await readdir(input)).filter((n) => !n.startsWith('.') && RULE_EXTENSIONS.has(extname(n).toLowerCase())).sort();
-    if (names.length === 0) diagnostics.add({ severity: 'error', file: input, message: 'no *.yaml, *.yml or *.json file in this directory' });
-    files.push(...names.map((n) => join(input, n)));
+    const found = await ruleFiles(input, options.recursive === true);
+    if (found.length === 0) diagnostics.add({ severity: 'error', file: input, message: `no *.yaml, *.yml or *.json file in this directory${options.recursive === true ? ' or below' : ' (-R to look in its subdirectories)'}` });
+    files.push(...found);
   }
+  return files;
+}
+
+async function ruleFiles(dir: string, recursive: boolean): Promise<string[]> {
+  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const files: string[] = [];
+  const subdirectories: string[] = [];
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    const directory = e.isDirectory() || (e.isSymbolicLink() && (await isDirectory(path)));
+    if (directory) subdirectories.push(path);
+    else if (RULE_EXTENSIONS.has(extname(e.name).toLowerCase())) files.push(path);
+  }
+  if (recursive) for (const sub of subdirectories) files.push(...(await ruleFiles(sub, true)));
   return files;
 }
 

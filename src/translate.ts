@@ -46,6 +46,8 @@ export interface TranslateOptions {
   outbound?: boolean;
   /** An empty file or stdin is a warning, not an error (an empty configuration is meant). */
   allowEmpty?: boolean;
+  /** A directory given includes its subdirectories (`-R`). */
+  recursive?: boolean;
 }
 
 export interface TranslateResult {
@@ -76,7 +78,7 @@ export interface ValidateResult {
 
 export async function translateFiles(paths: readonly string[], options: TranslateOptions = {}): Promise<TranslateResult> {
   const diagnostics = new Diagnostics();
-  const sources = await readSources(paths, diagnostics);
+  const sources = await readSources(paths, diagnostics, { recursive: options.recursive });
   return translateSources(sources, options, diagnostics);
 }
 
@@ -132,7 +134,7 @@ function refuseGlobalToLocal(rules: readonly Rule[], diagnostics: Diagnostics): 
 /** Checks files for every app (or only `options.app`'s rules, if given) without choosing one. */
 export async function validateFiles(paths: readonly string[], options: TranslateOptions = {}): Promise<ValidateResult> {
   const diagnostics = new Diagnostics();
-  const sources = await readSources(paths, diagnostics);
+  const sources = await readSources(paths, diagnostics, { recursive: options.recursive });
   return validateSources(sources, options, diagnostics);
 }
 

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 const EXAMPLES: Record<string, string[]> = {
   translate: [
     'sergo translate rules.yaml                                  # the filter configuration (JSON)',
-    'sergo translate rules/ --app shop -o filter.json            # every *.yaml, *.yml, *.json in rules/',
+    'sergo translate rules/ --app shop -o filter.json            # every *.yaml, *.yml, *.json in rules/ (-R: and below)',
     'kubectl get faulttolerancerules,ratelimitstrategies -o yaml | sergo translate -',
     'sergo translate rules.yaml --format envoy --upstream http://127.0.0.1:8080 -o bootstrap.yaml',
     'sergo translate rules.yaml --format istio --url oci://ghcr.io/you/sergo:0.1.0 --sha256 <manifest digest>',

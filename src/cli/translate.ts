@@ -19,6 +19,7 @@ import { writeFileAtomic } from './write-atomic.ts';
 export interface TranslateCommandOptions extends InputOptions, Partial<FormatFlags>, FilterOptionFlags {
   output?: string;
   allowEmpty?: boolean;
+  recursive?: boolean;
   outbound?: boolean;
 }
 
@@ -28,6 +29,7 @@ export function registerTranslateCommand(program: Command, io: CliIO, done: (cod
     .description('translate OpenSergo fault-tolerance rules into the filter configuration (JSON) or a deployment manifest (YAML)')
     .argument('<files...>', 'YAML or JSON files (several documents per file allowed); a directory: its *.yaml, *.yml, *.json; -: standard input')
     .option('-o, --output <file>', 'write the output to FILE (atomically) instead of stdout')
+    .option('-R, --recursive', 'a directory given includes its subdirectories')
     .option('--allow-empty', 'accept an empty input and emit a configuration without rules instead of failing (exit 2) when the input yields none')
     .option('--outbound', 'for a listener of the app\'s outbound calls: TrafficLanes are carried from baggage to the lane header, not coloured (docs/traffic.md)')
     .addOption(appOption())
@@ -53,6 +55,7 @@ export async function runTranslate(files: string[], options: TranslateCommandOpt
     allowGlobalToLocal: acceptsGlobalToLocal(plan.value),
     outbound: options.outbound === true,
     allowEmpty: options.allowEmpty === true,
+    recursive: options.recursive === true,
   });
   printDiagnostics(io, result.diagnostics);
   if (result.deployment === undefined) return EXIT_INVALID_INPUT;

@@ -11,15 +11,16 @@ export function registerValidateCommand(program: Command, io: CliIO, done: (code
     .command('validate')
     .description('check OpenSergo fault-tolerance rules without writing a configuration')
     .argument('<files...>', 'YAML or JSON files (several documents per file allowed); a directory: its *.yaml, *.yml, *.json; -: standard input')
+    .option('-R, --recursive', 'a directory given includes its subdirectories')
     .addOption(appOption())
     .addOption(namespaceOption())
-    .action(async (files: string[], options: InputOptions) => {
+    .action(async (files: string[], options: InputOptions & { recursive?: boolean }) => {
       done(await runValidate(files, options, io));
     });
 }
 
-export async function runValidate(files: string[], options: InputOptions, io: CliIO): Promise<number> {
-  const result = await validateFiles(files, { app: options.app, namespace: options.namespace });
+export async function runValidate(files: string[], options: InputOptions & { recursive?: boolean }, io: CliIO): Promise<number> {
+  const result = await validateFiles(files, { app: options.app, namespace: options.namespace, recursive: options.recursive === true });
   printDiagnostics(io, result.diagnostics);
   if (result.model === undefined) return EXIT_INVALID_INPUT;
   const apps = options.app !== undefined ? [options.app] : result.apps;

@@ -57,6 +57,28 @@ describe('sergo translate / validate inputs', () => {
     expect(none.stderr).toContain(`${emptyDir}: no *.yaml, *.yml or *.json file in this directory`);
   });
 
+  it('-R: a directory includes its subdirectories, each directory\'s files before its subdirectories\'', async () => {
+    const files = writeFiles({ 'single.yaml': joinDocs(strategyDoc, ruleDoc) });
+    const dir = join(files.dir, 'tree');
+    mkdirSync(join(dir, 'strategies', '.hidden'), { recursive: true });
+    writeFileSync(join(dir, 'rule.yaml'), ruleDoc);
+    writeFileSync(join(dir, 'strategies', 'rl.yaml'), strategyDoc);
+    writeFileSync(join(dir, 'strategies', '.hidden', 'x.yaml'), 'broken: [');
+    const flat = await runSergo(['translate', dir]);
+    expect(flat.code).toBe(2);
+    expect(flat.stderr).toContain('unknown strategy rl in namespace default');
+    const recursive = await runSergo(['translate', '-R', dir]);
+    expect(recursive.code, recursive.stderr).toBe(0);
+    expect(recursive.stdout).toBe((await runSergo(['translate', files['single.yaml']!])).stdout);
+    expect(lines((await runSergo(['validate', '--recursive', dir])).stderr)).toEqual(['ok: 1 rule for app shop (2 files)']);
+    const empty = join(files.dir, 'nest');
+    mkdirSync(join(empty, 'inner'), { recursive: true });
+    writeFileSync(join(empty, 'inner', 'rules.yaml'), joinDocs(strategyDoc, ruleDoc));
+    const hint = await runSergo(['validate', empty]);
+    expect(hint.stderr).toContain(`${empty}: no *.yaml, *.yml or *.json file in this directory (-R to look in its subdirectories)`);
+    expect((await runSergo(['validate', '-R', empty])).code).toBe(0);
+  });
+
   it('an empty file, a file of comments and an empty stdin are errors (exit 2), warnings with --allow-empty', async () => {
     const files = writeFiles({ 'empty.yaml': '', 'comments.yaml': '# later\n---\n', 'rules.yaml': joinDocs(strategyDoc, ruleDoc) });
     for (const args of [['translate', files['empty.yaml']!], ['validate', files['comments.yaml']!], ['translate', files['rules.yaml']!, files['empty.yaml']!]]) {
