@@ -5,6 +5,7 @@
 // Absent fields are cursors too: they point at their parent's key, where the field should be added.
 import type { SourcePos } from '../diagnostics.ts';
 import type { SourceDocument } from './source.ts';
+import { didYouMean } from './closest.ts';
 import { YamlCursor } from './yaml-cursor.ts';
 
 /** Keys that JavaScript objects order first (array indices): their source order is the `yaml` view's. */
@@ -91,6 +92,14 @@ export class Cursor {
     if (!this.isMap) return [];
     const names = Object.keys(this.data as object);
     return names.some((k) => ARRAY_INDEX.test(k)) ? this.yaml.keys().map((k) => k.key) : names;
+  }
+
+  /** For an absent field: the key of its mapping that is a typo or two from its name (`treshold` for `threshold`). */
+  nearMiss(): string | undefined {
+    if (this.present || this.parent === undefined || typeof this.step !== 'string' || !this.parent.isMap) return undefined;
+    const name = this.step;
+    const written = this.parent.keyNames().filter((k) => k !== name);
+    return written.find((k) => didYouMean(k, [name]) !== '');
   }
 
   /** Where the key `key` of this mapping is. */

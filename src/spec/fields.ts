@@ -13,7 +13,8 @@ export interface Presence {
 /** Reports a missing required field; true when a value is there to read. */
 export function isGiven(c: Cursor, r: Reporter, opts: Presence = {}): boolean {
   if (c.present) return true;
-  if (!opts.optional) r.error(c, 'is required');
+  const near = opts.optional ? undefined : c.nearMiss();
+  if (!opts.optional) r.error(c, near === undefined ? 'is required' : `is required (${near} is written: a typo?)`);
   return false;
 }
 

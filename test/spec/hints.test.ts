@@ -36,6 +36,14 @@ describe('did you mean', () => {
     ]);
   });
 
+  it('a required field written with a typo says so in the error as well', async () => {
+    const yaml = rateLimit('rl', 'metricType: RequestAmount\nlimitMode: Local\ntreshold: 10\nstatDurationSeconds: 1');
+    const result = await translateInline(join(yaml, rule('r', 'a', ['/a'], ['rl'])));
+    expect(result.errors.map((d) => `${d.field}: ${d.message}`)).toEqual(['spec.threshold: is required (treshold is written: a typo?)']);
+    const missing = await translateInline(rateLimit('rl', 'metricType: RequestAmount\nlimitMode: Local\nstatDurationSeconds: 1'));
+    expect(missing.errors.map((d) => d.message)).toEqual(['is required']);
+  });
+
   it('an unsupported fault-tolerance kind close to a known one says which', async () => {
     const yaml = objectDoc('RateLimitStrateg', 'rl', 'threshold: 1');
     const result = await translateInline(yaml);
