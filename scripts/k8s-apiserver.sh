@@ -18,23 +18,17 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SRC="$ROOT/test/k8s/apiserver"
 K8S_VERSION="v1.37.2"
+source "$ROOT/scripts/lib/go-tool.sh"
 
-if [ -n "${SERGO_K8S_APISERVER:-}" ]; then
-  [ -f "$SERGO_K8S_APISERVER" ] && [ -x "$SERGO_K8S_APISERVER" ] || { echo "SERGO_K8S_APISERVER=$SERGO_K8S_APISERVER is not an executable file" >&2; exit 1; }
-  echo "$SERGO_K8S_APISERVER"
-  exit 0
-fi
-
+go_tool_override SERGO_K8S_APISERVER
 KEY="$(cd "$SRC" && cat go.mod go.sum $(ls ./*.go | sort) | sha256sum | cut -c1-16)"
 DIR="$ROOT/.tools/k8s-apiserver"
 BIN="$DIR/$KEY/k8s-apiserver"
-mkdir -p "$DIR"
-# One build at a time (test files may ask at once); the second waits, then finds the binary.
-if command -v flock >/dev/null 2>&1; then exec 9>"$DIR/.lock"; flock 9; fi
+go_tool_lock "$DIR"
 if [ ! -x "$BIN" ]; then
-  command -v go >/dev/null 2>&1 || { echo "Go (>= 1.26) is needed to build the test API server (test/k8s/apiserver)" >&2; exit 1; }
+  go_tool_need_go "Go (>= 1.26) is needed to build the test API server (test/k8s/apiserver)"
   echo "building the test API server (kube-apiserver $K8S_VERSION + etcd) into ${BIN#"$ROOT"/}" >&2
-  export GOMODCACHE="$DIR/gomod" GOCACHE="${XDG_CACHE_HOME:-$HOME/.cache}/sergo-wasm/go-build"
+  export GOMODCACHE="$DIR/gomod" GOCACHE="$GO_TOOL_BUILD_CACHE"
   export GOFLAGS="-modcacherw -mod=readonly" CGO_ENABLED=0 GOTOOLCHAIN=local
   # The version the server reports (kubectl and the API's compatibility version read it).
   LDFLAGS="-s -w"
@@ -48,6 +42,6 @@ if [ ! -x "$BIN" ]; then
   mv "$BIN.tmp" "$BIN"
   # Older keys' binaries (~130 MB each) are of no use any more.
   find "$DIR" -mindepth 1 -maxdepth 1 -type d ! -name "$KEY" ! -name gomod -exec rm -rf {} +
-  echo "built in $((SECONDS - started)) s: $BIN" >&2
+  go_tool_built "$started" "$BIN"
 fi
 echo "$BIN"

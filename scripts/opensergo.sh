@@ -17,33 +17,17 @@ set -euo pipefail
 MODULE="github.com/opensergo/opensergo-control-plane"
 VERSION="v0.0.0-20230509015612-ac5cff28bbb8"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+source "$ROOT/scripts/lib/go-tool.sh"
 
-if [ -n "${SERGO_OPENSERGO:-}" ]; then
-  [ -f "$SERGO_OPENSERGO" ] && [ -x "$SERGO_OPENSERGO" ] || { echo "SERGO_OPENSERGO=$SERGO_OPENSERGO is not an executable file" >&2; exit 1; }
-  echo "$SERGO_OPENSERGO"
-  exit 0
-fi
-
+go_tool_override SERGO_OPENSERGO
 DIR="$ROOT/.tools/opensergo"
 BIN="$DIR/$VERSION/opensergo-control-plane"
-mkdir -p "$DIR"
-# One build at a time (test files may ask at once); the second waits, then finds the binary.
-if command -v flock >/dev/null 2>&1; then exec 9>"$DIR/.lock"; flock 9; fi
+go_tool_lock "$DIR"
 if [ ! -x "$BIN" ]; then
-  command -v go >/dev/null 2>&1 || { echo "Go is needed to install the OpenSergo control plane (go install $MODULE/pkg/main@$VERSION)" >&2; exit 1; }
+  go_tool_need_go "Go is needed to install the OpenSergo control plane (go install $MODULE/pkg/main@$VERSION)"
   echo "installing the OpenSergo control plane: go install $MODULE/pkg/main@$VERSION into ${DIR#"$ROOT"/}" >&2
   # Modules in the project's folder; the Go build cache is the machine's, as for the test API server.
-  STAGE="$DIR/.stage"
-  rm -rf "$STAGE"
-  trap 'rm -rf "$STAGE"' EXIT
-  mkdir -p "$STAGE/bin"
-  export GOPATH="$STAGE/gopath" GOMODCACHE="$DIR/gomod" GOCACHE="${XDG_CACHE_HOME:-$HOME/.cache}/sergo-wasm/go-build" GOBIN="$STAGE/bin"
-  export GOFLAGS="${GOFLAGS:-} -modcacherw" CGO_ENABLED=0
-  started=$SECONDS
-  go install "$MODULE/pkg/main@$VERSION" >&2
-  mkdir -p "$DIR/$VERSION"
-  mv "$STAGE/bin/main" "$BIN"
-  rm -rf "$STAGE"
-  echo "built in $((SECONDS - started)) s: $BIN" >&2
+  export GOMODCACHE="$DIR/gomod" GOCACHE="$GO_TOOL_BUILD_CACHE"
+  go_tool_install "$MODULE/pkg/main@$VERSION" main "$BIN" "$DIR/.stage"
 fi
 echo "$BIN"

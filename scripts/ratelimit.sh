@@ -15,32 +15,18 @@ set -euo pipefail
 MODULE="github.com/envoyproxy/ratelimit"
 VERSION="v1.4.1-0.20260122083618-3fb702589d36"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+source "$ROOT/scripts/lib/go-tool.sh"
 
-if [ -n "${SERGO_RATELIMIT:-}" ]; then
-  [ -f "$SERGO_RATELIMIT" ] && [ -x "$SERGO_RATELIMIT" ] || { echo "SERGO_RATELIMIT=$SERGO_RATELIMIT is not an executable file" >&2; exit 1; }
-  echo "$SERGO_RATELIMIT"
-  exit 0
-fi
-
+go_tool_override SERGO_RATELIMIT
 DIR="$ROOT/.tools/ratelimit"
 BIN="$DIR/$VERSION/service_cmd"
-mkdir -p "$DIR"
-# One build at a time (test files may ask at once); the second waits, then finds the binary.
-if command -v flock >/dev/null 2>&1; then exec 9>"$DIR/.lock"; flock 9; fi
+go_tool_lock "$DIR"
 if [ ! -x "$BIN" ]; then
-  command -v go >/dev/null 2>&1 || { echo "Go is needed to install the reference rate-limit service (go install $MODULE/src/service_cmd@$VERSION)" >&2; exit 1; }
+  go_tool_need_go "Go is needed to install the reference rate-limit service (go install $MODULE/src/service_cmd@$VERSION)"
   echo "installing the reference rate-limit service: go install $MODULE/src/service_cmd@$VERSION into ${DIR#"$ROOT"/}" >&2
-  # Built into a staging folder and moved in place, so an interrupted build leaves no binary behind.
+  # Module and build caches inside the staging folder: removed with it.
   STAGE="$DIR/.stage"
-  rm -rf "$STAGE"
-  mkdir -p "$STAGE/bin"
-  export GOPATH="$STAGE/gopath" GOMODCACHE="$STAGE/gopath/pkg/mod" GOCACHE="$STAGE/cache" GOBIN="$STAGE/bin"
-  export GOFLAGS="${GOFLAGS:-} -modcacherw" CGO_ENABLED=0
-  started=$SECONDS
-  go install "$MODULE/src/service_cmd@$VERSION" >&2
-  mkdir -p "$DIR/$VERSION"
-  mv "$STAGE/bin/service_cmd" "$BIN"
-  rm -rf "$STAGE"
-  echo "built in $((SECONDS - started)) s: $BIN" >&2
+  export GOMODCACHE="$STAGE/gopath/pkg/mod" GOCACHE="$STAGE/cache"
+  go_tool_install "$MODULE/src/service_cmd@$VERSION" service_cmd "$BIN" "$STAGE"
 fi
 echo "$BIN"
