@@ -12,11 +12,15 @@
 // While the workers of a reload disagree on the rules (each runs on_configure on its own), a VM may
 // find a layout other than its own: it then works on its sections where they are, found by
 // identity, and appends the ones missing (zeros) instead of dropping anyone else's. on_configure
-// compacts the record to its own layout, copying the sections it keeps. (The records of the earlier
+// adds its missing sections and keeps the KEPT_FOREIGN newest sections of other layouts: a worker
+// still on the previous configuration, or a rule back on parameters it had in the same window
+// (GlobalToLocal shares moving 4 → 3 → 4), continues its own state instead of a fresh window. (The records of the earlier
 // one-record-per-rule scheme are not read: a module upgrade starts the limits afresh, once.)
 import { sharedGet, sharedSet, hostPtr, hostSize, hostCas, releaseHostBuffer, Status } from "../abi";
 
 const HEADER: usize = 8;
+/** Sections of other layouts on_configure keeps, newest first (older ones are dropped). */
+const KEPT_FOREIGN: i32 = 8;
 const ENTRY: usize = 16;
 /** The initial value of the buffers a record replaces before it writes to them. */
 const NO_BYTES = new ArrayBuffer(0);
@@ -137,7 +141,8 @@ export class PackedRecord {
     return ok;
   }
 
-  /** on_configure: the record in this VM's own layout, keeping the state of every section it has. */
+  /** on_configure: the record with every own section (state kept where it has it), and the newest
+   *  KEPT_FOREIGN sections of other layouts. */
   ensure(): void {
     const keyPtr = changetype<usize>(this.key);
     const keyLen = <usize>this.key.byteLength;
@@ -148,9 +153,10 @@ export class PackedRecord {
         const n = hostSize();
         const same = n == this.size && sameWords(p, this.header, this.headerSize);
         cas = hostCas();
-        if (!same) this.compose(p, n, false, true);
+        if (!same) this.compose(p, n, true, true);
+        const unchanged = !same && this.length == n && memory.compare(this.ptr, p, n) == 0;
         releaseHostBuffer(p);
-        if (same) return;
+        if (same || unchanged) return;
       } else {
         this.compose(0, 0, false, true);
       }
@@ -174,10 +180,16 @@ export class PackedRecord {
   private compose(found: usize, foundLen: usize, keepForeign: bool, configuring: bool): void {
     const own = this.at.length;
     const foreign = keepForeign ? validCount(found, foundLen) : 0;
+    const drop = configuring ? this.foreignToDrop(found, foreign) : 0;
     // Sizes first: the header grows with every appended section.
-    let count = foreign;
+    let count = 0;
     let dataSize: usize = 0;
-    for (let j = 0; j < foreign; j++) dataSize += (<usize>load<u32>(found + HEADER + <usize>j * ENTRY, 12) + 7) & ~(<usize>7);
+    for (let j = 0, left = drop; j < foreign; j++) {
+      const e = found + HEADER + <usize>j * ENTRY;
+      if (left > 0 && !this.owns(e)) { left--; continue; }
+      count++;
+      dataSize += (<usize>load<u32>(e, 12) + 7) & ~(<usize>7);
+    }
     for (let i = 0; i < own; i++) {
       if (keepForeign && findSection(found, foundLen, unchecked(this.ids[i]), unchecked(this.sizes[i])) != 0) continue;
       count++;
@@ -189,8 +201,9 @@ export class PackedRecord {
     store<u32>(out, <u32>count);
     let entry = out + HEADER;
     let offset = HEADER + <usize>count * ENTRY;
-    for (let j = 0; j < foreign; j++) {
+    for (let j = 0, left = drop; j < foreign; j++) {
       const e = found + HEADER + <usize>j * ENTRY;
+      if (left > 0 && !this.owns(e)) { left--; continue; }
       const size = load<u32>(e, 12);
       writeEntry(entry, load<u64>(e), <u32>offset, size);
       memory.copy(out + offset, found + <usize>load<u32>(e, 8), <usize>size);
@@ -210,6 +223,22 @@ export class PackedRecord {
     this.ptr = out;
     this.length = total;
     this.locate(out, total);
+  }
+
+  /** How many of a found record's sections of other layouts are beyond KEPT_FOREIGN (the oldest
+   *  come first: sections are appended). */
+  private foreignToDrop(found: usize, count: i32): i32 {
+    let others = 0;
+    for (let j = 0; j < count; j++) if (!this.owns(found + HEADER + <usize>j * ENTRY)) others++;
+    return others > KEPT_FOREIGN ? others - KEPT_FOREIGN : 0;
+  }
+
+  /** Whether a header entry is one of this VM's own sections. */
+  private owns(e: usize): bool {
+    for (let i = 0; i < this.ids.length; i++) {
+      if (load<u64>(e) == unchecked(this.ids[i]) && load<u32>(e, 12) == unchecked(this.sizes[i])) return true;
+    }
+    return false;
   }
 
   private scratchOf(size: usize): usize {
