@@ -1,6 +1,7 @@
 // Filter metrics. Envoy stores them as `wasmcustom.<name>`; tags are encoded in the name the way
 // Istio does (names.ts), so a `stats_tags` rule per tag (emitted by `sergo translate --format envoy`)
-// turns them into Prometheus labels: sergo_requests_passed{sergo_rule="…",sergo_resource="…",…}.
+// turns them into Prometheus labels: sergo_requests_passed{sergo_namespace="…",sergo_app="…",
+// sergo_rule="…",sergo_resource="…",…}.
 // Every rule has the two below; a strategy defines its own beside them (Strategy.defineMetrics).
 //
 // A rule's metrics are defined when it first needs one (its first count handed to the host, its
@@ -22,13 +23,19 @@ export class RuleMetrics {
   blocked: u32 = u32.MAX_VALUE;
   defined: bool = false;
 
-  constructor(private ruleId: string, private resource: string, private strategyName: string) {}
+  /** `kind`: the strategy's kind without "Strategy" (the sergo_strategy tag). */
+  constructor(private ruleId: string, private resource: string, private kind: string) {}
 
   /** The encoded tags (built once). */
   encodeTags(): string {
     if (this.tags.length == 0) {
-      this.tags = names.METRIC_PREFIX + names.encodeTag(names.TAG_RULE, this.ruleId) +
-        names.encodeTag(names.TAG_RESOURCE, this.resource) + names.encodeTag(names.TAG_STRATEGY, this.strategyName);
+      const n = idNames(this.ruleId, this.resource, this.kind);
+      const named = n.length == 4;
+      this.tags = names.METRIC_PREFIX +
+        (named ? names.encodeTag(names.TAG_NAMESPACE, n[0]) + names.encodeTag(names.TAG_APP, n[1]) : "") +
+        names.encodeTag(names.TAG_RULE, named ? n[2] : this.ruleId) +
+        names.encodeTag(names.TAG_RESOURCE, this.resource) + names.encodeTag(names.TAG_STRATEGY, this.kind) +
+        (named ? names.encodeTag(names.TAG_STRATEGY_NAME, n[3]) : "");
     }
     return this.tags;
   }
@@ -43,6 +50,28 @@ export class RuleMetrics {
 
   /** A counter of this rule named `name` (after the tags). */
   counter(name: string): u32 { return defineMetric(MetricType.COUNTER, this.tags, name); }
+}
+
+/** The names in an id the translator built, `namespace/app/rule/<kind>Strategy/strategy@resource`
+ *  (src/ir/identity.ts): [namespace, app, rule, strategy], none empty. None for an id of another
+ *  form (a hand-written configuration): its rule tag is the whole id. Kubernetes names have no `/`,
+ *  `@` or `;`, so the split is exact and the tag encoding holds (src/emit/metrics.ts, its mirror). */
+function idNames(id: string, resource: string, kind: string): string[] {
+  const none: string[] = [];
+  const a = id.indexOf("/");
+  if (a <= 0) return none;
+  const b = id.indexOf("/", a + 1);
+  if (b <= a + 1) return none;
+  const c = id.indexOf("/", b + 1);
+  if (c <= b + 1) return none;
+  const d = id.indexOf("/", c + 1);
+  if (d <= c + 1) return none;
+  const e = id.indexOf("@", d + 1);
+  if (e <= d + 1) return none;
+  const n = [id.substring(0, a), id.substring(a + 1, b), id.substring(b + 1, c), id.substring(d + 1, e)];
+  // Only the exact identity of these names: the labels then give the id back.
+  if (id != n[0] + "/" + n[1] + "/" + n[2] + "/" + kind + "Strategy/" + n[3] + "@" + resource) return none;
+  return n;
 }
 
 /** Process-wide filter metrics. */

@@ -28,10 +28,14 @@ export const CONFIG_REJECTED = "config_rejected";
 export const QUEUE_OVERFLOW = "queue_overflow";
 
 // Tags, encoded in the metric name the way Istio does; one `stats_tags` regex per tag name turns
-// them into labels: `(<name>=\.=(.*?);\.;)`.
+// them into labels: `(<name>=\.=(.*?);\.;)`. Namespace, app, rule and strategy name are the names
+// in the rule's id (metrics.ts), each its own label so that queries can group by them.
+export const TAG_NAMESPACE = "sergo_namespace";
+export const TAG_APP = "sergo_app";
 export const TAG_RULE = "sergo_rule";
 export const TAG_RESOURCE = "sergo_resource";
 export const TAG_STRATEGY = "sergo_strategy";
+export const TAG_STRATEGY_NAME = "sergo_strategy_name";
 export const TAG_FROM = "sergo_from";
 export const TAG_TO = "sergo_to";
 export const TAG_VALUE_START = "=.=";

@@ -1,7 +1,7 @@
 // What runs the demo's rules: `sergo serve` (the embedded sidecar, the default) or real Envoy with the
 // bootstrap `sergo translate --format envoy` emits (`--envoy`). Both answer the same questions: the
 // filter's counters per rule, breaker transitions as they happen, and a closing count.
-import { BREAKER_STATES, decodeStatName, RULE_METRICS, TAGS, TRANSITION_ORDER } from '../emit/metrics.ts';
+import { BREAKER_STATES, decodeStatName, RULE_METRICS, ruleIdOf, TAGS, TRANSITION_ORDER } from '../emit/metrics.ts';
 import { launchEnvoy, readStats, type LaunchedEnvoy } from '../envoy/index.ts';
 import { startServe, type BreakerTransition, type Logger, type RuleStats, type ServeHandle } from '../serve/index.ts';
 import { translateFiles } from '../translate.ts';
@@ -74,7 +74,7 @@ export async function startEnvoyProxy(rules: string, upstream: string, workers: 
       const byId = new Map<string, RuleStats>(configured.map((r) => [r.id, { id: r.id, resource: r.resource, kind: r.strategy.kind, passed: 0, blocked: 0, queued: 0 }]));
       for (const [name, value] of await stats()) {
         const d = decodeStatName(name);
-        const r = byId.get(d.labels.find((l) => l[0] === TAGS.rule)?.[1] ?? '');
+        const r = byId.get(ruleIdOf(new Map(d.labels)) ?? '');
         if (r === undefined) continue;
         if (d.name.endsWith(RULE_METRICS.passed)) r.passed = value;
         else if (d.name.endsWith(RULE_METRICS.blocked)) r.blocked = value;
@@ -108,7 +108,7 @@ class TransitionWatch {
       if (value <= last) continue;
       const tags = new Map(decodeStatName(name).labels);
       found.push({
-        rule: tags.get(TAGS.rule) ?? '?', resource: tags.get(TAGS.resource) ?? '?',
+        rule: ruleIdOf(tags) ?? '?', resource: tags.get(TAGS.resource) ?? '?',
         from: tags.get(TAGS.from) ?? '?', to: tags.get(TAGS.to) ?? '?', count: value - last,
       });
     }

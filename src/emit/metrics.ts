@@ -7,7 +7,8 @@
 
 export const METRIC_PREFIX = 'sergo.';
 
-/** Per-rule metrics, tagged sergo_rule, sergo_resource, sergo_strategy (transitions also sergo_from, sergo_to). */
+/** Per-rule metrics, tagged sergo_namespace, sergo_app, sergo_rule, sergo_resource, sergo_strategy,
+ *  sergo_strategy_name (transitions also sergo_from, sergo_to). */
 export const RULE_METRICS = {
   passed: 'requests_passed',
   blocked: 'requests_blocked',
@@ -32,10 +33,49 @@ export const FILTER_METRICS = {
   queueOverflow: 'queue_overflow',
 } as const;
 
-export const TAGS = { rule: 'sergo_rule', resource: 'sergo_resource', strategy: 'sergo_strategy', from: 'sergo_from', to: 'sergo_to' } as const;
+export const TAGS = {
+  namespace: 'sergo_namespace', app: 'sergo_app', rule: 'sergo_rule', resource: 'sergo_resource',
+  strategy: 'sergo_strategy', strategyName: 'sergo_strategy_name', from: 'sergo_from', to: 'sergo_to',
+} as const;
 /** The tags, in the order the filter writes them. */
-export const METRIC_TAGS = [TAGS.rule, TAGS.resource, TAGS.strategy, TAGS.from, TAGS.to] as const;
+export const METRIC_TAGS = [TAGS.namespace, TAGS.app, TAGS.rule, TAGS.resource, TAGS.strategy, TAGS.strategyName, TAGS.from, TAGS.to] as const;
 export type MetricTag = (typeof METRIC_TAGS)[number];
+
+/** What the filter's rule tags are made of: a rule of the filter configuration. */
+export interface TaggedRule {
+  id: string;
+  resource: string;
+  /** the strategy's kind in the filter configuration (`RateLimit`, …): the sergo_strategy tag */
+  kind: string;
+}
+
+/**
+ * The names in an id the translator built, `namespace/app/rule/<kind>Strategy/strategy@resource`
+ * (src/ir/identity.ts), as the filter splits it (assembly/metrics.ts `idNames`): undefined for an id
+ * of another form (a hand-written configuration), whose rule tag is the whole id. Kubernetes names
+ * (DNS-1123, label values) have no `/`, `@`, `;` or `"`, so the split is exact.
+ */
+export function idNames(r: TaggedRule): { namespace: string; app: string; rule: string; strategy: string } | undefined {
+  const m = /^([^/]+)\/([^/]+)\/([^/]+)\/[^/]*\/([^@]+)@/.exec(r.id);
+  if (m === null) return undefined;
+  const [, namespace, app, rule, strategy] = m as unknown as [string, string, string, string, string];
+  return r.id === `${namespace}/${app}/${rule}/${r.kind}Strategy/${strategy}@${r.resource}` ? { namespace, app, rule, strategy } : undefined;
+}
+
+/** The tags of a rule's metrics, in the filter's order (transitions add sergo_from, sergo_to). */
+export function ruleTags(r: TaggedRule): [string, string][] {
+  const n = idNames(r);
+  if (n === undefined) return [[TAGS.rule, r.id], [TAGS.resource, r.resource], [TAGS.strategy, r.kind]];
+  return [[TAGS.namespace, n.namespace], [TAGS.app, n.app], [TAGS.rule, n.rule], [TAGS.resource, r.resource], [TAGS.strategy, r.kind], [TAGS.strategyName, n.strategy]];
+}
+
+/** The rule id a series' labels name: the inverse of ruleTags (undefined for a series of no rule). */
+export function ruleIdOf(labels: ReadonlyMap<string, string>): string | undefined {
+  const rule = labels.get(TAGS.rule);
+  const namespace = labels.get(TAGS.namespace);
+  if (rule === undefined || namespace === undefined) return rule;
+  return `${namespace}/${labels.get(TAGS.app)}/${rule}/${labels.get(TAGS.strategy)}Strategy/${labels.get(TAGS.strategyName)}@${labels.get(TAGS.resource)}`;
+}
 
 /** The breaker_state gauge's values by index, and the values of the sergo_from / sergo_to tags. */
 export const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;

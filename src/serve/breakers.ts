@@ -1,7 +1,7 @@
 // Breaker transitions, found the way an operator finds them in Envoy: from the filter's
-// `breaker_transitions` counters (tags sergo_rule, sergo_from, sergo_to). Checked shortly after
+// `breaker_transitions` counters (tags naming the rule, sergo_from, sergo_to). Checked shortly after
 // request activity (transitions only happen while requests come and go), one log line each.
-import { RULE_METRICS, TAGS, TRANSITION_ORDER as ORDER } from '../emit/metrics.ts';
+import { RULE_METRICS, ruleIdOf, TAGS, TRANSITION_ORDER as ORDER } from '../emit/metrics.ts';
 import type { ProxyWasmHost } from '../host/index.ts';
 import type { Logger } from './log.ts';
 import { decodeStatName } from './stats.ts';
@@ -48,7 +48,7 @@ export class BreakerWatcher {
       if (!report || stat.value < last) continue;
       const tags = new Map(decodeStatName(name).labels);
       found.push({
-        rule: tags.get(TAGS.rule) ?? '?',
+        rule: ruleIdOf(tags) ?? '?',
         resource: tags.get(TAGS.resource) ?? '?',
         from: tags.get(TAGS.from) ?? '?',
         to: tags.get(TAGS.to) ?? '?',

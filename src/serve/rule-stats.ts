@@ -1,6 +1,6 @@
 // Per rule of the running configuration: the filter's counters (requests passed, blocked, queued)
 // and, for a circuit breaker, its state, read from the filter's tagged stats.
-import { BREAKER_STATES, metricName, RULE_METRICS, TAGS, type BreakerState } from '../emit/metrics.ts';
+import { BREAKER_STATES, metricName, RULE_METRICS, ruleIdOf, type BreakerState } from '../emit/metrics.ts';
 import type { ProxyWasmHost } from '../host/index.ts';
 import type { ServedConfig } from './rules.ts';
 import { decodeStatName } from './stats.ts';
@@ -23,7 +23,7 @@ export function ruleStats(config: ServedConfig, host: ProxyWasmHost): RuleStats[
   }
   for (const [name, s] of host.metrics()) {
     const d = decodeStatName(name);
-    const id = d.labels.find((l) => l[0] === TAGS.rule)?.[1];
+    const id = ruleIdOf(new Map(d.labels));
     const r = id === undefined ? undefined : byId.get(id);
     if (!r) continue;
     const v = Number(s.value);

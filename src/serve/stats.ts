@@ -1,5 +1,5 @@
 // The admin endpoints' views of the stats: the filter's metrics (names with Istio-style encoded tags,
-// `sergo.sergo_rule=.=<id>;.;…;requests_passed`) as Prometheus text, and Envoy-like plain `/stats`.
+// `sergo.sergo_namespace=.=<ns>;.;…;sergo_rule=.=<name>;.;…;requests_passed`) as Prometheus text, and Envoy-like plain `/stats`.
 import { encodeTag, decodeStatName } from '../emit/metrics.ts';
 import type { MetricKind } from '../host/index.ts';
 

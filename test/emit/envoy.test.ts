@@ -140,11 +140,14 @@ describe('envoy bootstrap', () => {
   it('has one stats tag per metric tag, and each regex extracts its tag from a metric name', async () => {
     const tags = emitEnvoyBootstrap(await config(), OPTIONS).stats_config.stats_tags;
     expect(tags.map((t) => t.tag_name)).toEqual([...METRIC_TAGS]);
-    expect(tags[0]!.regex).toBe('(sergo_rule=\\.=(.*?);\\.;)');
+    expect(tags[0]!.regex).toBe('(sergo_namespace=\\.=(.*?);\\.;)');
     const values: Record<string, string> = {
-      sergo_rule: 'default/shop/limit/RateLimitStrategy/rl@GET:/items',
+      sergo_namespace: 'default',
+      sergo_app: 'shop',
+      sergo_rule: 'limit',
       sergo_resource: 'GET:/items',
       sergo_strategy: 'CircuitBreaker',
+      sergo_strategy_name: 'cb.v2',
       sergo_from: 'closed',
       sergo_to: 'open',
     };

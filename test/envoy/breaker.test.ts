@@ -88,7 +88,8 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
     /** The rule's breaker_state gauge and its transition counters, from Envoy's /stats. */
     async function breaker(name: string, strategy: string): Promise<{ state: number | undefined; transitions: Partial<Record<`${State}>${State}`, number>> }> {
       const stats = await envoy.stats('wasmcustom');
-      const tags = `sergo_rule=.=default/demo/${name}/CircuitBreakerStrategy/${strategy}@/${name}/**;.;sergo_resource=.=/${name}/**;.;sergo_strategy=.=CircuitBreaker;.;`;
+      const tags = `sergo_namespace=.=default;.;sergo_app=.=demo;.;sergo_rule=.=${name};.;sergo_resource=.=/${name}/**;.;` +
+        `sergo_strategy=.=CircuitBreaker;.;sergo_strategy_name=.=${strategy};.;`;
       const transitions: Partial<Record<`${State}>${State}`, number>> = {};
       for (const from of STATES) {
         for (const to of STATES) {

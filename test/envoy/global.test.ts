@@ -114,7 +114,7 @@ async function counter(envoys: RunningEnvoy[], rule: string, name: string): Prom
   let sum = 0;
   for (const envoy of envoys) {
     for (const [stat, value] of await envoy.stats(`${name}$`)) {
-      if (stat.includes(`sergo_rule=.=default/demo/${rule}/`) && stat.endsWith(`;.;${name}`)) sum += value;
+      if (stat.includes(`sergo_namespace=.=default;.;sergo_app=.=demo;.;sergo_rule=.=${rule};.;`) && stat.endsWith(`;.;${name}`)) sum += value;
     }
   }
   return sum;

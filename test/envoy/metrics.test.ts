@@ -1,8 +1,9 @@
 // The filter's metrics in real Envoy (2 workers), checked against the README's metrics table itself
 // (parsed from README.md, so the document is what is tested): Envoy's /stats/prometheus has every
 // metric of the table, with the table's type, exactly the labels the emitted stats_tags extract
-// (sergo_rule, sergo_resource, sergo_strategy, sergo_from, sergo_to), one series per rule that
-// defines it, and the values of what this test did.
+// (sergo_namespace, sergo_app, sergo_rule, sergo_resource, sergo_strategy, sergo_strategy_name,
+// sergo_from, sergo_to), each the name it stands for (not the long rule id), one series per rule
+// that defines it, and the values of what this test did.
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
@@ -63,6 +64,17 @@ spec: { targets: [{ targetResourceName: '${target}' }], strategies: [{ name: ${s
 /** Huge queue timeout, long interval: a flood of requests all queue (until a worker's queue is full). */
 const FLOOD_INTERVAL_MS = 40_000;   // longer than the 12 waves take (each decided once the workers flushed its counts); 2,000 slots within 24 h
 
+/** The FaultToleranceRules (namespace default, app demo): each one target and one strategy. */
+const TARGETS: Record<string, { resource: string; strategy: string }> = {
+  rl: { resource: 'GET:/m/rl', strategy: 'three' },
+  pacing: { resource: '/m/pace', strategy: 'pace' },
+  flooding: { resource: '/m/flood', strategy: 'flood' },
+  conc: { resource: '/m/conc/{id}', strategy: 'two' },
+  cb: { resource: '/m/cb', strategy: 'fragile' },
+  global: { resource: '/m/global', strategy: 'shared' },
+  failing: { resource: '/m/failing', strategy: 'lenient' },
+};
+
 const RULES = [
   strategy('RateLimitStrategy', 'three', '{ metricType: RequestAmount, limitMode: Local, threshold: 3, statDurationSeconds: 60 }'),
   strategy('ThrottlingStrategy', 'pace', '{ minIntervalOfRequests: 200ms, queueTimeout: 400ms }'),
@@ -71,13 +83,7 @@ const RULES = [
   strategy('CircuitBreakerStrategy', 'fragile', "{ strategy: ErrorRequestRatio, triggerRatio: '50%', statDuration: 60s, recoveryTimeout: 60s, minRequestAmount: 2 }"),
   strategy('RateLimitStrategy', 'shared', '{ metricType: RequestAmount, limitMode: Global, threshold: 100, statDurationSeconds: 60 }'),
   strategy('RateLimitStrategy', 'lenient', '{ metricType: RequestAmount, limitMode: Global, threshold: 100, statDurationSeconds: 60, failOpen: true }'),
-  rule('rl', 'GET:/m/rl', 'three'),
-  rule('pacing', '/m/pace', 'pace'),
-  rule('flooding', '/m/flood', 'flood'),
-  rule('conc', '/m/conc/{id}', 'two'),
-  rule('cb', '/m/cb', 'fragile'),
-  rule('global', '/m/global', 'shared'),
-  rule('failing', '/m/failing', 'lenient'),
+  ...Object.entries(TARGETS).map(([name, t]) => rule(name, t.resource, t.strategy)),
 ].join('');
 
 /** The emitted rule ids, by rule name (from the bootstrap's filter configuration). */
@@ -155,7 +161,7 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
       const flood: ReturnType<typeof hold>[] = [];
       const floodDecided = async () => {
         let seen = 0;
-        for (const [name, value] of await envoy.stats('wasmcustom')) if (name.includes('/flooding/') && /requests_(passed|blocked)$/.test(name)) seen += value;
+        for (const [name, value] of await envoy.stats('wasmcustom')) if (name.includes('sergo_resource=.=/m/flood;.;') && /requests_(passed|blocked)$/.test(name)) seen += value;
         return seen;
       };
       for (let wave = 0; wave < 12; wave++) {
@@ -212,7 +218,7 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
 
     /** A rule-tagged series' key in `want`: the rule's name, and `from>to` for transitions. */
     function seriesKey(labels: Record<string, string>): string {
-      const name = [...ids].find(([, r]) => r.id === labels.sergo_rule)?.[0] ?? `unknown rule ${labels.sergo_rule}`;
+      const name = ids.has(labels.sergo_rule!) ? labels.sergo_rule! : `unknown rule ${labels.sergo_rule}`;
       return labels.sergo_from === undefined ? name : `${name} ${labels.sergo_from}>${labels.sergo_to}`;
     }
 
@@ -224,17 +230,29 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
       }
     });
 
-    it('labels each series with exactly the table\'s tags (the emitted stats_tags), naming its rule, resource and strategy', () => {
+    it('labels each series with exactly the table\'s tags (the emitted stats_tags): namespace, app, rule, resource, strategy kind and name', () => {
+      let tagged = 0;
       for (const metric of documented) {
         for (const s of prometheus.samples.get(promName(metric)) ?? []) {
           expect(Object.keys(s.labels).sort(), `labels of ${promName(metric)}`).toEqual([...metric.labels].sort());
           if (s.labels.sergo_rule === undefined) continue;
-          const rule = [...ids.values()].find((r) => r.id === s.labels.sergo_rule);
-          expect(rule, `${promName(metric)}: rule ${s.labels.sergo_rule}`).toBeDefined();
-          expect(s.labels.sergo_resource).toBe(rule!.resource);
-          expect(s.labels.sergo_strategy).toBe(rule!.kind);
+          tagged++;
+          const at = `${promName(metric)}${JSON.stringify(s.labels)}`;
+          // The rule's own name, not the long id; the id's other names in their own labels.
+          expect(Object.keys(TARGETS), at).toContain(s.labels.sergo_rule);
+          const target = TARGETS[s.labels.sergo_rule!]!;
+          expect(s.labels.sergo_namespace, at).toBe('default');
+          expect(s.labels.sergo_app, at).toBe('demo');
+          expect(s.labels.sergo_resource, at).toBe(target.resource);
+          expect(s.labels.sergo_strategy, at).toBe(ids.get(s.labels.sergo_rule!)!.kind);
+          expect(s.labels.sergo_strategy_name, at).toBe(target.strategy);
+          // Together they are the rule's id.
+          const l = s.labels;
+          expect(`${l.sergo_namespace}/${l.sergo_app}/${l.sergo_rule}/${l.sergo_strategy}Strategy/${l.sergo_strategy_name}@${l.sergo_resource}`, at)
+            .toBe(ids.get(l.sergo_rule!)!.id);
         }
       }
+      expect(tagged).toBeGreaterThan(Object.keys(TARGETS).length * 2);
     });
 
     it('has one series per rule that defines the metric, valued as the traffic sent', () => {

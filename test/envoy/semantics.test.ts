@@ -91,8 +91,8 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
     const reached = (prefix: string) => upstream.paths().filter((p) => p.startsWith(prefix));
     const breakerState = async (name: string, strategy: string) => {
       const stats = await envoy.stats('wasmcustom');
-      return stats.get(`wasmcustom.sergo.sergo_rule=.=default/demo/${name}/CircuitBreakerStrategy/${strategy}@/${name}/**;.;` +
-        `sergo_resource=.=/${name}/**;.;sergo_strategy=.=CircuitBreaker;.;breaker_state`);
+      return stats.get(`wasmcustom.sergo.sergo_namespace=.=default;.;sergo_app=.=demo;.;sergo_rule=.=${name};.;` +
+        `sergo_resource=.=/${name}/**;.;sergo_strategy=.=CircuitBreaker;.;sergo_strategy_name=.=${strategy};.;breaker_state`);
     };
     const settled = () => eventually(async () => (await envoy.stats('downstream_rq_active')).get('http.ingress_http.downstream_rq_active') === 0,
       10_000, 'every stream to end');

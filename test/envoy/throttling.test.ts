@@ -90,7 +90,7 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
       }
       expect(await workersUsed(envoy)).toBeGreaterThanOrEqual(2);
       const stats = await envoy.stats('wasmcustom');
-      const rule = 'sergo_rule=.=default/demo/order/ThrottlingStrategy/pace@/order;.;';
+      const rule = 'sergo_namespace=.=default;.;sergo_app=.=demo;.;sergo_rule=.=order;.;sergo_resource=.=/order;.;sergo_strategy=.=Throttling;.;sergo_strategy_name=.=pace;.;';
       expect([...stats].find(([name]) => name.includes(rule) && name.endsWith('requests_queued'))?.[1]).toBe(4);
       expect([...stats].find(([name]) => name.includes(rule) && name.endsWith('requests_dequeued'))?.[1]).toBe(4);
     });

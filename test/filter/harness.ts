@@ -69,7 +69,14 @@ export function flushMetrics(host: ProxyWasmHost): void {
   host.advance(METRICS_FLUSH_MS);
 }
 
-/** The name a rule metric is defined under (tags encoded Istio-style, see README "Metrics"). */
-export function metricName(rule: string, resource: string, kind: string, name: string): string {
-  return `sergo.sergo_rule=.=${rule};.;sergo_resource=.=${resource};.;sergo_strategy=.=${kind};.;${name}`;
+/** The name a rule metric is defined under (tags encoded Istio-style, see README "Metrics"): a
+ *  translator's id `ns/app/rule/<kind>Strategy/strategy@resource` gives its names their own tags,
+ *  another id is the rule tag whole. */
+export function metricName(id: string, resource: string, kind: string, name: string): string {
+  const n = /^([^/]+)\/([^/]+)\/([^/]+)\/([^/]+)Strategy\/([^@/]+)@(.*)$/.exec(id);
+  if (n === null || n[4] !== kind || n[6] !== resource) {
+    return `sergo.sergo_rule=.=${id};.;sergo_resource=.=${resource};.;sergo_strategy=.=${kind};.;${name}`;
+  }
+  return `sergo.sergo_namespace=.=${n[1]};.;sergo_app=.=${n[2]};.;sergo_rule=.=${n[3]};.;sergo_resource=.=${resource};.;` +
+    `sergo_strategy=.=${kind};.;sergo_strategy_name=.=${n[5]};.;${name}`;
 }

@@ -41,6 +41,8 @@ async function fakeRls(allow: number): Promise<FakeRls> {
 }
 
 const ID = 'prod/app/r/RateLimitStrategy/g@/g';
+/** The labels of ID's metrics: the names in it (README "Metrics"). */
+const SERIES = { sergo_namespace: 'prod', sergo_app: 'app', sergo_rule: 'r', sergo_resource: '/g', sergo_strategy_name: 'g' };
 const globalConfig = (extra: Record<string, unknown> = {}) => ({
   version: 1,
   rules: [
@@ -85,8 +87,8 @@ describe('sergo serve --rls: limitMode Global', () => {
     // serve gave the configuration a rateLimitService (it had none) pointing at the URL's host
     expect(served.serve.config().rateLimitService).toMatchObject({ cluster: 'sergo_rls' });
     const text = await prometheus(served);
-    expect(sample(text, 'sergo_rls_ok', { sergo_rule: ID })).toBe(2);
-    expect(sample(text, 'sergo_rls_over_limit', { sergo_rule: ID })).toBe(2);
+    expect(sample(text, 'sergo_rls_ok', SERIES)).toBe(2);
+    expect(sample(text, 'sergo_rls_over_limit', SERIES)).toBe(2);
     expect(sample(text, 'sergo_serve_rls_calls_total', { outcome: 'ok' })).toBe(4);
   });
 
@@ -131,14 +133,14 @@ describe('sergo serve --rls: limitMode Global', () => {
     const slow = await request(served.base, '/g');
     expect(slow.status).toBe(500); // failOpen false: blocked, with the service-error reply
     expect(slow.ms).toBeLessThan(900);
-    expect(sample(await prometheus(served), 'sergo_rls_errors', { sergo_rule: ID })).toBe(1);
+    expect(sample(await prometheus(served), 'sergo_rls_errors', SERIES)).toBe(1);
     await served.serve.close();
 
     const open = { ...globalConfig(), rules: [{ ...globalConfig().rules[0]!, strategy: { kind: 'RateLimit', mode: 'Global', threshold: 2, windowMs: 1000, failOpen: true } }] };
     served = await serveFor({ config: ws.file('open.json', JSON.stringify(open)), upstream: up.url, rls: `http://127.0.0.1:${await deadPort()}` });
     expect((await request(served.base, '/g')).status).toBe(200); // failOpen: admitted
     const text = await prometheus(served);
-    expect(sample(text, 'sergo_rls_failed_open', { sergo_rule: ID })).toBe(1);
+    expect(sample(text, 'sergo_rls_failed_open', SERIES)).toBe(1);
     expect(sample(text, 'sergo_serve_rls_calls_total', { outcome: 'error' })).toBe(1);
   });
 

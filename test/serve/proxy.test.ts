@@ -138,17 +138,19 @@ describe('sergo serve: admin', () => {
     for (let i = 0; i < 5; i++) await request(base, '/ok');
     // The request counts reach the host on the VM's tick, at most METRICS_FLUSH_MS later (README "Metrics").
     const id = 'default/app/limited/RateLimitStrategy/rl@GET:/ok';
+    // The names in the id, each its own label (README "Metrics"); no label holds the long id.
+    const labels = 'sergo_namespace="default",sergo_app="app",sergo_rule="limited",sergo_resource="GET:/ok",sergo_strategy="RateLimit",sergo_strategy_name="rl"';
     await waitFor('the request counts to be flushed', async () => {
       const body = (await request(served.serve.adminUrl, '/stats/prometheus')).body;
-      return body.includes(`sergo_requests_passed{sergo_rule="${id}",sergo_resource="GET:/ok",sergo_strategy="RateLimit"} 2\n`) &&
-        body.includes(`sergo_requests_blocked{sergo_rule="${id}",sergo_resource="GET:/ok",sergo_strategy="RateLimit"} 3\n`);
+      return body.includes(`sergo_requests_passed{${labels}} 2\n`) &&
+        body.includes(`sergo_requests_blocked{${labels}} 3\n`);
     });
     const res = await request(served.serve.adminUrl, '/stats/prometheus');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = res.body;
-    expect(text).toContain(`sergo_requests_passed{sergo_rule="${id}",sergo_resource="GET:/ok",sergo_strategy="RateLimit"} 2\n`);
-    expect(text).toContain(`sergo_requests_blocked{sergo_rule="${id}",sergo_resource="GET:/ok",sergo_strategy="RateLimit"} 3\n`);
+    expect(text).toContain(`sergo_requests_passed{${labels}} 2\n`);
+    expect(text).toContain(`sergo_requests_blocked{${labels}} 3\n`);
     expect(text).toContain('# TYPE sergo_requests_passed counter\n');
     expect(text).toContain('# TYPE sergo_serve_requests_active gauge\n');
     expect(sample(text, 'sergo_serve_requests_total')).toBe(5);
@@ -166,10 +168,12 @@ describe('sergo serve: admin', () => {
       expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*")*\})? [0-9]+$/);
       expect(line.startsWith(family)).toBe(true); // samples follow their # TYPE line
       expect(line).not.toContain('=.=');
+      expect(line).not.toContain(id);
     }
     // /stats: Envoy-style plain text with the names as the filter defined them
     const plain = (await request(served.serve.adminUrl, '/stats')).body;
-    expect(plain).toContain(`sergo.sergo_rule=.=${id};.;sergo_resource=.=GET:/ok;.;sergo_strategy=.=RateLimit;.;requests_passed: 2\n`);
+    expect(plain).toContain('sergo.sergo_namespace=.=default;.;sergo_app=.=app;.;sergo_rule=.=limited;.;sergo_resource=.=GET:/ok;.;' +
+      'sergo_strategy=.=RateLimit;.;sergo_strategy_name=.=rl;.;requests_passed: 2\n');
     expect((await request(served.serve.adminUrl, '/nope')).status).toBe(404);
     expect(JSON.parse((await request(served.serve.adminUrl, '/config_dump')).body).rules[0].id).toBe(id);
   });
