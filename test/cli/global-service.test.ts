@@ -5,20 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runSergo } from '../support/cli.ts';
+import { faultToleranceRule, rateLimitStrategy, yamlStream } from '../envoy/rules.ts';
 
-const RULES = `
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: RateLimitStrategy
-metadata: { name: shared, labels: { app: shop } }
-spec: { metricType: RequestAmount, limitMode: Global, threshold: 10, statDurationSeconds: 1 }
----
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: FaultToleranceRule
-metadata: { name: orders, labels: { app: shop } }
-spec:
-  targets: [{ targetResourceName: '/orders' }]
-  strategies: [{ name: shared }]
-`;
+const RULES = yamlStream(
+  rateLimitStrategy({ name: 'shared', app: 'shop', limitMode: 'Global', threshold: 10, statDurationSeconds: 1 }),
+  faultToleranceRule({ name: 'orders', app: 'shop', targets: ['/orders'], strategies: ['shared'] }),
+);
 const ID = 'default/shop/orders/RateLimitStrategy/shared@/orders';
 
 function rulesFile(): string {

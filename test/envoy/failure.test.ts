@@ -10,23 +10,12 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { runSergo } from '../support/cli.ts';
 import { repoRoot } from '../support/paths.ts';
 import { envoyBinary, freePort, launchers, send, type Launcher, type RunningEnvoy } from './harness.ts';
+import { LIMIT_EVERY_PATH } from './rules.ts';
 import { Upstream } from './upstream.ts';
 
 const TRAP_WASM = join(repoRoot, 'build', 'test', 'trap.wasm');
 
-const RULES = `
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: RateLimitStrategy
-metadata: { name: limit, labels: { app: demo } }
-spec: { metricType: RequestAmount, limitMode: Local, threshold: 1000, statDurationSeconds: 60 }
----
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: FaultToleranceRule
-metadata: { name: any, labels: { app: demo } }
-spec:
-  targets: [{ targetResourceName: '/**' }]
-  strategies: [{ name: limit }]
-`;
+const RULES = LIMIT_EVERY_PATH;
 
 const found = await launchers('test/envoy/failure.test.ts');
 

@@ -6,41 +6,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, freePort, get, launchers, send, sleep, workersUsed, type Reply, type RunningEnvoy } from './harness.ts';
 import { Upstream } from './upstream.ts';
 import { rateLimitServices, type RunningService } from './rls-support.ts';
+import { rateLimitStrategy, yamlStream } from './rules.ts';
 import { RedisChild } from '../rls/support.ts';
 
 const SUITE = 'test/envoy/global.test.ts';
 
-const RULES = `
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: RateLimitStrategy
-metadata: { name: twenty-per-hour, labels: { app: demo } }
-spec: { metricType: RequestAmount, limitMode: Global, threshold: 20, statDurationSeconds: 3600 }
----
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: RateLimitStrategy
-metadata: { name: three-per-second, labels: { app: demo } }
-spec: { metricType: RequestAmount, limitMode: Global, threshold: 3, statDurationSeconds: 1 }
----
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: RateLimitStrategy
-metadata: { name: two-per-5s, labels: { app: demo } }
-spec: { metricType: RequestAmount, limitMode: Global, threshold: 2, statDurationSeconds: 5 }
----
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: RateLimitStrategy
-metadata: { name: closed-thousand, labels: { app: demo } }
-spec: { metricType: RequestAmount, limitMode: Global, threshold: 1000, statDurationSeconds: 60 }
----
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: RateLimitStrategy
-metadata: { name: open-thousand, labels: { app: demo } }
-spec: { metricType: RequestAmount, limitMode: Global, threshold: 1000, statDurationSeconds: 60, failOpen: true }
----
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: RateLimitStrategy
-metadata: { name: twenty-per-hour-in-fives, labels: { app: demo } }
-spec: { metricType: RequestAmount, limitMode: Global, threshold: 20, statDurationSeconds: 3600, batch: 5 }
----
+const global = (name: string, threshold: number, statDurationSeconds: number, more: { failOpen?: boolean; batch?: number } = {}) =>
+  rateLimitStrategy({ name, limitMode: 'Global', threshold, statDurationSeconds, ...more });
+
+const RULES = yamlStream(
+  global('twenty-per-hour', 20, 3600),
+  global('three-per-second', 3, 1),
+  global('two-per-5s', 2, 5),
+  global('closed-thousand', 1000, 60),
+  global('open-thousand', 1000, 60, { failOpen: true }),
+  global('twenty-per-hour-in-fives', 20, 3600, { batch: 5 }),
+) + `---
 apiVersion: fault-tolerance.opensergo.io/v1alpha1
 kind: HttpRequestFallbackAction
 metadata: { name: global-limit, labels: { app: demo } }

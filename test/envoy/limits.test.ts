@@ -5,21 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OVERSIZE_CASES, rawExchange } from '../support/oversize.ts';
 import { launchers, type RunningEnvoy } from './harness.ts';
+import { LIMIT_EVERY_PATH } from './rules.ts';
 import { Upstream } from './upstream.ts';
 
-const RULES = `
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: RateLimitStrategy
-metadata: { name: limit, labels: { app: demo } }
-spec: { metricType: RequestAmount, limitMode: Local, threshold: 1000, statDurationSeconds: 60 }
----
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: FaultToleranceRule
-metadata: { name: all, labels: { app: demo } }
-spec:
-  targets: [{ targetResourceName: '/**' }]
-  strategies: [{ name: limit }]
-`;
+const RULES = LIMIT_EVERY_PATH;
 
 for (const launcher of await launchers('test/envoy/limits.test.ts')) {
   describe(`request limits in Envoy (${launcher.name})`, () => {

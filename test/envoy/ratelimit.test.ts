@@ -1,20 +1,14 @@
 // RateLimit in real Envoy: exact across workers, byte-exact fallbacks, templates, METHOD: keys,
 // query strings, and the next window.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchers, send, workersUsed, type RunningEnvoy } from './harness.ts';
-import { Upstream } from './upstream.ts';
+import { describe, expect, it } from 'vitest';
+import { launchers, send, workersUsed } from './harness.ts';
+import { rateLimitStrategy, yamlStream } from './rules.ts';
+import { envoyOverUpstream } from './suite.ts';
 
-const RULES = `
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: RateLimitStrategy
-metadata: { name: twenty-per-minute, labels: { app: demo } }
-spec: { metricType: RequestAmount, limitMode: Local, threshold: 20, statDurationSeconds: 60 }
----
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: RateLimitStrategy
-metadata: { name: three-per-2s, labels: { app: demo } }
-spec: { metricType: RequestAmount, limitMode: Local, threshold: 3, statDurationSeconds: 2 }
----
+const RULES = yamlStream(
+  rateLimitStrategy({ name: 'twenty-per-minute', limitMode: 'Local', threshold: 20, statDurationSeconds: 60 }),
+  rateLimitStrategy({ name: 'three-per-2s', limitMode: 'Local', threshold: 3, statDurationSeconds: 2 }),
+) + `---
 apiVersion: fault-tolerance.opensergo.io/v1alpha1
 kind: HttpRequestFallbackAction
 metadata: { name: slow-down, labels: { app: demo } }
@@ -45,52 +39,42 @@ const [first, ...others] = await launchers('test/envoy/ratelimit.test.ts');
 
 for (const launcher of first === undefined ? [] : [first, ...others]) {
   describe(`RateLimit in Envoy (${launcher.name}, 4 workers)`, () => {
-    let upstream: Upstream;
-    let envoy: RunningEnvoy;
-
-    beforeAll(async () => {
-      upstream = await Upstream.start();
-      envoy = await launcher.start({ rules: RULES, upstreamPort: upstream.port, concurrency: 4 });
-    });
-    afterAll(async () => {
-      await envoy?.stop();
-      await upstream?.close();
-    });
+    const suite = envoyOverUpstream(launcher, { rules: RULES, concurrency: 4 });
 
     it('admits exactly threshold of a burst spread over the workers, with the fallback byte for byte', async () => {
-      const replies = await Promise.all(Array.from({ length: 60 }, () => send(envoy.url, '/burst')));
+      const replies = await Promise.all(Array.from({ length: 60 }, () => send(suite.envoy.url, '/burst')));
       const admitted = replies.filter((r) => r.status === 200);
       const blocked = replies.filter((r) => r.status === 429);
       expect(admitted).toHaveLength(20);
       expect(blocked).toHaveLength(40);
-      expect(await workersUsed(envoy)).toBeGreaterThanOrEqual(2);
+      expect(await workersUsed(suite.envoy)).toBeGreaterThanOrEqual(2);
       for (const r of blocked) {
         expect(r.body).toBe('{"error":"slow down","retry":true}');
         expect(r.headers['x-sergo']).toBe('limited');
         expect(r.headers['content-type']).toBe('application/json');
         expect(r.headers['content-length']).toBe(String(Buffer.byteLength(r.body)));
       }
-      expect(upstream.paths().filter((p) => p === '/burst')).toHaveLength(20);
+      expect(suite.upstream.paths().filter((p) => p === '/burst')).toHaveLength(20);
     });
 
     it('limits a template per rule, ignoring the query string, and only the named method of a METHOD: key', async () => {
       const statuses: number[] = [];
       for (const path of ['/items/1/detail', '/items/2/detail?x=1', '/items/abc/detail?', '/items/9/detail']) {
-        statuses.push((await send(envoy.url, path)).status);
+        statuses.push((await send(suite.envoy.url, path)).status);
       }
       expect(statuses).toEqual([200, 200, 200, 429]);
-      expect((await send(envoy.url, '/items/1/other')).status).toBe(200);
+      expect((await send(suite.envoy.url, '/items/1/other')).status).toBe(200);
       const posts = [];
-      for (let i = 0; i < 4; i++) posts.push((await send(envoy.url, '/orders?id=' + i, { method: 'POST', body: 'x' })).status);
+      for (let i = 0; i < 4; i++) posts.push((await send(suite.envoy.url, '/orders?id=' + i, { method: 'POST', body: 'x' })).status);
       expect(posts).toEqual([200, 200, 200, 429]);
       const gets = [];
-      for (let i = 0; i < 4; i++) gets.push((await send(envoy.url, '/orders')).status);
+      for (let i = 0; i < 4; i++) gets.push((await send(suite.envoy.url, '/orders')).status);
       expect(gets).toEqual([200, 200, 200, 200]);
     });
 
     it('default fallback: 429 with the default body when the rule names no fallback action', async () => {
-      let last = await send(envoy.url, '/items/5/detail');
-      for (let i = 0; i < 5 && last.status !== 429; i++) last = await send(envoy.url, '/items/5/detail');
+      let last = await send(suite.envoy.url, '/items/5/detail');
+      for (let i = 0; i < 5 && last.status !== 429; i++) last = await send(suite.envoy.url, '/items/5/detail');
       expect(last.status).toBe(429);
       expect(last.body).toMatch(/^Blocked by sergo: RateLimit/);
     });
@@ -98,7 +82,7 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
     it('admits again in the next window', async () => {
       // three-per-2s: the window slides over 10 buckets of 200 ms, so a full burst is admitted again
       // one bucket after the window (2.2 s) has passed.
-      const burst = async () => (await Promise.all(Array.from({ length: 6 }, () => send(envoy.url, '/items/7/detail')))).filter((r) => r.status === 200).length;
+      const burst = async () => (await Promise.all(Array.from({ length: 6 }, () => send(suite.envoy.url, '/items/7/detail')))).filter((r) => r.status === 200).length;
       const firstBurst = await burst();
       expect(firstBurst).toBeLessThanOrEqual(3);
       await new Promise((r) => setTimeout(r, 2_500));

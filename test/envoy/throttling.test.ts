@@ -2,9 +2,9 @@
 // (on_tick, nothing else happens meanwhile), in slot order, spaced by the interval; slots beyond the
 // queue timeout are refused at once; a client that leaves while queued gives its slot back.
 // Times are measured where the pacing matters, at the upstream (Upstream.seen[].at).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchers, send, sleep, workersUsed, type Reply, type RunningEnvoy } from './harness.ts';
-import { Upstream } from './upstream.ts';
+import { describe, expect, it } from 'vitest';
+import { launchers, send, sleep, workersUsed, type Reply } from './harness.ts';
+import { envoyOverUpstream } from './suite.ts';
 
 /** minIntervalOfRequests. The tick period is gcd(100 ms, intervals) (README "Throttling"). */
 const INTERVAL = 250;
@@ -53,27 +53,17 @@ const [first, ...others] = await launchers('test/envoy/throttling.test.ts');
 
 for (const launcher of first === undefined ? [] : [first, ...others]) {
   describe(`Throttling in Envoy (${launcher.name}, 4 workers)`, () => {
-    let upstream: Upstream;
-    let envoy: RunningEnvoy;
-
-    beforeAll(async () => {
-      upstream = await Upstream.start();
-      envoy = await launcher.start({ rules: RULES, upstreamPort: upstream.port, concurrency: 4 });
-    });
-    afterAll(async () => {
-      await envoy?.stop();
-      await upstream?.close();
-    });
+    const suite = envoyOverUpstream(launcher, { rules: RULES, concurrency: 4 });
 
     /** When each path reached the upstream (ms, upstream clock), in arrival order. */
-    const arrivals = (prefix: string) => upstream.seen.filter((s) => s.path.startsWith(prefix)).map((s) => ({ path: s.path, at: s.at }));
+    const arrivals = (prefix: string) => suite.upstream.seen.filter((s) => s.path.startsWith(prefix)).map((s) => ({ path: s.path, at: s.at }));
 
     it('resumes paused requests from its timers alone, in slot order, spaced by the interval (minus at most one tick)', async () => {
       // Sent 30 ms apart, each on its own connection (any worker): request k takes slot k·INTERVAL.
       const pending: Promise<Reply>[] = [];
       const sent0 = Date.now();
       for (let k = 0; k < 5; k++) {
-        pending.push(send(envoy.url, `/order?k=${k}`));
+        pending.push(send(suite.envoy.url, `/order?k=${k}`));
         await sleep(30);
       }
       // Nothing else reaches Envoy from now on: every resume comes from a tick.
@@ -88,8 +78,8 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
         expect(seen[k]!.at - t0).toBeLessThanOrEqual(k * INTERVAL + TICK + SLACK);
         expect(seen[k]!.at - seen[k - 1]!.at).toBeGreaterThanOrEqual(INTERVAL - TICK - SLACK);
       }
-      expect(await workersUsed(envoy)).toBeGreaterThanOrEqual(2);
-      const stats = await envoy.stats('wasmcustom');
+      expect(await workersUsed(suite.envoy)).toBeGreaterThanOrEqual(2);
+      const stats = await suite.envoy.stats('wasmcustom');
       const rule = 'sergo_namespace=.=default;.;sergo_app=.=demo;.;sergo_rule=.=order;.;sergo_resource=.=/order;.;sergo_strategy=.=Throttling;.;sergo_strategy_name=.=pace;.;';
       expect([...stats].find(([name]) => name.includes(rule) && name.endsWith('requests_queued'))?.[1]).toBe(4);
       expect([...stats].find(([name]) => name.includes(rule) && name.endsWith('requests_dequeued'))?.[1]).toBe(4);
@@ -97,7 +87,7 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
 
     it('refuses at once, with the fallback, every request whose slot is beyond the queue timeout', async () => {
       const started = Date.now();
-      const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => send(envoy.url, `/timeout?i=${i}`).then((r) => ({ ...r, at: Date.now() }))));
+      const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => send(suite.envoy.url, `/timeout?i=${i}`).then((r) => ({ ...r, at: Date.now() }))));
       const refused = replies.filter((r) => r.status === 429);
       // Slots 0, 250, 500, 750, 1000 ms are within the queue timeout; the burst took < 250 ms, so the
       // next slot (1250 ms) is beyond it for every later request, whatever worker it landed on.
@@ -116,15 +106,15 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
 
     it('a client that leaves while queued gives its slot back: the next request takes it', async () => {
       const sent0 = Date.now();
-      const a = send(envoy.url, '/leave?who=a');                              // slot 0
+      const a = send(suite.envoy.url, '/leave?who=a');                              // slot 0
       await sleep(20);
-      const b = send(envoy.url, '/leave?who=b');                              // slot 250
+      const b = send(suite.envoy.url, '/leave?who=b');                              // slot 250
       await sleep(20);
-      const c = send(envoy.url, '/leave?who=c', { abortAfterMs: 100 });       // slot 500, leaves at ~140 ms
+      const c = send(suite.envoy.url, '/leave?who=c', { abortAfterMs: 100 });       // slot 500, leaves at ~140 ms
       await expect(c).rejects.toThrow(/aborted by the client/);
       await sleep(100);
       // The last slot handed out (500) was given back: d takes it instead of 750 ms.
-      const d = send(envoy.url, '/leave?who=d');
+      const d = send(suite.envoy.url, '/leave?who=d');
       const replies = await Promise.all([a, b, d]);
       expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
       const seen = arrivals('/leave');
