@@ -178,6 +178,22 @@ function headerMapReads(vm: Vm) {
 function headerMapWrites(vm: Vm) {
   const gm = vm.gm;
   const ctx = () => effectiveContext(vm);
+  /**
+   * What add, replace and remove share, in Envoy's order: the map type checked, the name (and the
+   * value) read from guest memory, the map there now found, then `change` with the name lowercased.
+   */
+  const editMap = (type: number, kp: number, ks: number, vp: number | undefined, vs: number, change: (map: HeaderMap, key: string, value: string) => void): number => {
+    type >>>= 0;
+    if (type > MapType.MAX) return Status.BAD_ARGUMENT;
+    gm.sync();
+    const k = gm.byteString(kp >>> 0, ks >>> 0);
+    const v = vp === undefined ? '' : gm.byteString(vp >>> 0, vs >>> 0);
+    if (k === null || v === null) return Status.INVALID_MEMORY_ACCESS;
+    const map = ctx().mutMap(type);
+    if (!map) return Status.BAD_ARGUMENT;
+    change(map, asciiLower(k), v);
+    return Status.OK;
+  };
   return {
     proxy_set_header_map_pairs(type: number, ptr: number, size: number): number {
       type >>>= 0;
@@ -194,42 +210,19 @@ function headerMapWrites(vm: Vm) {
       return Status.OK;
     },
     proxy_add_header_map_value(type: number, kp: number, ks: number, vp: number, vs: number): number {
-      type >>>= 0;
-      if (type > MapType.MAX) return Status.BAD_ARGUMENT;
-      gm.sync();
-      const k = gm.byteString(kp >>> 0, ks >>> 0);
-      const v = gm.byteString(vp >>> 0, vs >>> 0);
-      if (k === null || v === null) return Status.INVALID_MEMORY_ACCESS;
-      const map = ctx().mutMap(type);
-      if (!map) return Status.BAD_ARGUMENT;
-      map.push([asciiLower(k), v]);
-      return Status.OK;
+      return editMap(type, kp, ks, vp, vs, (map, key, value) => {
+        map.push([key, value]);
+      });
     },
     proxy_replace_header_map_value(type: number, kp: number, ks: number, vp: number, vs: number): number {
-      type >>>= 0;
-      if (type > MapType.MAX) return Status.BAD_ARGUMENT;
-      gm.sync();
-      const k = gm.byteString(kp >>> 0, ks >>> 0);
-      const v = gm.byteString(vp >>> 0, vs >>> 0);
-      if (k === null || v === null) return Status.INVALID_MEMORY_ACCESS;
-      const map = ctx().mutMap(type);
-      if (!map) return Status.BAD_ARGUMENT;
       // Envoy HeaderMap::setCopy: every entry of that name goes, one is added at the end.
-      const key = asciiLower(k);
-      removeAll(map, key);
-      map.push([key, v]);
-      return Status.OK;
+      return editMap(type, kp, ks, vp, vs, (map, key, value) => {
+        removeAll(map, key);
+        map.push([key, value]);
+      });
     },
     proxy_remove_header_map_value(type: number, kp: number, ks: number): number {
-      type >>>= 0;
-      if (type > MapType.MAX) return Status.BAD_ARGUMENT;
-      gm.sync();
-      const k = gm.byteString(kp >>> 0, ks >>> 0);
-      if (k === null) return Status.INVALID_MEMORY_ACCESS;
-      const map = ctx().mutMap(type);
-      if (!map) return Status.BAD_ARGUMENT;
-      removeAll(map, asciiLower(k));
-      return Status.OK;
+      return editMap(type, kp, ks, undefined, 0, (map, key) => removeAll(map, key));
     },
   };
 }

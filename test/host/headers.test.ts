@@ -192,6 +192,19 @@ describe('header maps through the guest', () => {
     expect(s.invoke('call_proxy_get_header_map_value', 0, 0x7fff0000, 4, RET_PTR, RET_SIZE)).toBe(Status.INVALID_MEMORY_ACCESS);
   });
 
+  test('add, replace and remove refuse a bad map type or a name or value outside guest memory, and change nothing', () => {
+    s.requestHeaders([[':path', '/'], ['x-a', '1']]);
+    const before = s.requestHeaderMap.map((p) => [...p]);
+    for (const call of ['call_proxy_add_header_map_value', 'call_proxy_replace_header_map_value']) {
+      expect(s.invoke(call, 8, ...key('x-a'), ...val('2'))).toBe(Status.BAD_ARGUMENT);
+      expect(s.invoke(call, 0, 0x7fff0000, 4, ...val('2'))).toBe(Status.INVALID_MEMORY_ACCESS);
+      expect(s.invoke(call, 0, ...key('x-a'), 0x7fff0000, 4)).toBe(Status.INVALID_MEMORY_ACCESS);
+    }
+    expect(s.invoke('call_proxy_remove_header_map_value', 8, ...key('x-a'))).toBe(Status.BAD_ARGUMENT);
+    expect(s.invoke('call_proxy_remove_header_map_value', 0, 0x7fff0000, 4)).toBe(Status.INVALID_MEMORY_ACCESS);
+    expect(s.requestHeaderMap).toEqual(before);
+  });
+
   test('response headers changed by the filter are what the stream sends', () => {
     s.requestHeaders([[':path', '/']]);
     expect(s.responseHeaders([[':status', '200'], ['Server', 'x']]).action).toBe('pause');
