@@ -20,13 +20,10 @@ SRC="$ROOT/test/k8s/apiserver"
 K8S_VERSION="v1.37.2"
 source "$ROOT/scripts/lib/go-tool.sh"
 
-go_tool_override SERGO_K8S_APISERVER
 KEY="$(cd "$SRC" && cat go.mod go.sum $(ls ./*.go | sort) | sha256sum | cut -c1-16)"
 DIR="$ROOT/.tools/k8s-apiserver"
 BIN="$DIR/$KEY/k8s-apiserver"
-go_tool_lock "$DIR"
-if [ ! -x "$BIN" ]; then
-  go_tool_need_go "Go (>= 1.26) is needed to build the test API server (test/k8s/apiserver)"
+if go_tool_needed SERGO_K8S_APISERVER "$DIR" "$BIN" "Go (>= 1.26) is needed to build the test API server (test/k8s/apiserver)"; then
   echo "building the test API server (kube-apiserver $K8S_VERSION + etcd) into ${BIN#"$ROOT"/}" >&2
   export GOMODCACHE="$DIR/gomod" GOCACHE="$GO_TOOL_BUILD_CACHE"
   export GOFLAGS="-modcacherw -mod=readonly" CGO_ENABLED=0 GOTOOLCHAIN=local

@@ -19,12 +19,9 @@ VERSION="v0.0.0-20230509015612-ac5cff28bbb8"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 source "$ROOT/scripts/lib/go-tool.sh"
 
-go_tool_override SERGO_OPENSERGO
 DIR="$ROOT/.tools/opensergo"
 BIN="$DIR/$VERSION/opensergo-control-plane"
-go_tool_lock "$DIR"
-if [ ! -x "$BIN" ]; then
-  go_tool_need_go "Go is needed to install the OpenSergo control plane (go install $MODULE/pkg/main@$VERSION)"
+if go_tool_needed SERGO_OPENSERGO "$DIR" "$BIN" "Go is needed to install the OpenSergo control plane (go install $MODULE/pkg/main@$VERSION)"; then
   echo "installing the OpenSergo control plane: go install $MODULE/pkg/main@$VERSION into ${DIR#"$ROOT"/}" >&2
   # Modules in the project's folder; the Go build cache is the machine's, as for the test API server.
   export GOMODCACHE="$DIR/gomod" GOCACHE="$GO_TOOL_BUILD_CACHE"

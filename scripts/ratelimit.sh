@@ -17,12 +17,9 @@ VERSION="v1.4.1-0.20260122083618-3fb702589d36"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 source "$ROOT/scripts/lib/go-tool.sh"
 
-go_tool_override SERGO_RATELIMIT
 DIR="$ROOT/.tools/ratelimit"
 BIN="$DIR/$VERSION/service_cmd"
-go_tool_lock "$DIR"
-if [ ! -x "$BIN" ]; then
-  go_tool_need_go "Go is needed to install the reference rate-limit service (go install $MODULE/src/service_cmd@$VERSION)"
+if go_tool_needed SERGO_RATELIMIT "$DIR" "$BIN" "Go is needed to install the reference rate-limit service (go install $MODULE/src/service_cmd@$VERSION)"; then
   echo "installing the reference rate-limit service: go install $MODULE/src/service_cmd@$VERSION into ${DIR#"$ROOT"/}" >&2
   # Module and build caches inside the staging folder: removed with it.
   STAGE="$DIR/.stage"

@@ -26,6 +26,16 @@ go_tool_need_go() {
   command -v go >/dev/null 2>&1 || { echo "$1" >&2; exit 1; }
 }
 
+# go_tool_needed OVERRIDE_VAR DIR BIN NO_GO_MESSAGE: the override first (go_tool_override), then the
+# lock on DIR; true when BIN is still to be built (stopping with NO_GO_MESSAGE when go is missing),
+# false when it is there.
+go_tool_needed() {
+  go_tool_override "$1"
+  go_tool_lock "$2"
+  [ ! -x "$3" ] || return 1
+  go_tool_need_go "$4"
+}
+
 # go_tool_built STARTED BIN: the closing line of a build (STARTED is $SECONDS when it began).
 go_tool_built() {
   echo "built in $((SECONDS - $1)) s: $2" >&2
