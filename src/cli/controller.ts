@@ -7,7 +7,6 @@ import { stringify } from 'yaml';
 import { crds } from '../controller/crds.ts';
 import { DEFAULT_LEASE, startController, type ControllerOptions } from '../controller/index.ts';
 import {
-  defaultPluginUrl,
   istioServiceCluster,
   parseModuleUrl,
   parseSha256,
@@ -61,7 +60,7 @@ export function registerControllerCommand(program: Command, io: CliIO, done: (co
     .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, else the pod\'s ServiceAccount)')
     .option('--context <name>', 'kubeconfig context (default: its current context)')
     .option('--namespace <namespace>', 'watch this namespace only (default: all namespaces)')
-    .option('--url <url>', `the module of the WasmPlugins, oci://…, file:///…, http(s)://… (default ${defaultPluginUrl(packageVersion())})`)
+    .option('--url <url>', 'the module of the WasmPlugins, oci://…, file:///…, http(s)://… (required unless --no-wasm-plugins; where you pushed it after `sergo package`)')
     .option('--sha256 <digest>', 'SHA-256 of the module (http/https) or of the image manifest (oci)')
     .addOption(new Option('--phase <phase>', 'WasmPlugin phase (default: Istio\'s, just before the router)').choices(PHASES))
     .option('--priority <n>', 'WasmPlugin priority within the phase', integer(-2_147_483_648, 2_147_483_647))
@@ -143,11 +142,13 @@ export function controllerOptions(flags: ControllerFlags, write: (line: string) 
 }
 
 function pluginOptions(flags: ControllerFlags, errors: string[]): PluginOptions | undefined {
-  const url = parseModuleUrl(flags.url ?? defaultPluginUrl(packageVersion()));
+  const url = flags.url === undefined ? undefined : parseModuleUrl(flags.url);
   const sha = flags.sha256 === undefined ? undefined : parseSha256(flags.sha256);
-  if (!url.ok) errors.push(`--url: ${url.error}`);
+  if (url === undefined) {
+    errors.push(`the WasmPlugins need --url: where the proxies fetch the module, e.g. oci://REGISTRY/sergo-wasm:${packageVersion()} after \`sergo package\` and a push (README, Deploy), or --no-wasm-plugins with --xds`);
+  } else if (!url.ok) errors.push(`--url: ${url.error}`);
   if (sha !== undefined && !sha.ok) errors.push(`--sha256: ${sha.error}`);
-  if (!url.ok || (sha !== undefined && !sha.ok)) return undefined;
+  if (url === undefined || !url.ok || (sha !== undefined && !sha.ok)) return undefined;
   return {
     url: url.value.url,
     ...(sha === undefined ? {} : { sha256: sha.value }),

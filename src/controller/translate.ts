@@ -21,7 +21,7 @@ export { PERCENT } from '../spec/percent.ts';
 export { LIMIT_MODES } from '../spec/kinds/limit-mode.ts';
 export { GRPC_STATUS_NAMES } from '../spec/kinds/http-request-fallback-action.ts';
 export { FAULT_TOLERANCE_GROUP, FALLBACK_KIND, RULE_KIND } from '../spec/kinds/index.ts';
-export { defaultPluginUrl, istioServiceCluster, PHASES, TRAFFIC, WASM_PLUGIN_API_VERSION, type Phase, type Traffic, type WasmPluginManifest } from '../emit/istio.ts';
+export { istioServiceCluster, PHASES, TRAFFIC, WASM_PLUGIN_API_VERSION, type Phase, type Traffic, type WasmPluginManifest } from '../emit/istio.ts';
 export type { FailPolicy } from '../emit/wasm-plugin.ts';
 export type { RateLimitServiceOptions } from '../translate.ts';
 export { parseModuleUrl, parseSha256 };

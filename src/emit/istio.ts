@@ -81,11 +81,6 @@ export function renderWasmPlugin(manifest: WasmPluginManifest): string {
 
 // ---- helpers shared with the EnvoyFilter emitter and the targets ----
 
-/** The release image of this version (what `sergo package` builds; push it there or pass --url). */
-export function defaultPluginUrl(version: string): string {
-  return `oci://ghcr.io/sergo-wasm/sergo:${version}`;
-}
-
 /** `sergo-<app>`; the CLI checks that the result is a valid Kubernetes name. */
 export function defaultResourceName(app: string): string {
   return `sergo-${app}`;

@@ -9,7 +9,6 @@ import { emitFilterConfig } from '../../src/emit/filter.ts';
 import { ruleNamespaces } from '../../src/ir/deployment.ts';
 import type { Deployment } from '../../src/ir/model.ts';
 import {
-  defaultPluginUrl,
   emitWasmPlugin,
   isDnsSubdomain,
   renderWasmPlugin,
@@ -124,6 +123,5 @@ describe('istio helpers', () => {
     expect(parseModuleUrl('file:///var/local/sergo.wasm')).toEqual({ ok: true, value: { scheme: 'file', url: 'file:///var/local/sergo.wasm', path: '/var/local/sergo.wasm' } });
     expect(parseModuleUrl('https://example.com/sergo.wasm').ok).toBe(true);
     for (const bad of ['ghcr.io/x/sergo:1', 'file://sergo.wasm', 'file:///', 'oci://ghcr.io', 's3://bucket/x.wasm']) expect(parseModuleUrl(bad).ok, bad).toBe(false);
-    expect(defaultPluginUrl('0.1.0')).toBe('oci://ghcr.io/sergo-wasm/sergo:0.1.0');
   });
 });
