@@ -11,10 +11,13 @@ import type { SourceFile } from './spec/load.ts';
 /** The name standard input has in messages. */
 export const STDIN_NAME = '<stdin>';
 const RULE_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+const RECURSIVE_HINT: Record<string, string> = { true: ' or below', false: ' (-R to look in its subdirectories)', undefined: '' };
 
 export interface InputOptions {
-  /** Directories include their subdirectories (kubectl's -R). */
+  /** Directories include their subdirectories (kubectl's -R); undefined: the command has no -R (no hint of it). */
   recursive?: boolean;
+  /** A directory without rule files is a warning, not an error (`sergo xds --allow-empty`: a volume filled later). */
+  allowEmptyDirectory?: boolean;
 }
 
 export async function readSources(inputs: readonly string[], diagnostics: Diagnostics, options: InputOptions = {}): Promise<SourceFile[]> {
@@ -46,7 +49,7 @@ export async function expandInputs(inputs: readonly string[], diagnostics: Diagn
       continue;
     }
     const found = await ruleFiles(input, options.recursive === true);
-    if (found.length === 0) diagnostics.add({ severity: 'error', file: input, message: `no *.yaml, *.yml or *.json file in this directory${options.recursive === true ? ' or below' : ' (-R to look in its subdirectories)'}` });
+    if (found.length === 0) diagnostics.add({ severity: options.allowEmptyDirectory === true ? 'warning' : 'error', file: input, message: `no *.yaml, *.yml or *.json file in this directory${RECURSIVE_HINT[String(options.recursive)]}` });
     files.push(...found);
   }
   return files;

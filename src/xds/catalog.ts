@@ -1,13 +1,12 @@
 // The rules `sergo xds` serves: every app's filter configuration, translated once per edit.
 //
-// Inputs are files or directories (every *.yaml, *.yml and *.json directly inside, names starting
-// with `.` skipped: a Kubernetes ConfigMap volume's `..data` and `..<timestamp>` entries are
-// followed through the visible symlinks). All files are loaded together, grouped by namespace and
-// app, and each group built into a deployment (src/ir) and emitted as its filter configuration. Any
-// error anywhere refuses the whole edit (the previous catalog keeps serving), so an app never runs
-// half of an edit.
-import { readdir, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+// Inputs are files or directories, expanded as every command expands them (src/inputs.ts: every
+// *.yaml, *.yml and *.json directly inside, names starting with `.` skipped, so a Kubernetes
+// ConfigMap volume's `..data` and `..<timestamp>` entries are followed through the visible
+// symlinks; a directory without any is an error unless allowEmpty). All files are loaded together,
+// grouped by namespace and app, and each group built into a deployment (src/ir) and emitted as its
+// filter configuration. Any error anywhere refuses the whole edit (the previous catalog keeps
+// serving), so an app never runs half of an edit.
 import { Diagnostics, formatDiagnostic } from '../diagnostics.ts';
 import { deploymentKey } from '../emit/ecds.ts';
 import { emitFilterConfig, FILTER_CONFIG_VERSION, type FilterConfig } from '../emit/filter.ts';
@@ -17,10 +16,8 @@ import type { FilterOptions, Rule } from '../ir/model.ts';
 import { validateDeployment } from '../ir/validate.ts';
 import { readFilterConfigFile } from '../serve/rules.ts';
 import { loadModel } from '../spec/load.ts';
-import { readSources } from '../translate.ts';
+import { expandInputs, readSources } from '../inputs.ts';
 import { digest, parseResourceName, resourceName, type AppKey } from './resource.ts';
-
-const RULE_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 export interface CatalogOptions {
   /** Namespace of objects without metadata.namespace (default `default`). */
@@ -34,7 +31,7 @@ export interface CatalogOptions {
    * is their only judge (Envoy NACKs what it refuses).
    */
   configs?: readonly ConfigFile[];
-  /** An empty rule file is a warning, not an error. */
+  /** An empty rule file or directory is a warning, not an error. */
   allowEmpty?: boolean;
 }
 
@@ -74,7 +71,7 @@ export type CatalogResult =
 
 export async function loadCatalog(inputs: readonly string[], options: CatalogOptions = {}): Promise<CatalogResult> {
   const diagnostics = new Diagnostics();
-  const files = await expandInputs(inputs, diagnostics);
+  const files = await expandInputs(inputs, diagnostics, { allowEmptyDirectory: options.allowEmpty });
   const sources = await readSources(files, diagnostics);
   const model = loadModel(sources, { namespace: options.namespace, allowEmpty: options.allowEmpty }, diagnostics);
   const warnings = diagnostics.warnings.map(formatDiagnostic);
@@ -157,25 +154,4 @@ function sharedBudgets(rules: readonly Rule[]): SharedBudget[] {
     if (spec.kind === 'RateLimit' && spec.globalToLocal !== undefined) shared.push({ index, threshold: spec.threshold });
   });
   return shared;
-}
-
-/** Files as given; directories → their rule files, sorted (symlinks followed). */
-async function expandInputs(inputs: readonly string[], diagnostics: Diagnostics): Promise<string[]> {
-  const files: string[] = [];
-  for (const input of inputs) {
-    let isDirectory = false;
-    try {
-      isDirectory = (await stat(input)).isDirectory();
-    } catch {
-      // not there (yet): readSources reports it against its path
-    }
-    if (!isDirectory) {
-      files.push(input);
-      continue;
-    }
-    const names = (await readdir(input)).filter((n) => !n.startsWith('.') && RULE_EXTENSIONS.has(extname(n).toLowerCase())).sort();
-    if (names.length === 0) diagnostics.warning(undefined, undefined, undefined, `${input}: no *.yaml, *.yml or *.json file in this directory`);
-    files.push(...names.map((n) => join(input, n)));
-  }
-  return files;
 }

@@ -93,6 +93,7 @@ export async function startXds(opts: XdsOptions): Promise<XdsHandle> {
   const listen = parseOrThrow(opts.listen, 'listen address');
   const adminAt = parseOrThrow(opts.admin ?? '127.0.0.1:9902', 'admin address');
   if (opts.rules.length === 0 && (opts.configs ?? []).length === 0 && opts.catalog === undefined && opts.source === undefined) throw new XdsError('sergo xds: no rule files or directories (--rules)');
+  if (opts.rules.includes('-')) throw new XdsError('sergo xds: --rules -: standard input cannot be watched or read again on SIGHUP; give rule files or directories');
   const catalogOptions: CatalogOptions = { namespace: opts.namespace, rateLimitService: opts.rateLimitService, options: opts.options, configs: opts.configs, allowEmpty: opts.allowEmpty };
   const served: Served = { catalog: await firstCatalog(opts, catalogOptions, logger) };
   let metrics: XdsMetrics | undefined;
