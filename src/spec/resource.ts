@@ -11,6 +11,8 @@ import { LIMITS } from '../ir/limits.ts';
 /** The schema's pattern for `resource`. */
 const SCHEMA_PATTERN = /^([A-Z]+:)?\/[\x21-\x7e]*$/;
 export const MAX_RESOURCE_LENGTH = LIMITS.resource.maxLength;
+/** What delimits a tag in the filter's stat names (src/emit/metrics.ts encodeTag). */
+const STAT_TAG_MARKERS = [';.;', '=.='] as const;
 const TEMPLATE_SEGMENT = /^\{[A-Za-z_][A-Za-z0-9_.-]*\}$/;
 
 /** `package.Service/Method`: dotted identifiers (the package is optional), one slash, an identifier. */
@@ -38,6 +40,10 @@ export function resourceProblem(resource: string): string | undefined {
     return `'${resource}': only printable ASCII without spaces is allowed (percent-encode other characters)`;
   }
   if (/[?#]/.test(path)) return `'${resource}': the query string and fragment are not part of the resource path`;
+  const marker = STAT_TAG_MARKERS.find((m) => resource.includes(m));
+  if (marker !== undefined) {
+    return `'${resource}': '${marker}' cannot be part of a resource: the filter's stat names carry the resource as a tag 'sergo_resource=.=<resource>;.;', and Envoy's tag extraction would cut it there`;
+  }
   const segments = path.slice(1).split('/');
   for (const [i, segment] of segments.entries()) {
     if (segment.includes('**') && !(segment === '**' && i === segments.length - 1)) {
