@@ -8,6 +8,7 @@ import { FieldReader, StrategyInput } from "./reader";
 import { RateLimitService } from "./service";
 import { Strategy } from "../strategies/strategy";
 import { decodeStrategy } from "../strategies";
+import { keyWriter } from "../strategies/key";
 import { Fallback, RuleIdHeader, decodeFallback, decodeRuleIdHeader } from "../fallback/fallback";
 import { Lanes, decodeLanes } from "../lane/config";
 
@@ -124,9 +125,11 @@ export class ConfigDecoder {
     const f = v.get("fallback");
     const idHeader = new RuleIdHeader(ruleIdHeader, id);
     const fallback = f !== null ? decodeFallback(f, at + ".fallback", r, strategy.defaultGrpcStatus(), idHeader)
-      : Fallback.blocked(strategy.name() + "Strategy", strategy.defaultGrpcStatus(), idHeader);
+      : Fallback.blocked(strategy.name(), strategy.defaultGrpcStatus(), idHeader);
     if (fallback === null) return null;
-    strategy.key = String.UTF8.encode("sergo:" + strategy.name() + "Strategy:" + id + "#" + strategy.signature());
+    const key = keyWriter.start().text("sergo:").text(strategy.name()).text("Strategy:").text(id).text("#");
+    strategy.writeSignature(key);
+    strategy.key = key.take();
     const rule = new Rule(id, resource, strategy, fallback);
     const errorStatus = strategy.statusOnError();
     if (errorStatus != 0) rule.serviceErrorReply = Fallback.serviceError(errorStatus, idHeader);

@@ -32,9 +32,16 @@ export class JsonValue {
 
 const MAX_DEPTH = 64;
 
+// Short strings without escapes are interned per parse: a configuration repeats its keys and kinds
+// ("id", "strategy", "kind": "RateLimit") in every rule, and each string is an allocation to make and
+// then to sweep. A slot holds the last string that hashed to it; a miss just replaces it.
+const INTERN_SLOTS = 256;
+const INTERN_MAX_LENGTH: usize = 32;
+
 export class JsonParser {
   error: string = "";
   private pos: usize = 0;
+  private interned: StaticArray<string | null> = new StaticArray<string | null>(INTERN_SLOTS);
 
   constructor(private ptr: usize, private len: usize) {}
 
@@ -175,10 +182,16 @@ export class JsonParser {
     this.pos++; // opening quote
     let out = "";
     let runStart = this.pos;
+    let ascii = true;
     while (true) {
       if (this.pos >= this.len) { this.fail("unterminated string"); return null; }
       const c = <i32>load<u8>(this.ptr + this.pos);
       if (c == 0x22) {
+        if (ascii && out.length == 0 && this.pos - runStart <= INTERN_MAX_LENGTH) {
+          const s = this.internRun(runStart, this.pos);
+          this.pos++;
+          return s;
+        }
         // Without escapes (nearly always) the run is the string: no concatenation.
         const run = this.decodeRun(runStart, this.pos);
         this.pos++;
@@ -208,6 +221,7 @@ export class JsonParser {
         continue;
       }
       if (c >= 0x80) {
+        ascii = false;
         const n = this.utf8Length(c);
         if (n == 0 || this.pos + <usize>n > this.len) { this.fail("invalid UTF-8"); return null; }
         for (let i = 1; i < n; i++) {
@@ -243,7 +257,29 @@ export class JsonParser {
     return v;
   }
 
+  /** The ASCII run [from, to) as a string, the same string as the last equal run in its slot. */
+  private internRun(from: usize, to: usize): string {
+    const n = to - from;
+    let hash: u32 = <u32>n;
+    for (let i: usize = 0; i < n; i++) hash = (hash ^ <u32>load<u8>(this.ptr + from + i)) * 16777619;
+    const slot = <i32>((hash ^ (hash >> 16)) & (INTERN_SLOTS - 1));
+    const cached = unchecked(this.interned[slot]);
+    if (cached !== null && <usize>cached.length == n && sameAscii(cached, this.ptr + from, n)) return cached;
+    const s = this.decodeRun(from, to);
+    unchecked(this.interned[slot] = s);
+    return s;
+  }
+
   private decodeRun(from: usize, to: usize): string {
     return to > from ? String.UTF8.decodeUnsafe(this.ptr + from, to - from) : "";
   }
+}
+
+/** Whether `s` (UTF-16) holds exactly the n ASCII bytes at ptr. */
+function sameAscii(s: string, ptr: usize, n: usize): bool {
+  const chars = changetype<usize>(s);
+  for (let i: usize = 0; i < n; i++) {
+    if (<u32>load<u16>(chars + (i << 1)) != <u32>load<u8>(ptr + i)) return false;
+  }
+  return true;
 }

@@ -19,9 +19,12 @@ import { BLOCKED_DETAILS } from "../names";
 
 const DETAILS = new Bytes(BLOCKED_DETAILS);
 
-/** The default replies without a rule-id header, by kind: one object for all the rules of a kind
- *  (a configuration of 10,000 rules would otherwise build 10,000 equal replies). */
-const sharedBlocked = new Map<string, Fallback>();
+/** The default replies without a rule-id header, by kind and gRPC status: one object for all the
+ *  rules of a kind (a configuration of 10,000 rules would otherwise build 10,000 equal replies).
+ *  A few entries, scanned: no key string to build per rule. */
+const sharedKinds: string[] = [];
+const sharedStatuses: i32[] = [];
+const sharedBlocked: Fallback[] = [];
 
 export class Fallback {
   readonly body: ArrayBuffer;
@@ -35,22 +38,26 @@ export class Fallback {
 
   /** The reply when a rule has no fallback: 429 naming only the blocking strategy's kind (the rule
    *  id is internal: it goes to metrics, and to `idHeader` when the configuration names one). */
-  static blocked(kindName: string, grpcStatus: i32, idHeader: RuleIdHeader): Fallback {
+  static blocked(kind: string, grpcStatus: i32, idHeader: RuleIdHeader): Fallback {
     if (idHeader.name.length == 0) {
-      const key = kindName + grpcStatus.toString();
-      if (sharedBlocked.has(key)) return sharedBlocked.get(key);
-      const reply = Fallback.make(kindName, grpcStatus, idHeader);
-      sharedBlocked.set(key, reply);
+      for (let i = 0; i < sharedBlocked.length; i++) {
+        if (unchecked(sharedStatuses[i]) == grpcStatus && unchecked(sharedKinds[i]) == kind) return unchecked(sharedBlocked[i]);
+      }
+      const reply = Fallback.make(kind, grpcStatus, idHeader);
+      sharedKinds.push(kind);
+      sharedStatuses.push(grpcStatus);
+      sharedBlocked.push(reply);
       return reply;
     }
-    return Fallback.make(kindName, grpcStatus, idHeader);
+    return Fallback.make(kind, grpcStatus, idHeader);
   }
 
-  private static make(kindName: string, grpcStatus: i32, idHeader: RuleIdHeader): Fallback {
+  /** `kind`: the strategy's kind without "Strategy". */
+  private static make(kind: string, grpcStatus: i32, idHeader: RuleIdHeader): Fallback {
     const names = ["content-type"];
     const values = ["text/plain; charset=utf-8"];
     idHeader.addTo(names, values);
-    return new Fallback(429, "Blocked by sergo: " + kindName + "\n", names, values, grpcStatus);
+    return new Fallback(429, "Blocked by sergo: " + kind + "Strategy\n", names, values, grpcStatus);
   }
 
   /** The reply when the rate-limit service failed and the rule fails closed: not the rule's limit

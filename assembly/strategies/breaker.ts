@@ -24,6 +24,7 @@
 //   u32 state · u32 generation · i64 deadline (OPEN: retryAt, HALF_OPEN: probe lost) ·
 //   BUCKETS × (i64 bucket number, u32 total, u32 bad)
 import { Strategy } from "./strategy";
+import { KeyWriter } from "./key";
 import { CheckResult } from "../chain/result";
 import { STEP_BREAKER } from "../chain/order";
 import { Outcome, GRPC_UNAVAILABLE } from "../http";
@@ -94,12 +95,11 @@ export class CircuitBreaker extends Strategy {
   defaultGrpcStatus(): i32 { return GRPC_UNAVAILABLE; }   // the service is not being called: retry later
   watchesResponse(): bool { return true; }
 
-  signature(): string {
-    let s = (this.slowMode ? "slow" : "error") + ",r=" + this.ratioMillionths.toString() + "e-6,s=" + this.statDurationMs.toString() +
-      ",o=" + this.recoveryTimeoutMs.toString() + ",m=" + this.minRequestAmount.toString();
-    if (this.slowMode) s += ",rt=" + this.maxAllowedRtMs.toString();
-    else for (let i = 0; i < this.errorFrom.length; i++) s += ",e=" + this.errorFrom[i].toString() + "-" + this.errorTo[i].toString();
-    return s;
+  writeSignature(k: KeyWriter): void {
+    k.text(this.slowMode ? "slow" : "error").text(",r=").int(this.ratioMillionths).text("e-6,s=").int(this.statDurationMs)
+      .text(",o=").int(this.recoveryTimeoutMs).text(",m=").int(this.minRequestAmount);
+    if (this.slowMode) k.text(",rt=").int(this.maxAllowedRtMs);
+    else for (let i = 0; i < this.errorFrom.length; i++) k.text(",e=").int(this.errorFrom[i]).text("-").int(this.errorTo[i]);
   }
 
   /** The state gauge and the transition counters exist from the start: closed (0), none yet. */

@@ -4,6 +4,7 @@
 // never reached the upstream) or by finish (its stream ended) — the chain guarantees that.
 // `maxConcurrency: 0` admits nothing (as Sentinel-Java; Sentinel-Go ignores such a rule).
 import { Strategy } from "./strategy";
+import { KeyWriter } from "./key";
 import { CheckResult } from "../chain/result";
 import { STEP_CONCURRENCY } from "../chain/order";
 import { Outcome } from "../http";
@@ -20,7 +21,7 @@ export class ConcurrencyLimit extends Strategy {
 
   name(): string { return "ConcurrencyLimit"; }
   step(): i32 { return STEP_CONCURRENCY; }
-  signature(): string { return "c=" + this.maxConcurrency.toString(); }
+  writeSignature(k: KeyWriter): void { k.text("c=").int(this.maxConcurrency); }
   recordSize(): usize { return RECORD_BYTES; }
 
   take(ptr: usize, now: i64, result: CheckResult): bool {

@@ -22,6 +22,7 @@
 // proxy with W worker threads (under-admission) — or spent just after the service's window rolled
 // (an overshoot of at most that much per window boundary, from clock skew between proxy and service).
 import { Strategy, Waiter } from "./strategy";
+import { KeyWriter } from "./key";
 import { CheckResult } from "../chain/result";
 import { STEP_RATE_LIMIT } from "../chain/order";
 import { updateRecord, Update } from "../state/shared";
@@ -116,8 +117,8 @@ export class GlobalRateLimit extends Strategy {
   step(): i32 { return STEP_RATE_LIMIT; }
   statusOnError(): u32 { return this.errorStatus; }
 
-  signature(): string {
-    return "global,t=" + this.threshold.toString() + ",w=" + this.windowMs.toString() + ",b=" + this.batch.toString();
+  writeSignature(k: KeyWriter): void {
+    k.text("global,t=").int(this.threshold).text(",w=").int(this.windowMs).text(",b=").int(this.batch);
   }
   recordSize(): usize { return this.batch > 1 ? RECORD_BYTES : 0; }
   /** Its batch record is its own: taken and refilled outside the chain's transaction (answers). */

@@ -8,6 +8,7 @@
 // one bucket width after the window (windowMs + windowMs / BUCKETS).
 // Reservation: the bucket number; a refund decrements that bucket if it is still in the ring.
 import { Strategy } from "./strategy";
+import { KeyWriter } from "./key";
 import { GlobalRateLimit } from "./global-ratelimit";
 import { CheckResult } from "../chain/result";
 import { STEP_RATE_LIMIT } from "../chain/order";
@@ -36,7 +37,7 @@ export class RateLimit extends Strategy {
 
   name(): string { return "RateLimit"; }
   step(): i32 { return STEP_RATE_LIMIT; }
-  signature(): string { return "t=" + this.threshold.toString() + ",w=" + this.windowMs.toString(); }
+  writeSignature(k: KeyWriter): void { k.text("t=").int(this.threshold).text(",w=").int(this.windowMs); }
   recordSize(): usize { return <usize>this.slots * SLOT_BYTES; }
 
   take(ptr: usize, now: i64, result: CheckResult): bool {

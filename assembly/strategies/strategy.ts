@@ -16,6 +16,7 @@
 //     └─pass/wait──▶ reservation ──blocked by a later check, or the stream ended before forwarding──▶ giveBack / withdraw
 //                                └─forwarded──▶ the stream ended: ended (observe + finish)
 import { RecordEdit } from "../state/shared";
+import { KeyWriter } from "./key";
 import { PackedRecord } from "../state/packed";
 import { CheckResult } from "../chain/result";
 import { Outcome, GRPC_RESOURCE_EXHAUSTED } from "../http";
@@ -46,7 +47,7 @@ export abstract class Strategy extends RecordEdit {
   /** Its place in the chain (a STEP_ of chain/order.ts). */
   abstract step(): i32;
   /** The parameters that define the state's meaning; part of the key, so a change starts afresh. */
-  abstract signature(): string;
+  abstract writeSignature(k: KeyWriter): void;
   /** Size of its state in bytes (0: none). */
   recordSize(): usize { return 0; }
   /** Whether its state is a section of its resource's packed record. */

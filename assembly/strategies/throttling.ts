@@ -9,6 +9,7 @@
 // Reservation: the slot; a refund gives it back when it is still the last one handed out (a
 // later slot cannot be returned without moving everyone behind it).
 import { Strategy } from "./strategy";
+import { KeyWriter } from "./key";
 import { CheckResult } from "../chain/result";
 import { STEP_PACING } from "../chain/order";
 import { StrategyInput, MAX_INT } from "../config/reader";
@@ -30,7 +31,7 @@ export class Throttling extends Strategy {
 
   name(): string { return "Throttling"; }
   step(): i32 { return STEP_PACING; }
-  signature(): string { return "i=" + this.intervalMs.toString() + ",q=" + this.queueTimeoutMs.toString(); }
+  writeSignature(k: KeyWriter): void { k.text("i=").int(this.intervalMs).text(",q=").int(this.queueTimeoutMs); }
   recordSize(): usize { return RECORD_BYTES; }
 
   defineMetrics(tags: string): void {
