@@ -12,6 +12,9 @@ import { keyWriter } from "../strategies/key";
 import { Fallback, RuleIdHeader, decodeFallback, decodeRuleIdHeader } from "../fallback/fallback";
 import { Lanes, decodeLanes } from "../lane/config";
 
+/** Without options.ruleIdHeader no reply names its rule: one value for all the rules. */
+const NO_ID_HEADER = new RuleIdHeader("", "");
+
 export class Rule {
   /** strategy.watchesResponse(), packed() and endsWithStream(), asked once. */
   readonly watchesResponse: bool;
@@ -123,7 +126,7 @@ export class ConfigDecoder {
     const strategy = decodeStrategy(kind.str, new StrategyInput(s, at + ".strategy", id, r, this.service));
     if (strategy === null) return null;
     const f = v.get("fallback");
-    const idHeader = new RuleIdHeader(ruleIdHeader, id);
+    const idHeader = ruleIdHeader.length == 0 ? NO_ID_HEADER : new RuleIdHeader(ruleIdHeader, id);
     const fallback = f !== null ? decodeFallback(f, at + ".fallback", r, strategy.defaultGrpcStatus(), idHeader)
       : Fallback.blocked(strategy.name(), strategy.defaultGrpcStatus(), idHeader);
     if (fallback === null) return null;
