@@ -4,25 +4,13 @@
 // the first line of sergo runs). Packages stay external (node_modules). bin/sergo.js runs the bundle
 // only when it is at least as new as every file under src/; otherwise it runs the sources.
 // --if-needed skips the bundle when it is already that new.
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = join(root, 'build', 'cli');
-const entry = join(outdir, 'main.js');
-
-function newest(dir) {
-  let latest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    latest = Math.max(latest, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return latest;
-}
+import { BUNDLE_DIR as outdir, PACKAGE_ROOT as root, bundleIsCurrent } from '../bin/cli-bundle.js';
 
 export async function buildCli({ ifNeeded = false } = {}) {
-  if (ifNeeded && existsSync(entry) && statSync(entry).mtimeMs >= newest(join(root, 'src'))) return;
+  if (ifNeeded && bundleIsCurrent()) return;
   const { build } = await import('esbuild');
   rmSync(outdir, { recursive: true, force: true });
   await build({

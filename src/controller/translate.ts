@@ -9,8 +9,7 @@
 import { stringify } from 'yaml';
 import type { Diagnostic } from '../diagnostics.ts';
 import { parseModuleUrl, parseSha256 } from '../address.ts';
-import { emitWasmPlugin, isDnsSubdomain, type Phase, type Traffic, type WasmPluginManifest } from '../emit/istio.ts';
-import type { FailPolicy } from '../emit/wasm-plugin.ts';
+import { emitWasmPlugin, isDnsSubdomain, type WasmPluginManifest, type WasmPluginOptions } from '../emit/istio.ts';
 import { translateSources, validateSources, type Deployment, type FilterConfig, type RateLimitServiceOptions, type SourceFile } from '../translate.ts';
 
 export type { Deployment, FilterConfig } from '../translate.ts';
@@ -187,14 +186,8 @@ function toProblem(d: Diagnostic): Problem {
 
 // ---- the WasmPlugin of an app ----
 
-export interface PluginOptions {
-  url: string;
-  sha256?: string;
-  phase?: Phase;
-  priority?: number;
-  failPolicy: FailPolicy;
-  traffic: Traffic;
-}
+/** The emitter's WasmPlugin options; the name is the app's. */
+export type PluginOptions = Omit<WasmPluginOptions, 'name'>;
 
 export function wasmPlugin(name: string, deployment: Deployment, options: PluginOptions): WasmPluginManifest {
   return emitWasmPlugin(deployment, { name, ...options });
