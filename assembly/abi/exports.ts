@@ -22,7 +22,7 @@ import { deliverHttpCallResponse } from "./callouts";
 // the heap when it grows). A sweep costs in proportion to the heap, so spacing sweeps in proportion
 // to it keeps their cost per request the same for 10 rules as for 10,000 (a fixed interval made a
 // request 5× dearer with 10,000 rules).
-const CALLBACKS_PER_PAGE = 512;
+const CALLBACKS_PER_PAGE = 128;
 let pagesAtLastCollect: i32 = 0;
 let callbacksUntilCollect: i32 = 0;
 function collect(): void {
