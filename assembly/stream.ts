@@ -65,7 +65,7 @@ export class SergoStream extends StreamContext {
     if (active === null) return Action.CONTINUE;
     // Before routing: Envoy's router, after this filter, routes on the lane header set here.
     const lanes = active.lanes;
-    if (lanes !== null) laneRequest(lanes);
+    if (lanes !== null && laneRequest(lanes)) this.worker.countsQueued();
     if (active.resources.length == 0) return Action.CONTINUE;
     if (getHeader(MapType.HTTP_REQUEST_HEADERS, PATH) != Status.OK) return Action.CONTINUE;
     const pathPtr = hostPtr();

@@ -9,8 +9,9 @@
 // whichever comes first. It stops at the first tick that finds nobody waiting and nothing to flush.
 import { ActiveConfig } from "./active";
 import { FilterMetrics, FLUSH_MS } from "./metrics";
-import { setTickPeriod, incrementMetric } from "./abi";
+import { setTickPeriod, incrementMetric, nowMs } from "./abi";
 import { casExhaustedCount, countsPending, flushCounts } from "./strategies/strategy";
+import { flushLaneCounts, laneCountsPending } from "./lane/lane";
 
 const NEVER: i64 = i64.MAX_VALUE;
 
@@ -55,7 +56,16 @@ export class Worker<S> {
   /** After a decision: its counts go to the host on a tick FLUSH_MS after the first pending one. */
   afterDecision(now: i64): void {
     this.flushCasExhausted();
-    if (this.flushAt != NEVER || !countsPending()) return;
+    if (this.flushAt == NEVER && countsPending()) this.scheduleFlush(now);
+  }
+
+  /** A count made without the clock at hand (a lane's): the clock is read only to schedule the
+   *  flush, once per flush. */
+  countsQueued(): void {
+    if (this.flushAt == NEVER) this.scheduleFlush(nowMs());
+  }
+
+  private scheduleFlush(now: i64): void {
     this.flushAt = now + FLUSH_MS;
     if (this.flushAt < this.nextTickAt) this.armTick(this.flushAt, now);
   }
@@ -66,6 +76,7 @@ export class Worker<S> {
     this.nextTickAt = this.tickPeriodMs > 0 ? now + this.tickPeriodMs : NEVER;   // Envoy re-armed it
     if (this.flushAt <= now) {
       flushCounts();
+      flushLaneCounts();
       this.flushAt = NEVER;
     }
     this.release(now);

@@ -16,19 +16,29 @@ const BAGGAGE = new Bytes("baggage");
 const ABSENT: i32 = -2;
 const UNKNOWN: i32 = -1;
 
-/** Counters of what lanes did (per process; Envoy: wasmcustom.sergo.lane_*). */
+/** Counters of what lanes did (per process; Envoy: wasmcustom.sergo.lane_*), counted here and
+ *  handed to the host on the worker's tick (flushLaneCounts), as the rules' request counts are. */
 class LaneMetrics {
   coloured: u32 = defineMetric(MetricType.COUNTER, "sergo.lane_coloured");
   carried: u32 = defineMetric(MetricType.COUNTER, "sergo.lane_carried");
 }
 let metrics: LaneMetrics | null = null;
+let colouredPending: i64 = 0;
+let carriedPending: i64 = 0;
 
 /** Defines the counters (once per VM, at configure time: no host call of that kind per request). */
 export function defineLaneMetrics(): void { if (metrics === null) metrics = new LaneMetrics(); }
 
-function count(which: i32): void {
+export function laneCountsPending(): bool { return colouredPending + carriedPending > 0; }
+
+/** Hands the pending counts to the host (the worker's tick). */
+export function flushLaneCounts(): void {
   const m = metrics;
-  if (m !== null) incrementMetric(which == 0 ? m.coloured : m.carried, 1);
+  if (m === null) return;
+  if (colouredPending > 0) incrementMetric(m.coloured, colouredPending);
+  if (carriedPending > 0) incrementMetric(m.carried, carriedPending);
+  colouredPending = 0;
+  carriedPending = 0;
 }
 
 /** The index of the lane named by the `len` bytes at `ptr`, or UNKNOWN. */
@@ -50,13 +60,14 @@ function colourOf(lanes: Lanes): i32 {
   return UNKNOWN;
 }
 
-/** Colours or carries this request's lane (the request headers' callback of the stream). */
-export function laneRequest(lanes: Lanes): void {
+/** Colours or carries this request's lane (the request headers' callback of the stream); whether
+ *  it counted one (a count to flush). */
+export function laneRequest(lanes: Lanes): bool {
   resetRequestView();
   const coloured = lanes.colour.length > 0 ? colourOf(lanes) : UNKNOWN;
   let headerLane = ABSENT;
   if (getHeader(MapType.HTTP_REQUEST_HEADERS, lanes.header) == Status.OK) headerLane = laneIndex(lanes, hostPtr(), hostSize());
-  if (coloured < 0 && headerLane == UNKNOWN) return;
+  if (coloured < 0 && headerLane == UNKNOWN) return false;
   let baggagePtr: usize = 0;
   let baggageLen: usize = 0;
   let baggageLane = ABSENT;
@@ -67,7 +78,7 @@ export function laneRequest(lanes: Lanes): void {
     baggageLane = n >= 0 ? laneIndex(lanes, decodedPtr(), <usize>n) : UNKNOWN;
   }
   const lane = coloured >= 0 ? coloured : headerLane >= 0 ? headerLane : baggageLane;
-  if (lane < 0) return;
+  if (lane < 0) return false;
   const name = unchecked(lanes.names[lane]);
   if (lane != headerLane) {
     replaceHeader(MapType.HTTP_REQUEST_HEADERS, lanes.header, changetype<usize>(name), <usize>name.byteLength);
@@ -76,6 +87,8 @@ export function laneRequest(lanes: Lanes): void {
     const n = rewriteBaggage(baggagePtr, baggageLen, lanes.baggageKey.buffer, name);
     if (n >= 0) replaceHeader(MapType.HTTP_REQUEST_HEADERS, BAGGAGE, rewrittenPtr(), <usize>n);
   }
-  if (coloured >= 0) count(0);
-  else if (headerLane == ABSENT) count(1);
+  if (coloured >= 0) colouredPending++;
+  else if (headerLane == ABSENT) carriedPending++;
+  else return false;
+  return true;
 }

@@ -14,7 +14,7 @@ import { createServer, request, type IncomingHttpHeaders, type Server } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchers, send, type RunningEnvoy } from '../envoy/harness.ts';
+import { eventually, launchers, send, type RunningEnvoy } from '../envoy/harness.ts';
 
 const KEY = 'x-sergo-lane';
 const LANES = `
@@ -177,6 +177,10 @@ describe.skipIf(processLauncher === undefined)('lanes in Envoy (process, 2 hops,
   });
 
   it("counts what each proxy did (wasmcustom.sergo.lane_*)", async () => {
+    // The workers hand their counts to Envoy on a tick, up to METRICS_FLUSH_MS after the request.
+    const flushed = async () => ((await outbound.stats('sergo.lane_')).get('wasmcustom.sergo.lane_carried') ?? 0) >= 13
+      && ((await entry.stats('sergo.lane_')).get('wasmcustom.sergo.lane_coloured') ?? 0) >= 13;
+    await eventually(flushed, 10_000, 'the workers to flush their lane counts');
     const e = await entry.stats('sergo.lane_');
     const o = await outbound.stats('sergo.lane_');
     expect(e.get('wasmcustom.sergo.lane_coloured')).toBeGreaterThanOrEqual(13);

@@ -3,7 +3,8 @@
 // after on_request_headers is what Envoy's router and the upstream see.
 import { describe, expect, it } from 'vitest';
 import type { ProxyWasmHost } from '../../src/host/index.ts';
-import { startSergo } from '../filter/harness.ts';
+import { flushMetrics, startSergo } from '../filter/harness.ts';
+import { METRICS_FLUSH_MS } from '../../assembly/names.ts';
 
 const KEY = 'x-sergo-lane';
 type Headers = Array<[string, string]>;
@@ -150,8 +151,29 @@ describe('carrying the lane from baggage', () => {
     through(h, '/d', [['baggage', `${KEY}=blue`]]);
     through(h, '/d', [['baggage', `${KEY}=blue`]]);
     through(h, '/d');
+    // Counted in the VM and handed to the host on the worker's tick, as the rules' counts are.
+    expect(h.metric('sergo.lane_coloured')).toBe(0n);
+    flushMetrics(h);
     expect(h.metric('sergo.lane_coloured')).toBe(1n);
     expect(h.metric('sergo.lane_carried')).toBe(2n);
+    through(h, '/c');
+    flushMetrics(h);
+    expect(h.metric('sergo.lane_coloured')).toBe(2n);
+  });
+
+  it('a coloured request makes no metric call: its count arrives on the tick, FLUSH_MS after the first', () => {
+    const { host: h } = startSergo(lanesConfig([{ lane: 'gray', when: [{ path: { exact: '/c' } }] }]), { recordCalls: true });
+    h.calls.length = 0;
+    for (let i = 0; i < 3; i++) through(h, '/c');
+    const named = (suffix: string) => h.calls.filter((c) => c.name.endsWith(suffix)).length;
+    expect(named('proxy_increment_metric')).toBe(0);
+    expect(named('proxy_get_current_time_nanoseconds')).toBe(1);   // to schedule the flush, once
+    h.advance(METRICS_FLUSH_MS - 1);
+    expect(h.metric('sergo.lane_coloured')).toBe(0n);
+    h.advance(1);
+    expect(h.metric('sergo.lane_coloured')).toBe(3n);
+    expect(named('proxy_increment_metric')).toBe(1);
+    expect(h.vms[0]!.tickPeriodMs).toBe(0);                       // nothing pending: the tick stops
   });
 });
 
