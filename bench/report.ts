@@ -56,13 +56,19 @@ export function sectionMarkdown(s: Section): string {
   return out.join('\n');
 }
 
-export function markdown(sections: readonly Section[], opts: BenchOptions, seconds: number): string {
+/** bench/lib/calibrate.ts's loop at the start and the end of the run. */
+export interface ReferenceLoop { startMs: number; endMs: number }
+
+export function markdown(sections: readonly Section[], opts: BenchOptions, seconds: number, loop: ReferenceLoop): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const head = [
     `# sergo-wasm benchmarks${opts.quick ? ' (quick)' : ''}`,
     '',
     `${new Date().toISOString()} · Node ${process.version} · ${cpu} · ${cpus().length} cores · ${en(totalmem() / 2 ** 30, 1)} GiB · ` +
       `${en(seconds, 1)} s. Ratio = median ÷ the baseline's median (same run). bench/README.md explains every baseline.`,
+    '',
+    `Machine speed: the reference loop (bench/lib/calibrate.ts) took ${en(loop.startMs, 0)} ms at the start and ${en(loop.endMs, 0)} ms at the end ` +
+      '(a larger number is a slower machine; figures with an absolute target in ms scale with it).',
     '',
   ];
   return [...head, ...sections.map(sectionMarkdown)].join('\n');
@@ -78,6 +84,7 @@ export interface Results {
   cores: number;
   quick: boolean;
   seconds: number;
+  referenceLoop?: ReferenceLoop;
   ratioDefinition: string;
   sections: Section[];
 }
@@ -86,7 +93,7 @@ export interface Results {
  * results.json: this run's sections, and (with --only) the sections of `previous` that did not
  * run now, each keeping its own `run` (when, quick or full, how long), in the order of SECTION_IDS.
  */
-export function results(sections: readonly Section[], opts: BenchOptions, seconds: number, previous?: Results): Results {
+export function results(sections: readonly Section[], opts: BenchOptions, seconds: number, referenceLoop: ReferenceLoop, previous?: Results): Results {
   const fresh = new Set(sections.map((s) => s.id));
   const kept = (previous?.sections ?? []).filter((s) => !fresh.has(s.id))
     .map((s) => ({ ...s, run: s.run ?? { date: previous!.date, quick: previous!.quick, seconds: NaN } }));
@@ -101,6 +108,7 @@ export function results(sections: readonly Section[], opts: BenchOptions, second
     cores: cpus().length,
     quick: opts.quick,
     seconds,
+    referenceLoop,
     ratioDefinition: 'ratio = median ÷ baselineMedian, where baseline names another figure of the same section',
     sections: [...sections, ...kept].sort((a, b) => order(a) - order(b)),
   };

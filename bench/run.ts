@@ -17,6 +17,7 @@ import { runEnvoy } from './cases/envoy.ts';
 import { runFootprint } from './cases/footprint.ts';
 import { runGlobal } from './cases/global.ts';
 import { runHttp } from './cases/http.ts';
+import { referenceLoopMs } from './lib/calibrate.ts';
 import { parseOptions, progress, type BenchOptions, type SectionId } from './lib/options.ts';
 import type { Section } from './lib/stats.ts';
 import { markdown, results, type Results } from './report.ts';
@@ -34,6 +35,7 @@ const RUNNERS: Record<SectionId, (opts: BenchOptions) => Promise<Section>> = {
 const opts = parseOptions(process.argv.slice(2));
 const t0 = performance.now();
 progress(`${opts.quick ? 'quick' : 'full'} run: ${opts.sections.join(', ')}`);
+const loopAtStart = referenceLoopMs();
 const sections: Section[] = [];
 for (const id of opts.sections) {
   const started = performance.now();
@@ -42,6 +44,7 @@ for (const id of opts.sections) {
   sections.push(section);
   progress(`${id}: ${section.run.seconds.toFixed(1)} s`);
 }
+const referenceLoop = { startMs: loopAtStart, endMs: referenceLoopMs() };
 const seconds = (performance.now() - t0) / 1000;
 const file = join(import.meta.dirname, 'results.json');
 const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Results) : undefined;
@@ -50,9 +53,9 @@ const ran = new Set(sections.map((s) => s.id));
 const targets = targetsSection([...sections, ...(previous?.sections ?? []).filter((s) => !ran.has(s.id))]);
 targets.run = { date: new Date().toISOString(), quick: opts.quick, seconds: 0 };
 sections.unshift(targets);
-console.log(markdown(sections, opts, seconds));
+console.log(markdown(sections, opts, seconds, referenceLoop));
 if (opts.write) {
-  writeFileSync(file, `${JSON.stringify(results(sections, opts, seconds, previous), null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify(results(sections, opts, seconds, referenceLoop, previous), null, 2)}\n`);
   progress(`wrote ${file}`);
 }
 progress(`done in ${seconds.toFixed(1)} s`);
