@@ -56,8 +56,9 @@ describe('sergo serve: a reload to no rule', () => {
     expect(logs.some((l) => l.includes(`the rules (${file}) hold no rule: nothing would be enforced (--allow-empty to serve without rules)`))).toBe(true);
     expect(served.serve.config().rules).toHaveLength(1);
 
+    // The file watcher may apply the edit before this reload looks (then it finds it unchanged).
     writeFileSync(file, limitOn('/b', 1));
-    expect(await served.serve.reload()).toBe('applied');
+    expect(['applied', 'unchanged']).toContain(await served.serve.reload());
     expect(await statuses(base, '/b', 2)).toEqual([200, 429]);
   });
 
