@@ -18,7 +18,7 @@ import { summarize } from './lib/stats.ts';
 const n = Number(process.argv[2] ?? 64);
 const seconds = Number(process.argv[3] ?? 3);
 const rounds = Number(process.argv[4] ?? 5);
-const KINDS = ['none', 'clock', 'header', 'get', 'getcasset', 'metric'] as const;
+const KINDS = ['none', 'clock', 'header', 'get', 'getcasset', 'metric', 'status', 'logpair'] as const;
 const ABOUT: Record<(typeof KINDS)[number], string> = {
   none: 'the module with no call (baseline)',
   clock: 'proxy_get_current_time_nanoseconds',
@@ -26,6 +26,8 @@ const ABOUT: Record<(typeof KINDS)[number], string> = {
   get: 'proxy_get_shared_data of a 64-byte value (copied in through malloc)',
   getcasset: 'proxy_get_shared_data + proxy_set_shared_data with its cas (a pair: what a check costs)',
   metric: 'proxy_increment_metric',
+  status: 'proxy_get_header_map_value(":status") in the response headers\' callback',
+  logpair: 'the get + CAS set pair at the stream\'s end (on_log)',
 };
 
 const root = join(import.meta.dirname, '..');
