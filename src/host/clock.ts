@@ -10,9 +10,18 @@ export interface Clock {
 /** 2026-01-01T00:00:00Z: a realistic epoch, far from 0 so code that mistakes 0 for "unset" shows. */
 export const DEFAULT_EPOCH_MS = 1_767_225_600_000;
 
+// The whole millisecond's ns, kept: the guest reads the clock on every request, and within one
+// millisecond (always, on a ManualClock at whole ms) that leaves at most one BigInt to make.
+let memoMs = NaN;
+let memoNs = 0n;
 const msToNs = (ms: number): bigint => {
   const whole = Math.floor(ms);
-  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
+  if (whole !== memoMs) {
+    memoNs = BigInt(whole) * 1_000_000n;
+    memoMs = whole;
+  }
+  const frac = Math.round((ms - whole) * 1e6);
+  return frac === 0 ? memoNs : memoNs + BigInt(frac);
 };
 
 export class ManualClock implements Clock {

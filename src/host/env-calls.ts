@@ -5,6 +5,7 @@
 import { BufferType, LOG_LEVELS, MapType, Status, StreamType } from './abi.ts';
 import type { GuestContext, HeaderMap, StreamGuestContext } from './context.ts';
 import { localReply } from './local-reply.ts';
+import { ByteStringCache } from './memory.ts';
 import { readPairs } from './pairs.ts';
 import { resolveProperty } from './properties.ts';
 import { asciiLower, utf8Encode } from './text.ts';
@@ -319,10 +320,12 @@ function sharedDataAndQueues(vm: Vm) {
   const proc = vm.proc;
   const store = proc.sharedStore;
   const vmId = proc.plugin.vmId;
+  const lastKey = new ByteStringCache(); // a decision reads a record, then CAS-writes it
+  const keyAt = (kp: number, ks: number): string | null => gm.byteStringCached(kp >>> 0, ks >>> 0, lastKey);
   return {
     proxy_get_shared_data(kp: number, ks: number, retPtr: number, retSize: number, casPtr: number): number {
       gm.sync();
-      const key = gm.byteString(kp >>> 0, ks >>> 0);
+      const key = keyAt(kp, ks);
       if (key === null) return Status.INVALID_MEMORY_ACCESS;
       const e = store.get(vmId, key);
       if (!e) return Status.NOT_FOUND;
@@ -333,10 +336,10 @@ function sharedDataAndQueues(vm: Vm) {
     },
     proxy_set_shared_data(kp: number, ks: number, vp: number, vs: number, cas: number): number {
       gm.sync();
-      const key = gm.byteString(kp >>> 0, ks >>> 0);
-      const value = gm.copy(vp >>> 0, vs >>> 0);
+      const key = keyAt(kp, ks);
+      const value = gm.view(vp >>> 0, vs >>> 0); // the store copies it (into the stored buffer when it fits)
       if (key === null || value === null) return Status.INVALID_MEMORY_ACCESS;
-      return store.set(vmId, key, value, cas >>> 0, true);
+      return store.set(vmId, key, value, cas >>> 0);
     },
     proxy_register_shared_queue(np: number, ns: number, retPtr: number): number {
       gm.sync();

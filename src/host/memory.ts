@@ -69,13 +69,27 @@ export class GuestMemory {
 
   /** A view of guest bytes valid until the next guest call, or null when out of bounds. */
   view(ptr: number, len: number): Uint8Array | null {
-    return ptr + len <= this.ab.byteLength ? this.u8.subarray(ptr, ptr + len) : null;
+    // a view made directly on the buffer: subarray's species lookup costs twice as much
+    return ptr + len <= this.ab.byteLength ? new Uint8Array(this.ab, ptr, len) : null;
   }
 
   byteString(ptr: number, len: number): string | null {
     if (ptr + len > this.ab.byteLength) return null;
     if (len === 0) return '';
     return hasLatin1Slice ? (this.buf as Latin1Buffer).latin1Slice(ptr, ptr + len) : this.buf.toString('latin1', ptr, ptr + len);
+  }
+
+  /**
+   * byteString through `cache`: when the guest's bytes are the cached string's, that string itself
+   * (a key passed again, as a record read then CAS-written, costs a compare, not a string to build
+   * and hash).
+   */
+  byteStringCached(ptr: number, len: number, cache: ByteStringCache): string | null {
+    if (ptr + len > this.ab.byteLength) return null;
+    if (len === cache.str.length && cache.matches(this.dv, ptr)) return cache.str;
+    const s = this.byteString(ptr, len)!;
+    cache.keep(s, this.u8, ptr);
+    return s;
   }
 
   utf8(ptr: number, len: number): string | null {
@@ -152,5 +166,32 @@ export class GuestMemory {
     if (p === 0) return Status.INVALID_MEMORY_ACCESS;
     writePairs(this.buf, p, pairs);
     return this.done(p, len, retPtr, retSize);
+  }
+}
+
+/** The last byte string read through it, with its bytes (GuestMemory.byteStringCached). */
+export class ByteStringCache {
+  str = '';
+  private bytes = new Uint8Array(64);
+  private dv = new DataView(this.bytes.buffer);
+
+  /** The guest's bytes at `ptr` are str's (the caller checked the length). */
+  matches(mem: DataView, ptr: number): boolean {
+    const len = this.str.length;
+    const dv = this.dv;
+    let i = 0;
+    for (; i + 4 <= len; i += 4) if (mem.getUint32(ptr + i) !== dv.getUint32(i)) return false;
+    for (; i < len; i++) if (mem.getUint8(ptr + i) !== dv.getUint8(i)) return false;
+    return true;
+  }
+
+  keep(s: string, u8: Uint8Array, ptr: number): void {
+    const len = s.length;
+    if (len > this.bytes.length) {
+      this.bytes = new Uint8Array(len);
+      this.dv = new DataView(this.bytes.buffer);
+    }
+    this.bytes.set(u8.subarray(ptr, ptr + len));
+    this.str = s;
   }
 }

@@ -7,16 +7,25 @@
 //  * no delete in ABI 0.2.1.
 // Keys are namespaced by vm_id (Istio leaves vm_id empty, so every plugin in a proxy shares one
 // namespace). Keys are byte strings.
+// A set of the same length as the stored value overwrites the stored bytes in place (no new
+// buffer per CAS write on the hot path): the store's own buffers are handed out only by get(),
+// whose callers copy them (ProxyWasmHost.sharedData, proxy_get_shared_data).
 import { Status } from './abi.ts';
 
 export interface SharedEntry {
+  /** the store's own bytes: overwritten in place by a later set of the same length (copy to keep) */
   value: Uint8Array;
   cas: number;
 }
 
+/** Values up to half a slab are cut from shared slabs, as Node's Buffer pool does. */
+const SLAB = 8192;
+
 export class SharedDataStore {
   private readonly spaces = new Map<string, Map<string, SharedEntry>>();
   private cas = 1;
+  private slab = new ArrayBuffer(SLAB);
+  private used = 0;
 
   private space(vmId: string): Map<string, SharedEntry> {
     let s = this.spaces.get(vmId);
@@ -41,12 +50,33 @@ export class SharedDataStore {
     const entry = space.get(key);
     if (entry) {
       if (cas !== 0 && cas !== entry.cas) return Status.CAS_MISMATCH;
-      entry.value = owned ? value : value.slice();
+      entry.value = owned ? value : this.overwrite(entry.value, value);
       entry.cas = this.nextCas();
     } else {
-      space.set(key, { value: owned ? value : value.slice(), cas: this.nextCas() });
+      space.set(key, { value: owned ? value : this.copy(value), cas: this.nextCas() });
     }
     return Status.OK;
+  }
+
+  /** `value` written over `stored` when the length is the same, else a copy of it. */
+  private overwrite(stored: Uint8Array, value: Uint8Array): Uint8Array {
+    if (stored.length !== value.length) return this.copy(value);
+    if (stored !== value) stored.set(value);
+    return stored;
+  }
+
+  /** A copy of `value`: a new ArrayBuffer per value costs ~1 µs (10,000 rules write 10,000 records). */
+  private copy(value: Uint8Array): Uint8Array {
+    const len = value.length;
+    if (len > SLAB >>> 1) return value.slice();
+    if (this.used + len > SLAB) {
+      this.slab = new ArrayBuffer(SLAB);
+      this.used = 0;
+    }
+    const out = new Uint8Array(this.slab, this.used, len);
+    this.used = (this.used + len + 7) & ~7; // 8-byte aligned, for typed views of a value
+    out.set(value);
+    return out;
   }
 
   keys(vmId: string): string[] {
@@ -57,3 +87,4 @@ export class SharedDataStore {
     return this.spaces.get(vmId)?.size ?? 0;
   }
 }
+

@@ -80,6 +80,32 @@ describe('shared data (cpp-host CAS semantics)', () => {
     poke(vm0, VAL, 'xyz');
     expect(get(vm1, KEY_A)).toMatchObject({ value: 'abc' });
   });
+
+  test('a rewrite of the same length is copied too, and leaves earlier copies and other keys alone', () => {
+    set(vm0, KEY_A, 'abc', 0);
+    set(vm0, KEY_B, 'defgh', 0);
+    const before = host.sharedData.get('a')!.value;
+    set(vm0, KEY_A, 'xyz', 0); // same length: written over the stored bytes
+    poke(vm0, VAL, 'uvw');
+    expect(get(vm1, KEY_A)).toMatchObject({ value: 'xyz' });
+    expect(get(vm1, KEY_B)).toMatchObject({ value: 'defgh' });
+    expect(new TextDecoder().decode(before)).toBe('abc');
+    set(vm0, KEY_A, 'longer', 0);
+    expect(get(vm1, KEY_A)).toMatchObject({ value: 'longer' });
+    expect(get(vm1, KEY_B)).toMatchObject({ value: 'defgh' });
+  });
+
+  test('keys of the same length read in turn each find their own value', () => {
+    set(vm0, KEY_A, 'for a', 0);
+    set(vm0, KEY_B, 'for b', 0);
+    for (let i = 0; i < 3; i++) {
+      expect(get(vm0, KEY_A)).toMatchObject({ value: 'for a' });
+      expect(get(vm0, KEY_B)).toMatchObject({ value: 'for b' });
+    }
+    expect(get(vm0, KEY_A)).toMatchObject({ value: 'for a' });
+    poke(vm0, KEY_A, 'b'); // the guest's key bytes change in place: now they spell "b"
+    expect(get(vm0, KEY_A)).toMatchObject({ value: 'for b' });
+  });
 });
 
 describe('SharedDataStore namespaces', () => {
