@@ -175,24 +175,34 @@ function headerMapReads(vm: Vm) {
   };
 }
 
+const enum Edit {
+  ADD,
+  REPLACE,
+  REMOVE,
+}
+
 /** Changing header maps. */
 function headerMapWrites(vm: Vm) {
   const gm = vm.gm;
   const ctx = () => effectiveContext(vm);
   /**
    * What add, replace and remove share, in Envoy's order: the map type checked, the name (and the
-   * value) read from guest memory, the map there now found, then `change` with the name lowercased.
+   * value) read from guest memory, the map there now found, then the edit with the name lowercased
+   * (an Edit, not a closure per call). Envoy HeaderMap::setCopy (replace): every entry of that name
+   * goes, one is added at the end.
    */
-  const editMap = (type: number, kp: number, ks: number, vp: number | undefined, vs: number, change: (map: HeaderMap, key: string, value: string) => void): number => {
+  const editMap = (edit: Edit, type: number, kp: number, ks: number, vp: number, vs: number): number => {
     type >>>= 0;
     if (type > MapType.MAX) return Status.BAD_ARGUMENT;
     gm.sync();
     const k = gm.byteString(kp >>> 0, ks >>> 0);
-    const v = vp === undefined ? '' : gm.byteString(vp >>> 0, vs >>> 0);
+    const v = edit === Edit.REMOVE ? '' : gm.byteString(vp >>> 0, vs >>> 0);
     if (k === null || v === null) return Status.INVALID_MEMORY_ACCESS;
     const map = ctx().mutMap(type);
     if (!map) return Status.BAD_ARGUMENT;
-    change(map, asciiLower(k), v);
+    const key = asciiLower(k);
+    if (edit !== Edit.ADD) removeAll(map, key);
+    if (edit !== Edit.REMOVE) map.push([key, v]);
     return Status.OK;
   };
   return {
@@ -211,19 +221,13 @@ function headerMapWrites(vm: Vm) {
       return Status.OK;
     },
     proxy_add_header_map_value(type: number, kp: number, ks: number, vp: number, vs: number): number {
-      return editMap(type, kp, ks, vp, vs, (map, key, value) => {
-        map.push([key, value]);
-      });
+      return editMap(Edit.ADD, type, kp, ks, vp, vs);
     },
     proxy_replace_header_map_value(type: number, kp: number, ks: number, vp: number, vs: number): number {
-      // Envoy HeaderMap::setCopy: every entry of that name goes, one is added at the end.
-      return editMap(type, kp, ks, vp, vs, (map, key, value) => {
-        removeAll(map, key);
-        map.push([key, value]);
-      });
+      return editMap(Edit.REPLACE, type, kp, ks, vp, vs);
     },
     proxy_remove_header_map_value(type: number, kp: number, ks: number): number {
-      return editMap(type, kp, ks, undefined, 0, (map, key) => removeAll(map, key));
+      return editMap(Edit.REMOVE, type, kp, ks, 0, 0);
     },
   };
 }
