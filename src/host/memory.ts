@@ -105,7 +105,7 @@ export class GuestMemory {
 
   setU64(ptr: number, v: bigint): boolean {
     if (ptr + 8 > this.ab.byteLength) return false;
-    this.dv.setBigUint64(ptr, BigInt.asUintN(64, v), true);
+    this.dv.setBigUint64(ptr, v, true); // ToBigUint64 wraps: the u64 of v
     return true;
   }
 

@@ -27,10 +27,16 @@ export class SharedDataStore {
   private slab = new ArrayBuffer(SLAB);
   private used = 0;
 
+  // the namespace of the last call: every call of one plugin names the same one
+  private lastVmId: string | undefined;
+  private lastSpace: Map<string, SharedEntry> | undefined;
+
   private space(vmId: string): Map<string, SharedEntry> {
+    if (vmId === this.lastVmId) return this.lastSpace!;
     let s = this.spaces.get(vmId);
     if (!s) this.spaces.set(vmId, (s = new Map()));
-    return s;
+    this.lastVmId = vmId;
+    return (this.lastSpace = s);
   }
 
   private nextCas(): number {
@@ -41,7 +47,7 @@ export class SharedDataStore {
   }
 
   get(vmId: string, key: string): SharedEntry | undefined {
-    return this.spaces.get(vmId)?.get(key);
+    return this.space(vmId).get(key);
   }
 
   /** Returns Status.OK or Status.CAS_MISMATCH. `value` is copied unless `owned`. */
