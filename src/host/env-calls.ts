@@ -296,10 +296,11 @@ function properties(vm: Vm) {
   const gm = vm.gm;
   const plugin = vm.proc.plugin;
   const stream = () => effectiveStream(vm);
+  const lastPath = new ByteStringCache(); // a filter reads the same few properties on every request
   return {
     proxy_get_property(pp: number, ps: number, retPtr: number, retSize: number): number {
       gm.sync();
-      const path = gm.byteString(pp >>> 0, ps >>> 0);
+      const path = gm.byteStringCached(pp >>> 0, ps >>> 0, lastPath);
       if (path === null) return Status.INVALID_MEMORY_ACCESS;
       const v = resolveProperty(path, plugin, stream() ?? null);
       if (v === null) return Status.NOT_FOUND;
