@@ -53,6 +53,16 @@ describe('proxy_get_property', () => {
     expect(getProp(s, vm, 'no\0such')).toBe(Status.NOT_FOUND);
   });
 
+  test('paths of the same length read in turn at one address each resolve to their own value', async () => {
+    const { host, vm } = await setup();
+    const s = host.stream();
+    s.requestHeaders([[':path', '/p'], [':authority', 'svc']]);
+    for (let i = 0; i < 3; i++) {
+      expect(text(getProp(s, vm, 'request\0path'))).toBe('/p');
+      expect(text(getProp(s, vm, 'request\0host'))).toBe('svc');
+    }
+  });
+
   test('request.time is the stream start as 8-byte LE nanoseconds', async () => {
     const { host, vm } = await setup();
     const s = host.stream();
