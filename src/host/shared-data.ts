@@ -50,7 +50,10 @@ export class SharedDataStore {
     return this.space(vmId).get(key);
   }
 
-  /** Returns Status.OK or Status.CAS_MISMATCH. `value` is copied unless `owned`. */
+  /**
+   * Returns Status.OK or Status.CAS_MISMATCH. `value` is copied unless `owned` (the store then
+   * keeps that buffer, and a later set of the same length writes over it).
+   */
   set(vmId: string, key: string, value: Uint8Array, cas: number, owned = false): number {
     const space = this.space(vmId);
     const entry = space.get(key);
