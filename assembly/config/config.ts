@@ -3,7 +3,7 @@
 // (version, options, rateLimitService, each rule's id, resource and fallback); each strategy decodes
 // its own slice (../strategies). A configuration with any error is refused as a whole (the previous
 // one keeps serving).
-import { JsonValue, JsonKind, JsonParser } from "./json";
+import { Json, JsonValue, JsonKind, NONE, ROOT } from "./json";
 import { FieldReader, StrategyInput } from "./reader";
 import { RateLimitService } from "./service";
 import { Strategy } from "../strategies/strategy";
@@ -44,90 +44,108 @@ export class Config {
   lanes: Lanes | null = null;
 }
 
+// The allowed keys of each object, made once (an array literal in a function is a new array at
+// every call: one per rule).
+const ROOT_KEYS = ["version", "options", "rateLimitService", "rules", "lanes"];
+const OPTION_KEYS = ["maxQueuedPerVm", "casRetries", "onCasExhausted", "ruleIdHeader"];
+const RULE_KEYS = ["id", "resource", "strategy", "fallback"];
+const SERVICE_KEYS = ["cluster", "authority", "path", "domain", "timeoutMs"];
+
 /** Decodes with error reporting; `error` names the rule index and field of the first problem. */
 export class ConfigDecoder {
-  private reader: FieldReader = new FieldReader();
+  error: string = "";
   private service: RateLimitService | null = null;
 
-  get error(): string { return this.reader.error; }
-  set error(message: string) { this.reader.error = message; }
-
   decode(ptr: usize, len: usize): Config | null {
-    const r = this.reader;
-    if (len == 0) { r.bad("", "the configuration is empty (expected {\"version\": 1, ...})"); return null; }
-    const parser = new JsonParser(ptr, len);
-    const root = parser.parse();
-    if (root === null) { r.bad("", "not valid JSON: " + parser.error); return null; }
-    if (root.kind != JsonKind.Object) { r.bad("", "expected a JSON object"); return null; }
-    const version = root.get("version");
-    if (version === null || version.kind != JsonKind.Number || version.num != 1) {
+    if (len == 0) { this.error = "the configuration is empty (expected {\"version\": 1, ...})"; return null; }
+    const json = new Json(ptr, len);
+    if (!json.parse()) { this.error = "not valid JSON: " + json.error; return null; }
+    const r = new FieldReader(json);
+    const config = this.decodeRoot(r, ROOT);
+    if (config === null) this.error = r.error;
+    return config;
+  }
+
+  private decodeRoot(r: FieldReader, root: JsonValue): Config | null {
+    const j = r.json;
+    if (j.kind(root) != JsonKind.Object) { r.bad("", "expected a JSON object"); return null; }
+    const version = j.get(root, "version");
+    if (j.kind(version) != JsonKind.Number || j.num(version) != 1) {
       r.bad("version", "must be 1 (this filter understands configuration version 1)");
       return null;
     }
     const config = new Config();
-    if (!r.knownKeys(root, "", ["version", "options", "rateLimitService", "rules", "lanes"])) return null;
-    const options = root.get("options");
-    if (options !== null && !this.decodeOptions(options, config.options)) return null;
-    const service = root.get("rateLimitService");
-    if (service !== null) {
-      this.service = this.decodeService(service);
+    if (!r.knownKeys(root, "", ROOT_KEYS)) return null;
+    const options = j.get(root, "options");
+    if (options != NONE && !this.decodeOptions(r, options, config.options)) return null;
+    const service = j.get(root, "rateLimitService");
+    if (service != NONE) {
+      this.service = this.decodeService(r, service);
       if (this.service === null) return null;
     }
-    const lanes = root.get("lanes");
-    if (lanes !== null && (config.lanes = decodeLanes(lanes, r)) === null) return null;
-    const rules = root.get("rules");
-    if (rules === null || rules.kind != JsonKind.Array) { r.bad("rules", "must be an array"); return null; }
-    if (rules.items.length > 100000) { r.bad("rules", "more than 100000 rules"); return null; }
-    for (let i = 0; i < rules.items.length; i++) {
-      const rule = this.decodeRule(i, rules.items[i], config.options.ruleIdHeader);
+    const lanes = j.get(root, "lanes");
+    if (lanes != NONE && (config.lanes = decodeLanes(lanes, r)) === null) return null;
+    const rules = j.get(root, "rules");
+    if (j.kind(rules) != JsonKind.Array) { r.bad("rules", "must be an array"); return null; }
+    const n = j.size(rules);
+    if (n > 100000) { r.bad("rules", "more than 100000 rules"); return null; }
+    const input = new StrategyInput(r, this.service);
+    let item = j.first(rules);
+    for (let i = 0; i < n; i++) {
+      r.rule = i;
+      const rule = this.decodeRule(r, item, input, config.options.ruleIdHeader);
       if (rule === null) return null;
       config.rules.push(rule);
+      item = j.next(item);
     }
+    r.rule = -1;
     return config;
   }
 
-  private decodeOptions(v: JsonValue, options: Options): bool {
-    const r = this.reader;
-    if (v.kind != JsonKind.Object) return r.bad("options", "must be an object");
-    if (!r.knownKeys(v, "options", ["maxQueuedPerVm", "casRetries", "onCasExhausted", "ruleIdHeader"])) return false;
-    const idHeader = v.get("ruleIdHeader");
-    if (idHeader !== null) {
+  private decodeOptions(r: FieldReader, v: JsonValue, options: Options): bool {
+    const j = r.json;
+    if (j.kind(v) != JsonKind.Object) return r.bad("options", "must be an object");
+    if (!r.knownKeys(v, "options", OPTION_KEYS)) return false;
+    const idHeader = j.get(v, "ruleIdHeader");
+    if (idHeader != NONE) {
       const name = decodeRuleIdHeader(idHeader, "options.ruleIdHeader", r);
       if (name === null) return false;
       options.ruleIdHeader = name;
     }
     options.maxQueuedPerVm = <i32>r.int(v, "options", "maxQueuedPerVm", 0, 1000000, false, 1000);
     options.casRetries = <i32>r.int(v, "options", "casRetries", 1, 1000, false, 16);
-    const policy = v.get("onCasExhausted");
-    if (policy !== null) {
-      if (policy.kind != JsonKind.String || (policy.str != "block" && policy.str != "allow")) {
+    const policy = j.get(v, "onCasExhausted");
+    if (policy != NONE) {
+      if (!j.is(policy, "block") && !j.is(policy, "allow")) {
         return r.bad("options.onCasExhausted", "must be \"block\" or \"allow\"");
       }
-      options.allowOnCasExhausted = policy.str == "allow";
+      options.allowOnCasExhausted = j.is(policy, "allow");
     }
     return r.ok;
   }
 
-  private decodeRule(index: i32, v: JsonValue, ruleIdHeader: string): Rule | null {
-    const r = this.reader;
-    const at = "rules[" + index.toString() + "]";
-    if (v.kind != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
-    if (!r.knownKeys(v, at, ["id", "resource", "strategy", "fallback"])) return null;
-    const id = r.str(v, at, "id", 2048);
+  /** Rule `r.rule` at `v`; its places are relative to it (FieldReader.rule). */
+  private decodeRule(r: FieldReader, v: JsonValue, input: StrategyInput, ruleIdHeader: string): Rule | null {
+    const j = r.json;
+    if (j.kind(v) != JsonKind.Object) { r.bad("", "must be an object"); return null; }
+    if (!r.knownKeys(v, "", RULE_KEYS)) return null;
+    const id = r.str(v, "", "id", 2048);
     if (id === null) return null;
-    if (!isPrintableAscii(id)) { r.bad(at + ".id", "must be printable ASCII without spaces"); return null; }
-    const resource = r.str(v, at, "resource", 1024);
+    if (!isPrintableAscii(id)) { r.bad(".id", "must be printable ASCII without spaces"); return null; }
+    const resource = r.str(v, "", "resource", 1024);
     if (resource === null) return null;
-    if (!validResource(resource)) { r.bad(at + ".resource", "must be /path or METHOD:/path (printable ASCII)"); return null; }
-    const s = v.get("strategy");
-    if (s === null || s.kind != JsonKind.Object) { r.bad(at + ".strategy", "must be an object"); return null; }
-    const kind = s.get("kind");
-    if (kind === null || kind.kind != JsonKind.String) { r.bad(at + ".strategy.kind", "is required"); return null; }
-    const strategy = decodeStrategy(kind.str, new StrategyInput(s, at + ".strategy", id, r, this.service));
+    if (!validResource(resource)) { r.bad(".resource", "must be /path or METHOD:/path (printable ASCII)"); return null; }
+    const s = j.get(v, "strategy");
+    if (j.kind(s) != JsonKind.Object) { r.bad(".strategy", "must be an object"); return null; }
+    const kind = j.get(s, "kind");
+    if (j.kind(kind) != JsonKind.String) { r.bad(".strategy.kind", "is required"); return null; }
+    input.spec = s;
+    input.ruleId = id;
+    const strategy = decodeStrategy(kind, input);
     if (strategy === null) return null;
-    const f = v.get("fallback");
+    const f = j.get(v, "fallback");
     const idHeader = ruleIdHeader.length == 0 ? NO_ID_HEADER : new RuleIdHeader(ruleIdHeader, id);
-    const fallback = f !== null ? decodeFallback(f, at + ".fallback", r, strategy.defaultGrpcStatus(), idHeader)
+    const fallback = f != NONE ? decodeFallback(f, ".fallback", r, strategy.defaultGrpcStatus(), idHeader)
       : Fallback.blocked(strategy.name(), strategy.defaultGrpcStatus(), idHeader);
     if (fallback === null) return null;
     const key = keyWriter.start().text("sergo:").text(strategy.name()).text("Strategy:").text(id).text("#");
@@ -139,16 +157,16 @@ export class ConfigDecoder {
     return rule;
   }
 
-  private decodeService(v: JsonValue): RateLimitService | null {
-    const r = this.reader;
+  private decodeService(r: FieldReader, v: JsonValue): RateLimitService | null {
+    const j = r.json;
     const at = "rateLimitService";
-    if (v.kind != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
-    if (!r.knownKeys(v, at, ["cluster", "authority", "path", "domain", "timeoutMs"])) return null;
+    if (j.kind(v) != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
+    if (!r.knownKeys(v, at, SERVICE_KEYS)) return null;
     const cluster = r.str(v, at, "cluster", 256);
     if (cluster === null) return null;
-    const authority = v.get("authority") === null ? cluster : r.str(v, at, "authority", 256);
-    const path = v.get("path") === null ? "/json" : r.str(v, at, "path", 256);
-    const domain = v.get("domain") === null ? "sergo" : r.str(v, at, "domain", 256);
+    const authority = j.get(v, "authority") == NONE ? cluster : r.str(v, at, "authority", 256);
+    const path = j.get(v, "path") == NONE ? "/json" : r.str(v, at, "path", 256);
+    const domain = j.get(v, "domain") == NONE ? "sergo" : r.str(v, at, "domain", 256);
     const timeoutMs = r.int(v, at, "timeoutMs", 1, 60000, false, 20);
     if (authority === null || path === null || domain === null || !r.ok) return null;
     if (!isPrintableAscii(cluster) || !isPrintableAscii(authority) || !path.startsWith("/") || !isPrintableAscii(path)) {

@@ -1,61 +1,130 @@
 // A small JSON parser for the filter configuration (runs once per on_configure, never per request).
-// It works on raw bytes and never traps: malformed input, deep nesting or invalid UTF-8 give
-// `null` and an error message in `JsonParser.error`.
+// One pass over the raw bytes checks the whole document and writes a flat "tape", one entry per
+// value in document order (an object's keys are entries too, each just before its value): decoders
+// walk it by index, and a string stays bytes until a decoder asks for its text (keys and kinds are
+// compared on the bytes). A tree of objects — one per value, two arrays per object, a string per
+// key — was most of on_configure's garbage. It never traps: malformed input, deep nesting or invalid UTF-8 make `parse` return false
+// with an error message in `error`.
 
-export const enum JsonKind { Null, Bool, Number, String, Array, Object }
+export const enum JsonKind { Null, Bool, Number, String, Array, Object, Absent }
 
-// Scalars share these (never written): a configuration is mostly scalars, and two arrays per value
-// would be most of the tree's allocations.
-const NO_ITEMS: JsonValue[] = [];
-const NO_KEYS: string[] = [];
+/** A value: its entry on the tape. NONE, an absent value, is an entry too (of kind Absent, with no
+ *  items), so that reading it needs no check; the document's root follows it. */
+export type JsonValue = i32;
+export const NONE: JsonValue = 0;
+export const ROOT: JsonValue = 1;
 
-export class JsonValue {
-  // Payloads; only the one matching `kind` is meaningful.
-  bool: bool = false;
-  num: f64 = 0;
-  str: string = "";
-  items: JsonValue[];
-  keys: string[];
-
-  constructor(public kind: JsonKind) {
-    const container = kind == JsonKind.Array || kind == JsonKind.Object;
-    this.items = container ? [] : NO_ITEMS;
-    this.keys = kind == JsonKind.Object ? [] : NO_KEYS;
-  }
-
-  get(key: string): JsonValue | null {
-    if (this.kind != JsonKind.Object) return null;
-    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] == key) return this.items[i];
-    return null;
-  }
-}
+// An entry is four u32: kind | flags; for a string its bytes [start, end) between the quotes, for a
+// number its value (f64), for a container its start byte and number of items (or of keys); and
+// the entry just past the value (past all of a container's entries).
+const KIND_MASK: u32 = 0xf;
+const ESCAPED: u32 = 0x10;
+const NON_ASCII: u32 = 0x20;
+const TRUE: u32 = 0x40;
 
 const MAX_DEPTH = 64;
 
-// Short strings without escapes are interned per parse: a configuration repeats its keys and kinds
-// ("id", "strategy", "kind": "RateLimit") in every rule, and each string is an allocation to make and
-// then to sweep. A slot holds the last string that hashed to it; a miss just replaces it.
-const INTERN_SLOTS = 256;
-const INTERN_MAX_LENGTH: usize = 32;
 
-export class JsonParser {
+export class Json {
   error: string = "";
   private pos: usize = 0;
-  private interned: StaticArray<string | null> = new StaticArray<string | null>(INTERN_SLOTS);
+  private tape: StaticArray<u32>;
+  private entries: i32 = 0;
+  /** The text of the string being scanned, when asked for (`text`). */
+  private built: string = "";
 
-  constructor(private ptr: usize, private len: usize) {}
+  constructor(private ptr: usize, private len: usize) {
+    // About one value per 16 bytes of a typical configuration; doubled when that is too few.
+    this.tape = new StaticArray<u32>(<i32>(min<usize>(len >> 4, 1 << 18) + 16) << 2);
+    this.push(JsonKind.Absent, 0, 0);
+  }
 
-  parse(): JsonValue | null {
-    const v = this.value(0);
-    if (v === null) return null;
+  /** Checks the whole document and fills the tape (its root: ROOT). */
+  parse(): bool {
+    if (!this.value(0)) return false;
     this.ws();
     if (this.pos != this.len) return this.fail("unexpected trailing data");
+    return true;
+  }
+
+  // ---- reading the tape (after a successful parse)
+
+  kind(v: JsonValue): JsonKind { return <JsonKind>(this.at(v, 0) & KIND_MASK); }
+  bool(v: JsonValue): bool { return (this.at(v, 0) & TRUE) != 0; }
+  /** An array's items or an object's keys. */
+  size(v: JsonValue): i32 { return <i32>this.at(v, 2); }
+  /** A container's first item (an object's first key); its next ones by `next`. */
+  first(v: JsonValue): JsonValue { return v + 1; }
+  /** The value after `v` in its container (past everything inside `v`). */
+  next(v: JsonValue): JsonValue { return <i32>this.at(v, 3); }
+
+  /** The value of `key` in object `obj` (the first, if repeated); NONE if absent or not an object. */
+  get(obj: JsonValue, key: string): JsonValue {
+    if (this.kind(obj) != JsonKind.Object) return NONE;
+    let k = obj + 1;
+    for (let i = this.size(obj); i > 0; i--) {
+      if (this.is(k, key)) return k + 1;
+      k = this.next(k + 1);
+    }
+    return NONE;
+  }
+
+  /** Whether `v` is a string equal to `s` (ASCII): compared on the bytes, unless escapes or
+   *  multi-byte sequences (even overlong ones, which decode as ASCII) make them differ from its text. */
+  is(v: JsonValue, s: string): bool {
+    if (this.kind(v) != JsonKind.String) return false;
+    if ((this.at(v, 0) & (ESCAPED | NON_ASCII)) != 0) return this.str(v) == s;
+    const from = this.at(v, 1);
+    const n = this.at(v, 2) - from;
+    return <u32>s.length == n && sameAscii(s, this.ptr + from, n);
+  }
+
+  /** A string value, decoded. */
+  str(v: JsonValue): string {
+    const from = this.at(v, 1);
+    if ((this.at(v, 0) & ESCAPED) == 0) return this.decodeRun(from, this.at(v, 2));
+    this.pos = from;
+    this.built = "";
+    this.scan(true);
+    return this.built;
+  }
+
+  num(v: JsonValue): f64 { return load<f64>(changetype<usize>(this.tape) + (<usize>v << 4) + 4); }
+
+  @inline private at(v: JsonValue, field: i32): u32 { return unchecked(this.tape[(v << 2) + field]); }
+
+  // ---- the pass over the bytes
+
+  private fail(message: string): bool {
+    if (this.error.length == 0) this.error = message + " at byte " + this.pos.toString();
+    return false;
+  }
+
+  /** Appends an entry; returns its index. */
+  private push(flags: u32, start: usize, end: usize): JsonValue {
+    const v = this.entries;
+    if ((v + 1) << 2 > this.tape.length) this.grow();
+    const i = v << 2;
+    const tape = this.tape;
+    unchecked(tape[i] = flags);
+    unchecked(tape[i + 1] = <u32>start);
+    unchecked(tape[i + 2] = <u32>end);
+    unchecked(tape[i + 3] = <u32>(v + 1));
+    this.entries = v + 1;
     return v;
   }
 
-  private fail(message: string): JsonValue | null {
-    if (this.error.length == 0) this.error = message + " at byte " + this.pos.toString();
-    return null;
+  private grow(): void {
+    const larger = new StaticArray<u32>(this.tape.length << 1);
+    memory.copy(changetype<usize>(larger), changetype<usize>(this.tape), <usize>this.entries << 4);
+    this.tape = larger;
+  }
+
+  /** Ends container `v`: its count and the entry past it. */
+  private close(v: JsonValue, count: u32): bool {
+    unchecked(this.tape[(v << 2) + 2] = count);
+    unchecked(this.tape[(v << 2) + 3] = <u32>this.entries);
+    return true;
   }
 
   @inline private peek(): i32 { return this.pos < this.len ? <i32>load<u8>(this.ptr + this.pos) : -1; }
@@ -78,69 +147,63 @@ export class JsonParser {
     return true;
   }
 
-  private value(depth: i32): JsonValue | null {
+  private value(depth: i32): bool {
     if (depth > MAX_DEPTH) return this.fail("nesting deeper than " + MAX_DEPTH.toString());
     this.ws();
     const c = this.peek();
     if (c == 0x7b) return this.object(depth);
     if (c == 0x5b) return this.array(depth);
-    if (c == 0x22) {
-      const s = this.string();
-      if (s === null) return null;
-      const v = new JsonValue(JsonKind.String);
-      v.str = s;
-      return v;
-    }
+    if (c == 0x22) return this.string();
     if (c == 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
-    if (this.literal("true")) { const v = new JsonValue(JsonKind.Bool); v.bool = true; return v; }
-    if (this.literal("false")) return new JsonValue(JsonKind.Bool);
-    if (this.literal("null")) return new JsonValue(JsonKind.Null);
+    const start = this.pos;
+    if (this.literal("true")) { this.push(JsonKind.Bool | TRUE, start, this.pos); return true; }
+    if (this.literal("false")) { this.push(JsonKind.Bool, start, this.pos); return true; }
+    if (this.literal("null")) { this.push(JsonKind.Null, start, this.pos); return true; }
     return this.fail(c < 0 ? "unexpected end of input" : "unexpected character");
   }
 
-  private object(depth: i32): JsonValue | null {
+  private object(depth: i32): bool {
     this.pos++; // {
-    const obj = new JsonValue(JsonKind.Object);
+    const obj = this.push(JsonKind.Object, this.pos, 0);
     this.ws();
-    if (this.peek() == 0x7d) { this.pos++; return obj; }
+    if (this.peek() == 0x7d) { this.pos++; return this.close(obj, 0); }
+    let count: u32 = 0;
     while (true) {
       this.ws();
       if (this.peek() != 0x22) return this.fail("expected a string key");
-      const key = this.string();
-      if (key === null) return null;
+      if (!this.string()) return false;
       this.ws();
       if (this.peek() != 0x3a) return this.fail("expected ':'");
       this.pos++;
-      const v = this.value(depth + 1);
-      if (v === null) return null;
-      obj.keys.push(key);
-      obj.items.push(v);
+      if (!this.value(depth + 1)) return false;
+      count++;
       this.ws();
       const c = this.peek();
       if (c == 0x2c) { this.pos++; continue; }
-      if (c == 0x7d) { this.pos++; return obj; }
+      if (c == 0x7d) { this.pos++; return this.close(obj, count); }
       return this.fail("expected ',' or '}'");
     }
   }
 
-  private array(depth: i32): JsonValue | null {
+  private array(depth: i32): bool {
     this.pos++; // [
-    const arr = new JsonValue(JsonKind.Array);
+    const arr = this.push(JsonKind.Array, this.pos, 0);
     this.ws();
-    if (this.peek() == 0x5d) { this.pos++; return arr; }
+    if (this.peek() == 0x5d) { this.pos++; return this.close(arr, 0); }
+    let count: u32 = 0;
     while (true) {
-      const v = this.value(depth + 1);
-      if (v === null) return null;
-      arr.items.push(v);
+      if (!this.value(depth + 1)) return false;
+      count++;
       this.ws();
       const c = this.peek();
       if (c == 0x2c) { this.pos++; continue; }
-      if (c == 0x5d) { this.pos++; return arr; }
+      if (c == 0x5d) { this.pos++; return this.close(arr, count); }
       return this.fail("expected ',' or ']'");
     }
   }
 
-  private number(): JsonValue | null {
+  /** A number; its value goes on the tape. */
+  private number(): bool {
     const start = this.pos;
     let negative = false;
     if (this.peek() == 0x2d) { negative = true; this.pos++; }
@@ -166,66 +229,60 @@ export class JsonParser {
       if (expDigits == 0) return this.fail("expected a digit in the exponent");
       scale += expNegative ? -exp : exp;
     }
-    const v = new JsonValue(JsonKind.Number);
     // Powers of ten by multiplication (exact up to 1e22, far beyond any value the configuration
     // accepts): Math.pow would bring its tables into the module.
     let power: f64 = 1;
     for (let k = scale < 0 ? -scale : scale; k > 0 && power < Infinity; k--) power *= 10;
     const magnitude = scale < 0 ? mantissa / power : mantissa * power;
-    v.num = negative ? -magnitude : magnitude;
-    if (this.pos == start) return this.fail("bad number");
-    return v;
+    const bits = reinterpret<u64>(negative ? -magnitude : magnitude);
+    this.push(JsonKind.Number, <usize>bits, <usize>(bits >> 32));
+    return true;
   }
 
-  /** Parses a string at the current '"'; validates UTF-8 and escapes. */
-  private string(): string | null {
+  /** A string at the current '"': checked, and its bytes between the quotes recorded. */
+  private string(): bool {
     this.pos++; // opening quote
-    let out = "";
-    let runStart = this.pos;
-    let ascii = true;
+    const start = this.pos;
+    const flags = this.scan(false);
+    if (flags < 0) return false;
+    this.push(JsonKind.String | <u32>flags, start, this.pos);
+    this.pos++;
+    return true;
+  }
+
+  /** Scans a string's bytes from `pos` to its closing quote (UTF-8, escapes): its flags, or -1 with
+   *  the error. With `text` (on a string already checked) its text goes into `built`: the runs
+   *  between escapes decoded, each escape replaced. */
+  private scan(text: bool): i32 {
+    let flags = 0;
+    let run = this.pos;
     while (true) {
-      if (this.pos >= this.len) { this.fail("unterminated string"); return null; }
+      if (this.pos >= this.len) { this.fail("unterminated string"); return -1; }
       const c = <i32>load<u8>(this.ptr + this.pos);
       if (c == 0x22) {
-        if (ascii && out.length == 0 && this.pos - runStart <= INTERN_MAX_LENGTH) {
-          const s = this.internRun(runStart, this.pos);
-          this.pos++;
-          return s;
-        }
-        // Without escapes (nearly always) the run is the string: no concatenation.
-        const run = this.decodeRun(runStart, this.pos);
-        this.pos++;
-        return out.length == 0 ? run : out + run;
+        if (text) this.built += this.decodeRun(<u32>run, <u32>this.pos);
+        return flags;
       }
-      if (c < 0x20) { this.fail("control character in string"); return null; }
+      if (c < 0x20) { this.fail("control character in string"); return -1; }
       if (c == 0x5c) {
-        out += this.decodeRun(runStart, this.pos);
+        flags |= ESCAPED;
+        if (text) this.built += this.decodeRun(<u32>run, <u32>this.pos);
         this.pos++;
-        if (this.pos >= this.len) { this.fail("unterminated escape"); return null; }
+        if (this.pos >= this.len) { this.fail("unterminated escape"); return -1; }
         const e = <i32>load<u8>(this.ptr + this.pos);
         this.pos++;
-        if (e == 0x22) out += "\"";
-        else if (e == 0x5c) out += "\\";
-        else if (e == 0x2f) out += "/";
-        else if (e == 0x62) out += "\b";
-        else if (e == 0x66) out += "\f";
-        else if (e == 0x6e) out += "\n";
-        else if (e == 0x72) out += "\r";
-        else if (e == 0x74) out += "\t";
-        else if (e == 0x75) {
-          const unit = this.hex4();
-          if (unit < 0) { this.fail("bad \\u escape"); return null; }
-          out += String.fromCharCode(unit);
-        } else { this.fail("bad escape"); return null; }
-        runStart = this.pos;
+        const unit = e == 0x75 ? this.hex4() : escaped(e);
+        if (unit < 0) { this.fail(e == 0x75 ? "bad \\u escape" : "bad escape"); return -1; }
+        if (text) this.built += String.fromCharCode(unit);
+        run = this.pos;
         continue;
       }
       if (c >= 0x80) {
-        ascii = false;
-        const n = this.utf8Length(c);
-        if (n == 0 || this.pos + <usize>n > this.len) { this.fail("invalid UTF-8"); return null; }
+        flags |= NON_ASCII;
+        const n = utf8Length(c);
+        if (n == 0 || this.pos + <usize>n > this.len) { this.fail("invalid UTF-8"); return -1; }
         for (let i = 1; i < n; i++) {
-          if ((<i32>load<u8>(this.ptr + this.pos + <usize>i) & 0xc0) != 0x80) { this.fail("invalid UTF-8"); return null; }
+          if ((<i32>load<u8>(this.ptr + this.pos + <usize>i) & 0xc0) != 0x80) { this.fail("invalid UTF-8"); return -1; }
         }
         this.pos += <usize>n;
         continue;
@@ -234,22 +291,12 @@ export class JsonParser {
     }
   }
 
-  private utf8Length(lead: i32): i32 {
-    if (lead >= 0xc2 && lead <= 0xdf) return 2;
-    if (lead >= 0xe0 && lead <= 0xef) return 3;
-    if (lead >= 0xf0 && lead <= 0xf4) return 4;
-    return 0;
-  }
-
+  /** Four hex digits at the current position, consumed; -1 at the first that is not one. */
   private hex4(): i32 {
     if (this.len - this.pos < 4) return -1;
     let v = 0;
     for (let i = 0; i < 4; i++) {
-      const c = <i32>load<u8>(this.ptr + this.pos);
-      let d = -1;
-      if (c >= 0x30 && c <= 0x39) d = c - 0x30;
-      else if (c >= 0x61 && c <= 0x66) d = c - 0x61 + 10;
-      else if (c >= 0x41 && c <= 0x46) d = c - 0x41 + 10;
+      const d = hexDigit(<i32>load<u8>(this.ptr + this.pos));
       if (d < 0) return -1;
       v = v * 16 + d;
       this.pos++;
@@ -257,22 +304,34 @@ export class JsonParser {
     return v;
   }
 
-  /** The ASCII run [from, to) as a string, the same string as the last equal run in its slot. */
-  private internRun(from: usize, to: usize): string {
-    const n = to - from;
-    let hash: u32 = <u32>n;
-    for (let i: usize = 0; i < n; i++) hash = (hash ^ <u32>load<u8>(this.ptr + from + i)) * 16777619;
-    const slot = <i32>((hash ^ (hash >> 16)) & (INTERN_SLOTS - 1));
-    const cached = unchecked(this.interned[slot]);
-    if (cached !== null && <usize>cached.length == n && sameAscii(cached, this.ptr + from, n)) return cached;
-    const s = this.decodeRun(from, to);
-    unchecked(this.interned[slot] = s);
-    return s;
-  }
-
-  private decodeRun(from: usize, to: usize): string {
+  private decodeRun(from: u32, to: u32): string {
     return to > from ? String.UTF8.decodeUnsafe(this.ptr + from, to - from) : "";
   }
+}
+
+/** The character of a one-letter escape (\" \\ \/ \b \f \n \r \t); -1 for any other letter. */
+function escaped(e: i32): i32 {
+  if (e == 0x22 || e == 0x5c || e == 0x2f) return e;
+  if (e == 0x62) return 0x08;
+  if (e == 0x66) return 0x0c;
+  if (e == 0x6e) return 0x0a;
+  if (e == 0x72) return 0x0d;
+  if (e == 0x74) return 0x09;
+  return -1;
+}
+
+function hexDigit(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
+  return -1;
+}
+
+function utf8Length(lead: i32): i32 {
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 0;
 }
 
 /** Whether `s` (UTF-16) holds exactly the n ASCII bytes at ptr. */

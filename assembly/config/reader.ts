@@ -1,64 +1,92 @@
-// Reading the fields of a decoded JSON configuration with error reporting: every field is checked
-// here (the filter must never trap on any input), and the first problem is kept as `error`, naming
-// its place (`rules[3].strategy.threshold: …`). Shared by the configuration's own sections and by
-// each strategy, which decodes its own slice next to its check.
-import { JsonValue, JsonKind } from "./json";
+// Reading the fields of a parsed JSON configuration (./json.ts) with error reporting: every field
+// is checked here (the filter must never trap on any input), and the first problem is kept as
+// `error`, naming its place (`rules[3].strategy.threshold: …`). Shared by the configuration's own
+// sections and by each strategy, which decodes its own slice next to its check.
+import { Json, JsonValue, JsonKind, NONE } from "./json";
 import { RateLimitService } from "./service";
 
 export const MAX_INT: f64 = 2147483647;
 
 export class FieldReader {
   error: string = "";
+  /** The rule being decoded, or -1: inside a rule, places are relative to it (".strategy"), and
+   *  "rules[i]" is written only into an error. */
+  rule: i32 = -1;
+
+  constructor(public json: Json) {}
 
   /** Keeps the first error; returns false so that callers can `return reader.bad(…)`. */
   bad(field: string, message: string): bool {
-    if (this.error.length == 0) this.error = field.length > 0 ? field + ": " + message : message;
+    if (this.error.length == 0) {
+      const place = this.rule >= 0 ? "rules[" + this.rule.toString() + "]" + field : field;
+      this.error = place.length > 0 ? place + ": " + message : message;
+    }
     return false;
   }
 
   get ok(): bool { return this.error.length == 0; }
 
   knownKeys(obj: JsonValue, at: string, allowed: string[]): bool {
-    for (let i = 0; i < obj.keys.length; i++) {
-      if (!allowed.includes(obj.keys[i])) return this.bad(at + (at.length > 0 ? "." : "") + obj.keys[i], "unknown field");
+    const j = this.json;
+    let k = j.first(obj);
+    for (let i = j.size(obj); i > 0; i--) {
+      if (!known(j, k, allowed)) {
+        return this.bad(at + (at.length > 0 || this.rule >= 0 ? "." : "") + j.str(k), "unknown field");
+      }
+      k = j.next(k + 1);
     }
     return true;
   }
 
   /** An integer field in [min, max]; `fallback` when absent and not required. */
   int(obj: JsonValue, at: string, name: string, min: f64, max: f64, required: bool, fallback: i64): i64 {
-    const v = obj.get(name);
-    if (v === null) {
+    const j = this.json;
+    const v = j.get(obj, name);
+    if (v == NONE) {
       if (required) this.bad(at + "." + name, "is required");
       return fallback;
     }
-    if (v.kind != JsonKind.Number || v.num != Math.floor(v.num) || v.num < min || v.num > max) {
+    const n = j.kind(v) == JsonKind.Number ? j.num(v) : NaN;
+    if (n != Math.floor(n) || n < min || n > max) {
       this.bad(at + "." + name, "must be an integer from " + (<i64>min).toString() + " to " + (<i64>max).toString());
       return fallback;
     }
-    return <i64>v.num;
+    return <i64>n;
   }
 
   str(obj: JsonValue, at: string, name: string, maxLength: i32): string | null {
-    const v = obj.get(name);
-    if (v === null || v.kind != JsonKind.String || v.str.length == 0 || v.str.length > maxLength) {
+    const j = this.json;
+    const v = j.get(obj, name);
+    const s = j.kind(v) == JsonKind.String ? j.str(v) : "";
+    if (s.length == 0 || s.length > maxLength) {
       this.bad(at + "." + name, "must be a non-empty string of at most " + maxLength.toString() + " characters");
       return null;
     }
-    return v.str;
+    return s;
   }
 
   /** A true/false field; `fallback` when absent. */
   flag(obj: JsonValue, at: string, name: string, fallback: bool): bool {
-    const v = obj.get(name);
-    if (v === null) return fallback;
-    if (v.kind != JsonKind.Bool) { this.bad(at + "." + name, "must be true or false"); return fallback; }
-    return v.bool;
+    const j = this.json;
+    const v = j.get(obj, name);
+    if (v == NONE) return fallback;
+    if (j.kind(v) != JsonKind.Bool) { this.bad(at + "." + name, "must be true or false"); return fallback; }
+    return j.bool(v);
   }
 }
 
-/** What a strategy's decoder gets: its JSON object, where it is, and what the rule around it says. */
+function known(j: Json, key: JsonValue, allowed: string[]): bool {
+  for (let i = 0; i < allowed.length; i++) if (j.is(key, unchecked(allowed[i]))) return true;
+  return false;
+}
+
+/** What a strategy's decoder gets: its JSON object, where it is, and what the rule around it says.
+ *  One for all the rules, refilled for each. */
 export class StrategyInput {
-  constructor(public spec: JsonValue, public at: string, public ruleId: string, public reader: FieldReader,
-              public service: RateLimitService | null) {}
+  spec: JsonValue = NONE;
+  /** Its place, relative to the rule (FieldReader.rule). */
+  readonly at: string = ".strategy";
+  ruleId: string = "";
+  constructor(public reader: FieldReader, public service: RateLimitService | null) {}
+  get json(): Json { return this.reader.json; }
 }

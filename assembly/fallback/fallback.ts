@@ -9,7 +9,7 @@
 // here, grpc-message = the body, percent-encoded; no body (Http::Utility::prepareLocalReply). For
 // any other request the gRPC status is ignored and the reply goes out as configured.
 import { Bytes, sendLocalResponse, serializePairs } from "../abi";
-import { JsonValue, JsonKind } from "../config/json";
+import { JsonValue, JsonKind, NONE } from "../config/json";
 import { FieldReader } from "../config/reader";
 import { GRPC_MAX_STATUS, GRPC_UNAVAILABLE } from "../http";
 
@@ -78,21 +78,22 @@ export class Fallback {
 /** {"status": 200..599, "body": "…", "headers": [[name, value], …], "grpcStatus": 0..16}; the gRPC
  *  status defaults to the blocking strategy's (`defaultGrpcStatus`). */
 export function decodeFallback(f: JsonValue, at: string, r: FieldReader, defaultGrpcStatus: i32, idHeader: RuleIdHeader): Fallback | null {
-  if (f.kind != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
-  if (!r.knownKeys(f, at, ["status", "body", "headers", "grpcStatus"])) return null;
+  const j = r.json;
+  if (j.kind(f) != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
+  if (!r.knownKeys(f, at, FALLBACK_KEYS)) return null;
   const status = r.int(f, at, "status", 200, 599, true, 429);
   const grpcStatus = <i32>r.int(f, at, "grpcStatus", 0, GRPC_MAX_STATUS, false, defaultGrpcStatus);
   if (!r.ok) return null;
   let body = "";
-  const b = f.get("body");
-  if (b !== null) {
-    if (b.kind != JsonKind.String || b.str.length > 65536) { r.bad(at + ".body", "must be a string of at most 65536 characters"); return null; }
-    body = b.str;
+  const b = j.get(f, "body");
+  if (b != NONE) {
+    if (j.kind(b) == JsonKind.String) body = j.str(b);
+    if (j.kind(b) != JsonKind.String || body.length > 65536) { r.bad(at + ".body", "must be a string of at most 65536 characters"); return null; }
   }
   const names: string[] = [];
   const values: string[] = [];
-  const h = f.get("headers");
-  if (h !== null && !decodeHeaders(h, at + ".headers", r, names, values)) return null;
+  const h = j.get(f, "headers");
+  if (h != NONE && !decodeHeaders(h, at, r, names, values)) return null;
   idHeader.addTo(names, values);
   return new Fallback(<u32>status, body, names, values, grpcStatus);
 }
@@ -109,28 +110,36 @@ export class RuleIdHeader {
 
 /** Checks `options.ruleIdHeader`: an HTTP token, stored lower-case. */
 export function decodeRuleIdHeader(v: JsonValue, at: string, r: FieldReader): string | null {
-  if (v.kind != JsonKind.String || !isToken(v.str)) { r.bad(at, "must be an HTTP header name"); return null; }
-  return asciiLower(v.str);
+  const j = r.json;
+  const name = j.kind(v) == JsonKind.String ? j.str(v) : "";
+  if (!isToken(name)) { r.bad(at, "must be an HTTP header name"); return null; }
+  return asciiLower(name);
 }
 
+const FALLBACK_KEYS = ["status", "body", "headers", "grpcStatus"];
+
+/** The `headers` (at `h`) of the fallback at `at`; places below it are written only into an error. */
 function decodeHeaders(h: JsonValue, at: string, r: FieldReader, names: string[], values: string[]): bool {
-  if (h.kind != JsonKind.Array || h.items.length > 64) return r.bad(at, "must be a list of at most 64 [name, value] pairs");
-  for (let i = 0; i < h.items.length; i++) {
-    const pair = h.items[i];
-    const where = at + "[" + i.toString() + "]";
-    if (pair.kind != JsonKind.Array || pair.items.length != 2 ||
-        pair.items[0].kind != JsonKind.String || pair.items[1].kind != JsonKind.String) {
-      return r.bad(where, "must be [name, value] strings");
-    }
-    const name = pair.items[0].str;
-    const value = pair.items[1].str;
-    if (!isToken(name)) return r.bad(where, "header name must be an HTTP token");
-    if (!isHeaderValue(value)) return r.bad(where, "header value must not contain CR, LF or NUL");
+  const j = r.json;
+  if (j.kind(h) != JsonKind.Array || j.size(h) > 64) return r.bad(at + ".headers", "must be a list of at most 64 [name, value] pairs");
+  let pair = j.first(h);
+  for (let i = 0; i < j.size(h); i++) {
+    const two = j.kind(pair) == JsonKind.Array && j.size(pair) == 2;
+    const n = two ? j.first(pair) : NONE;
+    const v = two ? j.next(n) : NONE;
+    if (j.kind(n) != JsonKind.String || j.kind(v) != JsonKind.String) return r.bad(headerAt(at, i), "must be [name, value] strings");
+    const name = j.str(n);
+    const value = j.str(v);
+    if (!isToken(name)) return r.bad(headerAt(at, i), "header name must be an HTTP token");
+    if (!isHeaderValue(value)) return r.bad(headerAt(at, i), "header value must not contain CR, LF or NUL");
     names.push(asciiLower(name));
     values.push(value);
+    pair = j.next(pair);
   }
   return true;
 }
+
+function headerAt(at: string, i: i32): string { return at + ".headers[" + i.toString() + "]"; }
 
 function isToken(s: string): bool {
   if (s.length == 0 || s.length > 256) return false;

@@ -1,7 +1,7 @@
 // The `lanes` section of the filter configuration (docs/filter-config.md, "Lanes"), decoded once per
 // on_configure into byte strings, so that the request path compares raw bytes and never allocates.
 import { Bytes } from "../abi";
-import { JsonValue, JsonKind } from "../config/json";
+import { JsonValue, JsonKind, NONE } from "../config/json";
 import { FieldReader } from "../config/reader";
 
 export const MAX_LANES = 64;
@@ -45,127 +45,150 @@ export class Lanes {
   needsPath: bool = false;
 }
 
+const LANES_KEYS = ["header", "baggageKey", "names", "colour"];
+const COLOUR_KEYS = ["lane", "when"];
+const BLOCK_KEYS = ["path", "ignoreCase", "method", "headers", "query"];
+
 /** {"header", "baggageKey", "names": [...], "colour": [{"lane", "when": [block…]}]} */
 export function decodeLanes(v: JsonValue, r: FieldReader): Lanes | null {
+  const j = r.json;
   const at = "lanes";
-  if (v.kind != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
-  if (!r.knownKeys(v, at, ["header", "baggageKey", "names", "colour"])) return null;
+  if (j.kind(v) != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
+  if (!r.knownKeys(v, at, LANES_KEYS)) return null;
   const lanes = new Lanes();
   const header = token(v, at, "header", r);
   const key = token(v, at, "baggageKey", r);
   if (header === null || key === null) return null;
   lanes.header = new Bytes(header);
   lanes.baggageKey = new Bytes(key);
-  const names = v.get("names");
-  if (names === null || names.kind != JsonKind.Array || names.items.length == 0 || names.items.length > MAX_LANES) {
+  const names = j.get(v, "names");
+  const count = j.kind(names) == JsonKind.Array ? j.size(names) : 0;
+  if (count == 0 || count > MAX_LANES) {
     r.bad(at + ".names", "must be an array of 1 to " + MAX_LANES.toString() + " lane names");
     return null;
   }
   const seen: string[] = [];
-  for (let i = 0; i < names.items.length; i++) {
-    const n = names.items[i];
-    if (n.kind != JsonKind.String || !isLaneName(n.str) || seen.includes(n.str)) {
+  let n = j.first(names);
+  for (let i = 0; i < count; i++) {
+    const name = j.kind(n) == JsonKind.String ? j.str(n) : "";
+    if (!isLaneName(name) || seen.includes(name)) {
       r.bad(at + ".names[" + i.toString() + "]", "must be a distinct lane name (letters, digits, - _ ., at most 63)");
       return null;
     }
-    seen.push(n.str);
-    lanes.names.push(String.UTF8.encode(n.str));
+    seen.push(name);
+    lanes.names.push(String.UTF8.encode(name));
+    n = j.next(n);
   }
-  const colour = v.get("colour");
-  if (colour !== null && !decodeColour(colour, seen, lanes, r)) return null;
+  const colour = j.get(v, "colour");
+  if (colour != NONE && !decodeColour(colour, seen, lanes, r)) return null;
   return lanes;
 }
 
 function decodeColour(v: JsonValue, names: string[], lanes: Lanes, r: FieldReader): bool {
+  const j = r.json;
   const at = "lanes.colour";
-  if (v.kind != JsonKind.Array || v.items.length > MAX_LANES) return r.bad(at, "must be an array of at most " + MAX_LANES.toString() + " rules");
-  for (let i = 0; i < v.items.length; i++) {
-    const item = v.items[i];
+  if (j.kind(v) != JsonKind.Array || j.size(v) > MAX_LANES) return r.bad(at, "must be an array of at most " + MAX_LANES.toString() + " rules");
+  let item = j.first(v);
+  for (let i = 0; i < j.size(v); i++) {
     const here = at + "[" + i.toString() + "]";
-    if (item.kind != JsonKind.Object) return r.bad(here, "must be an object");
-    if (!r.knownKeys(item, here, ["lane", "when"])) return false;
-    const lane = item.get("lane");
-    const index = lane !== null && lane.kind == JsonKind.String ? names.indexOf(lane.str) : -1;
+    if (j.kind(item) != JsonKind.Object) return r.bad(here, "must be an object");
+    if (!r.knownKeys(item, here, COLOUR_KEYS)) return false;
+    const lane = j.get(item, "lane");
+    const index = j.kind(lane) == JsonKind.String ? names.indexOf(j.str(lane)) : -1;
     if (index < 0) return r.bad(here + ".lane", "must be one of lanes.names");
-    const when = item.get("when");
-    if (when === null || when.kind != JsonKind.Array || when.items.length == 0 || when.items.length > MAX_BLOCKS) {
+    const when = j.get(item, "when");
+    const count = j.kind(when) == JsonKind.Array ? j.size(when) : 0;
+    if (count == 0 || count > MAX_BLOCKS) {
       return r.bad(here + ".when", "must be an array of 1 to " + MAX_BLOCKS.toString() + " blocks");
     }
     const blocks: Block[] = [];
-    for (let j = 0; j < when.items.length; j++) {
-      const block = decodeBlock(when.items[j], here + ".when[" + j.toString() + "]", lanes, r);
+    let b = j.first(when);
+    for (let k = 0; k < count; k++) {
+      const block = decodeBlock(b, here + ".when[" + k.toString() + "]", lanes, r);
       if (block === null) return false;
       blocks.push(block);
+      b = j.next(b);
     }
     lanes.colour.push(new ColourRule(index, blocks));
+    item = j.next(item);
   }
   return true;
 }
 
 function decodeBlock(v: JsonValue, at: string, lanes: Lanes, r: FieldReader): Block | null {
-  if (v.kind != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
-  if (!r.knownKeys(v, at, ["path", "ignoreCase", "method", "headers", "query"])) return null;
+  const j = r.json;
+  if (j.kind(v) != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
+  if (!r.knownKeys(v, at, BLOCK_KEYS)) return null;
   const block = new Block();
   const ignoreCase = r.flag(v, at, "ignoreCase", false);
-  const path = v.get("path");
-  if (path !== null) {
+  const path = j.get(v, "path");
+  if (path != NONE) {
     block.path = decodeCondition(path, at + ".path", ignoreCase, false, r);
     if (block.path === null) return null;
     lanes.needsPath = true;
   }
-  const method = v.get("method");
-  if (method !== null) {
+  const method = j.get(v, "method");
+  if (method != NONE) {
     block.method = decodeCondition(method, at + ".method", false, false, r);
     if (block.method === null) return null;
   }
-  if (!decodeNamed(v.get("headers"), at + ".headers", true, block.headers, r)) return null;
-  if (!decodeNamed(v.get("query"), at + ".query", false, block.query, r)) return null;
+  if (!decodeNamed(j.get(v, "headers"), at + ".headers", true, block.headers, r)) return null;
+  if (!decodeNamed(j.get(v, "query"), at + ".query", false, block.query, r)) return null;
   if (block.query.length > 0) lanes.needsPath = true;
   return r.ok ? block : null;
 }
 
 /** [[name, condition], …]; header names are lower-case tokens. */
-function decodeNamed(v: JsonValue | null, at: string, header: bool, into: NamedCondition[], r: FieldReader): bool {
-  if (v === null) return true;
-  if (v.kind != JsonKind.Array || v.items.length > MAX_CONDITIONS) return r.bad(at, "must be an array of at most " + MAX_CONDITIONS.toString() + " [name, condition] pairs");
-  for (let i = 0; i < v.items.length; i++) {
-    const pair = v.items[i];
+function decodeNamed(v: JsonValue, at: string, header: bool, into: NamedCondition[], r: FieldReader): bool {
+  const j = r.json;
+  if (v == NONE) return true;
+  if (j.kind(v) != JsonKind.Array || j.size(v) > MAX_CONDITIONS) return r.bad(at, "must be an array of at most " + MAX_CONDITIONS.toString() + " [name, condition] pairs");
+  let pair = j.first(v);
+  for (let i = 0; i < j.size(v); i++) {
     const here = at + "[" + i.toString() + "]";
-    if (pair.kind != JsonKind.Array || pair.items.length != 2 || pair.items[0].kind != JsonKind.String) return r.bad(here, "must be [name, condition]");
-    const name = pair.items[0].str;
+    const two = j.kind(pair) == JsonKind.Array && j.size(pair) == 2;
+    const n = two ? j.first(pair) : NONE;
+    if (j.kind(n) != JsonKind.String) return r.bad(here, "must be [name, condition]");
+    const name = j.str(n);
     const valid = header ? isLowerToken(name, 256) : name.length > 0 && name.length <= MAX_VALUE;
     if (!valid) return r.bad(here, header ? "the name must be a lower-case header name" : "the name must be 1 to 1024 characters");
-    const condition = decodeCondition(pair.items[1], here, false, true, r);
+    const condition = decodeCondition(j.next(n), here, false, true, r);
     if (condition === null) return false;
     into.push(new NamedCondition(new Bytes(name), condition));
+    pair = j.next(pair);
   }
   return true;
 }
 
 /** {"exact": s} | {"prefix": s} | {"present": true} (presence only where `presence`). */
 function decodeCondition(v: JsonValue, at: string, ignoreCase: bool, presence: bool, r: FieldReader): Condition | null {
-  if (v.kind != JsonKind.Object || v.keys.length != 1) { r.bad(at, "must be {\"exact\": …}, {\"prefix\": …} or {\"present\": true}"); return null; }
-  const key = v.keys[0];
-  const value = v.items[0];
-  if (key == "present") {
-    if (!presence || value.kind != JsonKind.Bool || !value.bool) { r.bad(at + ".present", "must be true, for a header or query parameter"); return null; }
+  const j = r.json;
+  if (j.kind(v) != JsonKind.Object || j.size(v) != 1) { r.bad(at, "must be {\"exact\": …}, {\"prefix\": …} or {\"present\": true}"); return null; }
+  const key = j.first(v);
+  const value = key + 1;
+  if (j.is(key, "present")) {
+    if (!presence || j.kind(value) != JsonKind.Bool || !j.bool(value)) { r.bad(at + ".present", "must be true, for a header or query parameter"); return null; }
     return new Condition(MatchKind.Present, new ArrayBuffer(0), false);
   }
-  if (key != "exact" && key != "prefix") { r.bad(at + "." + key, "unknown field"); return null; }
-  if (value.kind != JsonKind.String || value.str.length > MAX_VALUE || hasControl(value.str)) {
-    r.bad(at + "." + key, "must be a string of at most " + MAX_VALUE.toString() + " characters without CR, LF or NUL");
+  const exact = j.is(key, "exact");
+  if (!exact && !j.is(key, "prefix")) { r.bad(at + "." + j.str(key), "unknown field"); return null; }
+  const s = j.kind(value) == JsonKind.String ? j.str(value) : "";
+  if (j.kind(value) != JsonKind.String || s.length > MAX_VALUE || hasControl(s)) {
+    r.bad(at + "." + (exact ? "exact" : "prefix"), "must be a string of at most " + MAX_VALUE.toString() + " characters without CR, LF or NUL");
     return null;
   }
-  return new Condition(key == "exact" ? MatchKind.Exact : MatchKind.Prefix, String.UTF8.encode(value.str), ignoreCase);
+  return new Condition(exact ? MatchKind.Exact : MatchKind.Prefix, String.UTF8.encode(s), ignoreCase);
 }
 
 function token(v: JsonValue, at: string, name: string, r: FieldReader): string | null {
-  const f = v.get(name);
-  if (f === null || f.kind != JsonKind.String || !isLowerToken(f.str, MAX_KEY)) {
+  const j = r.json;
+  const f = j.get(v, name);
+  const s = j.kind(f) == JsonKind.String ? j.str(f) : "";
+  if (!isLowerToken(s, MAX_KEY)) {
     r.bad(at + "." + name, "must be a lower-case header name of at most " + MAX_KEY.toString() + " characters");
     return null;
   }
-  return f.str;
+  return s;
 }
 
 function isLowerToken(s: string, max: i32): bool {

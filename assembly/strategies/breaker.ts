@@ -28,7 +28,7 @@ import { KeyWriter } from "./key";
 import { CheckResult } from "../chain/result";
 import { STEP_BREAKER } from "../chain/order";
 import { Outcome, GRPC_UNAVAILABLE } from "../http";
-import { JsonValue, JsonKind } from "../config/json";
+import { Json, JsonValue, JsonKind, NONE } from "../config/json";
 import { StrategyInput, MAX_INT } from "../config/reader";
 import { MetricType, defineMetric, incrementMetric, recordMetric } from "../abi";
 import * as names from "../names";
@@ -256,22 +256,26 @@ export class CircuitBreaker extends Strategy {
   }
 }
 
+const KEYS = ["kind", "mode", "triggerRatio", "statDurationMs", "recoveryTimeoutMs", "minRequestAmount",
+              "maxAllowedRtMs", "errorStatus"];
+
 /** {"kind":"CircuitBreaker","mode":"SlowRequestRatio"|"ErrorRequestRatio","triggerRatio":R,"statDurationMs":S,
  *  "recoveryTimeoutMs":T,"minRequestAmount":M,"maxAllowedRtMs":X,"errorStatus":[[500,599]]} */
 export function decodeCircuitBreaker(input: StrategyInput): Strategy | null {
   const s = input.spec;
   const at = input.at;
   const r = input.reader;
-  if (!r.knownKeys(s, at, ["kind", "mode", "triggerRatio", "statDurationMs", "recoveryTimeoutMs",
-                           "minRequestAmount", "maxAllowedRtMs", "errorStatus"])) return null;
-  const mode = s.get("mode");
-  if (mode === null || mode.kind != JsonKind.String || (mode.str != "SlowRequestRatio" && mode.str != "ErrorRequestRatio")) {
+  const j = input.json;
+  if (!r.knownKeys(s, at, KEYS)) return null;
+  const mode = j.get(s, "mode");
+  const slow = j.is(mode, "SlowRequestRatio");
+  if (!slow && !j.is(mode, "ErrorRequestRatio")) {
     r.bad(at + ".mode", "must be SlowRequestRatio or ErrorRequestRatio");
     return null;
   }
-  const slow = mode.str == "SlowRequestRatio";
-  const ratio = s.get("triggerRatio");
-  if (ratio === null || ratio.kind != JsonKind.Number || !(ratio.num >= 0 && ratio.num <= 1)) {
+  const ratio = j.get(s, "triggerRatio");
+  const ratioValue = j.kind(ratio) == JsonKind.Number ? j.num(ratio) : NaN;
+  if (!(ratioValue >= 0 && ratioValue <= 1)) {
     r.bad(at + ".triggerRatio", "must be a number from 0 to 1");
     return null;
   }
@@ -280,34 +284,39 @@ export function decodeCircuitBreaker(input: StrategyInput): Strategy | null {
   const min = r.int(s, at, "minRequestAmount", 1, MAX_INT, true, 1);
   const maxRt = r.int(s, at, "maxAllowedRtMs", 0, MAX_INT, slow, 0);
   if (!r.ok) return null;
-  const breaker = new CircuitBreaker(slow, ratio.num, stat, recovery, min, maxRt);
-  const ranges = s.get("errorStatus");
-  if (ranges === null) return breaker;
+  const breaker = new CircuitBreaker(slow, ratioValue, stat, recovery, min, maxRt);
+  const ranges = j.get(s, "errorStatus");
+  if (ranges == NONE) return breaker;
   if (slow) { r.bad(at + ".errorStatus", "applies to ErrorRequestRatio only"); return null; }
-  return decodeErrorStatus(ranges, at + ".errorStatus", breaker, input) ? breaker : null;
+  return decodeErrorStatus(ranges, breaker, input) ? breaker : null;
 }
 
-function decodeErrorStatus(ranges: JsonValue, at: string, breaker: CircuitBreaker, input: StrategyInput): bool {
-  if (ranges.kind != JsonKind.Array || ranges.items.length == 0 || ranges.items.length > 64) {
-    return input.reader.bad(at, "must be a list of 1 to 64 [from, to] ranges");
-  }
-  const n = ranges.items.length;
+/** `errorStatus` (at `ranges`): its places are written only into an error. */
+function decodeErrorStatus(ranges: JsonValue, breaker: CircuitBreaker, input: StrategyInput): bool {
+  const j = input.json;
+  const n = j.kind(ranges) == JsonKind.Array ? j.size(ranges) : 0;
+  if (n == 0 || n > 64) return input.reader.bad(input.at + ".errorStatus", "must be a list of 1 to 64 [from, to] ranges");
   breaker.errorFrom = new StaticArray<u32>(n);
   breaker.errorTo = new StaticArray<u32>(n);
+  let range = j.first(ranges);
   for (let i = 0; i < n; i++) {
-    const range = ranges.items[i];
-    if (range.kind != JsonKind.Array || range.items.length != 2 || !isStatus(range.items[0]) || !isStatus(range.items[1]) ||
-        range.items[0].num > range.items[1].num) {
-      return input.reader.bad(at + "[" + i.toString() + "]", "must be [from, to] with 100 <= from <= to <= 599");
+    const pair = j.kind(range) == JsonKind.Array && j.size(range) == 2;
+    const from = pair ? j.first(range) : NONE;
+    const to = pair ? j.next(from) : NONE;
+    if (!isStatus(j, from) || !isStatus(j, to) || j.num(from) > j.num(to)) {
+      return input.reader.bad(input.at + ".errorStatus[" + i.toString() + "]", "must be [from, to] with 100 <= from <= to <= 599");
     }
-    breaker.errorFrom[i] = <u32>range.items[0].num;
-    breaker.errorTo[i] = <u32>range.items[1].num;
+    breaker.errorFrom[i] = <u32>j.num(from);
+    breaker.errorTo[i] = <u32>j.num(to);
+    range = j.next(range);
   }
   return true;
 }
 
-function isStatus(v: JsonValue): bool {
-  return v.kind == JsonKind.Number && v.num == Math.floor(v.num) && v.num >= 100 && v.num <= 599;
+function isStatus(j: Json, v: JsonValue): bool {
+  if (j.kind(v) != JsonKind.Number) return false;
+  const n = j.num(v);
+  return n == Math.floor(n) && n >= 100 && n <= 599;
 }
 
 /** The from/to tags of each transition (from * 3 + to; "" when from == to), encoded once for all

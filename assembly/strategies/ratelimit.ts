@@ -12,7 +12,7 @@ import { KeyWriter } from "./key";
 import { GlobalRateLimit } from "./global-ratelimit";
 import { CheckResult } from "../chain/result";
 import { STEP_RATE_LIMIT } from "../chain/order";
-import { JsonKind } from "../config/json";
+import { NONE } from "../config/json";
 import { StrategyInput, MAX_INT } from "../config/reader";
 
 const BUCKETS: i64 = 10;
@@ -82,27 +82,30 @@ export class RateLimit extends Strategy {
   }
 }
 
+const KEYS = ["kind", "threshold", "windowMs", "mode", "failOpen", "batch", "statusOnError"];
+
 /** {"kind":"RateLimit","threshold":N,"windowMs":W} — and, with "mode":"Global", a GlobalRateLimit. */
 export function decodeRateLimit(input: StrategyInput): Strategy | null {
   const s = input.spec;
   const at = input.at;
   const r = input.reader;
-  if (!r.knownKeys(s, at, ["kind", "threshold", "windowMs", "mode", "failOpen", "batch", "statusOnError"])) return null;
+  const j = input.json;
+  if (!r.knownKeys(s, at, KEYS)) return null;
   const threshold = r.int(s, at, "threshold", 0, MAX_INT, true, 0);
   const windowMs = r.int(s, at, "windowMs", 1, MAX_INT, true, 1);
-  const mode = s.get("mode");
-  if (mode !== null && (mode.kind != JsonKind.String || (mode.str != "Local" && mode.str != "Global"))) {
+  const mode = j.get(s, "mode");
+  if (mode != NONE && !j.is(mode, "Local") && !j.is(mode, "Global")) {
     r.bad(at + ".mode", "must be Local or Global");
     return null;
   }
-  const global = mode !== null && mode.str == "Global";
+  const global = j.is(mode, "Global");
   const batch = r.int(s, at, "batch", 1, 1_000_000, false, 1);
   const failOpen = r.flag(s, at, "failOpen", false);
   // Envoy's ratelimit filter answers a service error with status_on_error, 500 by default.
   const statusOnError = <u32>r.int(s, at, "statusOnError", 200, 599, false, 500);
   if (!r.ok) return null;
   if (!global) {
-    if (s.get("batch") !== null || s.get("failOpen") !== null || s.get("statusOnError") !== null) {
+    if (j.get(s, "batch") != NONE || j.get(s, "failOpen") != NONE || j.get(s, "statusOnError") != NONE) {
       r.bad(at, "batch, failOpen and statusOnError apply to mode Global only"); return null;
     }
     return new RateLimit(threshold, windowMs);
