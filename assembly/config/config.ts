@@ -44,13 +44,6 @@ export class Config {
   lanes: Lanes | null = null;
 }
 
-// The allowed keys of each object, made once (an array literal in a function is a new array at
-// every call: one per rule).
-const ROOT_KEYS = ["version", "options", "rateLimitService", "rules", "lanes"];
-const OPTION_KEYS = ["maxQueuedPerVm", "casRetries", "onCasExhausted", "ruleIdHeader"];
-const RULE_KEYS = ["id", "resource", "strategy", "fallback"];
-const SERVICE_KEYS = ["cluster", "authority", "path", "domain", "timeoutMs"];
-
 /** Decodes with error reporting; `error` names the rule index and field of the first problem. */
 export class ConfigDecoder {
   error: string = "";
@@ -75,7 +68,7 @@ export class ConfigDecoder {
       return null;
     }
     const config = new Config();
-    if (!r.knownKeys(root, "", ROOT_KEYS)) return null;
+    if (!r.knownKeys(root, "", ["version", "options", "rateLimitService", "rules", "lanes"])) return null;
     const options = j.get(root, "options");
     if (options != NONE && !this.decodeOptions(r, options, config.options)) return null;
     const service = j.get(root, "rateLimitService");
@@ -105,7 +98,7 @@ export class ConfigDecoder {
   private decodeOptions(r: FieldReader, v: JsonValue, options: Options): bool {
     const j = r.json;
     if (j.kind(v) != JsonKind.Object) return r.bad("options", "must be an object");
-    if (!r.knownKeys(v, "options", OPTION_KEYS)) return false;
+    if (!r.knownKeys(v, "options", ["maxQueuedPerVm", "casRetries", "onCasExhausted", "ruleIdHeader"])) return false;
     const idHeader = j.get(v, "ruleIdHeader");
     if (idHeader != NONE) {
       const name = decodeRuleIdHeader(idHeader, "options.ruleIdHeader", r);
@@ -128,7 +121,7 @@ export class ConfigDecoder {
   private decodeRule(r: FieldReader, v: JsonValue, input: StrategyInput, ruleIdHeader: string): Rule | null {
     const j = r.json;
     if (j.kind(v) != JsonKind.Object) { r.bad("", "must be an object"); return null; }
-    if (!r.knownKeys(v, "", RULE_KEYS)) return null;
+    if (!r.knownKeys(v, "", ["id", "resource", "strategy", "fallback"])) return null;
     const id = r.str(v, "", "id", 2048);
     if (id === null) return null;
     if (!isPrintableAscii(id)) { r.bad(".id", "must be printable ASCII without spaces"); return null; }
@@ -161,7 +154,7 @@ export class ConfigDecoder {
     const j = r.json;
     const at = "rateLimitService";
     if (j.kind(v) != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
-    if (!r.knownKeys(v, at, SERVICE_KEYS)) return null;
+    if (!r.knownKeys(v, at, ["cluster", "authority", "path", "domain", "timeoutMs"])) return null;
     const cluster = r.str(v, at, "cluster", 256);
     if (cluster === null) return null;
     const authority = j.get(v, "authority") == NONE ? cluster : r.str(v, at, "authority", 256);

@@ -32,6 +32,8 @@ export class Json {
   private entries: i32 = 0;
   /** The text of the string being scanned, when asked for (`text`). */
   private built: string = "";
+  /** The digits of the number being scanned. */
+  private mantissa: f64 = 0;
 
   constructor(private ptr: usize, private len: usize) {
     // About one value per 16 bytes of a typical configuration; doubled when that is too few.
@@ -204,39 +206,49 @@ export class Json {
 
   /** A number; its value goes on the tape. */
   private number(): bool {
-    const start = this.pos;
-    let negative = false;
-    if (this.peek() == 0x2d) { negative = true; this.pos++; }
-    let mantissa: f64 = 0;
-    let digits = 0;
-    while (this.peek() >= 0x30 && this.peek() <= 0x39) { mantissa = mantissa * 10 + <f64>(this.peek() - 0x30); this.pos++; digits++; }
-    if (digits == 0) return this.fail("expected a digit");
+    const negative = this.peek() == 0x2d;
+    if (negative) this.pos++;
+    this.mantissa = 0;
+    if (this.digits() == 0) return this.fail("expected a digit");
     let scale: i32 = 0;
     if (this.peek() == 0x2e) {
       this.pos++;
-      let fractionDigits = 0;
-      while (this.peek() >= 0x30 && this.peek() <= 0x39) { mantissa = mantissa * 10 + <f64>(this.peek() - 0x30); scale--; this.pos++; fractionDigits++; }
-      if (fractionDigits == 0) return this.fail("expected a digit after '.'");
+      scale = -this.digits();
+      if (scale == 0) return this.fail("expected a digit after '.'");
     }
     const e = this.peek();
     if (e == 0x65 || e == 0x45) {
       this.pos++;
-      let expNegative = false;
-      if (this.peek() == 0x2b || this.peek() == 0x2d) { expNegative = this.peek() == 0x2d; this.pos++; }
+      const sign = this.peek();
+      if (sign == 0x2b || sign == 0x2d) this.pos++;
       let exp: i32 = 0;
-      let expDigits = 0;
-      while (this.peek() >= 0x30 && this.peek() <= 0x39) { if (exp < 100000) exp = exp * 10 + (this.peek() - 0x30); this.pos++; expDigits++; }
-      if (expDigits == 0) return this.fail("expected a digit in the exponent");
-      scale += expNegative ? -exp : exp;
+      const start = this.pos;
+      for (let c = this.peek(); c >= 0x30 && c <= 0x39; c = this.peek()) {
+        if (exp < 100000) exp = exp * 10 + (c - 0x30);
+        this.pos++;
+      }
+      if (this.pos == start) return this.fail("expected a digit in the exponent");
+      scale += sign == 0x2d ? -exp : exp;
     }
     // Powers of ten by multiplication (exact up to 1e22, far beyond any value the configuration
     // accepts): Math.pow would bring its tables into the module.
     let power: f64 = 1;
     for (let k = scale < 0 ? -scale : scale; k > 0 && power < Infinity; k--) power *= 10;
-    const magnitude = scale < 0 ? mantissa / power : mantissa * power;
+    const magnitude = scale < 0 ? this.mantissa / power : this.mantissa * power;
     const bits = reinterpret<u64>(negative ? -magnitude : magnitude);
     this.push(JsonKind.Number, <usize>bits, <usize>(bits >> 32));
     return true;
+  }
+
+  /** Decimal digits at `pos`, consumed into `mantissa`; how many. */
+  private digits(): i32 {
+    let n = 0;
+    for (let c = this.peek(); c >= 0x30 && c <= 0x39; c = this.peek()) {
+      this.mantissa = this.mantissa * 10 + <f64>(c - 0x30);
+      this.pos++;
+      n++;
+    }
+    return n;
   }
 
   /** A string at the current '"': checked, and its bytes between the quotes recorded. */

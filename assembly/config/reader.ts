@@ -26,7 +26,9 @@ export class FieldReader {
 
   get ok(): bool { return this.error.length == 0; }
 
-  knownKeys(obj: JsonValue, at: string, allowed: string[]): bool {
+  /** Every key of `obj` is one of `allowed` (a StaticArray literal: static data, where an Array
+   *  literal would be a new array at every call, once per rule). */
+  knownKeys(obj: JsonValue, at: string, allowed: StaticArray<string>): bool {
     const j = this.json;
     let k = j.first(obj);
     for (let i = j.size(obj); i > 0; i--) {
@@ -75,7 +77,7 @@ export class FieldReader {
   }
 }
 
-function known(j: Json, key: JsonValue, allowed: string[]): bool {
+function known(j: Json, key: JsonValue, allowed: StaticArray<string>): bool {
   for (let i = 0; i < allowed.length; i++) if (j.is(key, unchecked(allowed[i]))) return true;
   return false;
 }

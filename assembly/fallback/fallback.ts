@@ -80,7 +80,7 @@ export class Fallback {
 export function decodeFallback(f: JsonValue, at: string, r: FieldReader, defaultGrpcStatus: i32, idHeader: RuleIdHeader): Fallback | null {
   const j = r.json;
   if (j.kind(f) != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
-  if (!r.knownKeys(f, at, FALLBACK_KEYS)) return null;
+  if (!r.knownKeys(f, at, ["status", "body", "headers", "grpcStatus"])) return null;
   const status = r.int(f, at, "status", 200, 599, true, 429);
   const grpcStatus = <i32>r.int(f, at, "grpcStatus", 0, GRPC_MAX_STATUS, false, defaultGrpcStatus);
   if (!r.ok) return null;
@@ -116,8 +116,6 @@ export function decodeRuleIdHeader(v: JsonValue, at: string, r: FieldReader): st
   return asciiLower(name);
 }
 
-const FALLBACK_KEYS = ["status", "body", "headers", "grpcStatus"];
-
 /** The `headers` (at `h`) of the fallback at `at`; places below it are written only into an error. */
 function decodeHeaders(h: JsonValue, at: string, r: FieldReader, names: string[], values: string[]): bool {
   const j = r.json;
@@ -139,7 +137,8 @@ function decodeHeaders(h: JsonValue, at: string, r: FieldReader, names: string[]
   return true;
 }
 
-function headerAt(at: string, i: i32): string { return at + ".headers[" + i.toString() + "]"; }
+/** Split into strings the module has anyway (no new literal for a path only an error needs). */
+function headerAt(at: string, i: i32): string { return at + ".headers" + "[" + i.toString() + "]"; }
 
 function isToken(s: string): bool {
   if (s.length == 0 || s.length > 256) return false;

@@ -45,16 +45,12 @@ export class Lanes {
   needsPath: bool = false;
 }
 
-const LANES_KEYS = ["header", "baggageKey", "names", "colour"];
-const COLOUR_KEYS = ["lane", "when"];
-const BLOCK_KEYS = ["path", "ignoreCase", "method", "headers", "query"];
-
 /** {"header", "baggageKey", "names": [...], "colour": [{"lane", "when": [block…]}]} */
 export function decodeLanes(v: JsonValue, r: FieldReader): Lanes | null {
   const j = r.json;
   const at = "lanes";
   if (j.kind(v) != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
-  if (!r.knownKeys(v, at, LANES_KEYS)) return null;
+  if (!r.knownKeys(v, at, ["header", "baggageKey", "names", "colour"])) return null;
   const lanes = new Lanes();
   const header = token(v, at, "header", r);
   const key = token(v, at, "baggageKey", r);
@@ -92,7 +88,7 @@ function decodeColour(v: JsonValue, names: string[], lanes: Lanes, r: FieldReade
   for (let i = 0; i < j.size(v); i++) {
     const here = at + "[" + i.toString() + "]";
     if (j.kind(item) != JsonKind.Object) return r.bad(here, "must be an object");
-    if (!r.knownKeys(item, here, COLOUR_KEYS)) return false;
+    if (!r.knownKeys(item, here, ["lane", "when"])) return false;
     const lane = j.get(item, "lane");
     const index = j.kind(lane) == JsonKind.String ? names.indexOf(j.str(lane)) : -1;
     if (index < 0) return r.bad(here + ".lane", "must be one of lanes.names");
@@ -118,7 +114,7 @@ function decodeColour(v: JsonValue, names: string[], lanes: Lanes, r: FieldReade
 function decodeBlock(v: JsonValue, at: string, lanes: Lanes, r: FieldReader): Block | null {
   const j = r.json;
   if (j.kind(v) != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
-  if (!r.knownKeys(v, at, BLOCK_KEYS)) return null;
+  if (!r.knownKeys(v, at, ["path", "ignoreCase", "method", "headers", "query"])) return null;
   const block = new Block();
   const ignoreCase = r.flag(v, at, "ignoreCase", false);
   const path = j.get(v, "path");

@@ -256,9 +256,6 @@ export class CircuitBreaker extends Strategy {
   }
 }
 
-const KEYS = ["kind", "mode", "triggerRatio", "statDurationMs", "recoveryTimeoutMs", "minRequestAmount",
-              "maxAllowedRtMs", "errorStatus"];
-
 /** {"kind":"CircuitBreaker","mode":"SlowRequestRatio"|"ErrorRequestRatio","triggerRatio":R,"statDurationMs":S,
  *  "recoveryTimeoutMs":T,"minRequestAmount":M,"maxAllowedRtMs":X,"errorStatus":[[500,599]]} */
 export function decodeCircuitBreaker(input: StrategyInput): Strategy | null {
@@ -266,7 +263,8 @@ export function decodeCircuitBreaker(input: StrategyInput): Strategy | null {
   const at = input.at;
   const r = input.reader;
   const j = input.json;
-  if (!r.knownKeys(s, at, KEYS)) return null;
+  if (!r.knownKeys(s, at, ["kind", "mode", "triggerRatio", "statDurationMs", "recoveryTimeoutMs", "minRequestAmount",
+                           "maxAllowedRtMs", "errorStatus"])) return null;
   const mode = j.get(s, "mode");
   const slow = j.is(mode, "SlowRequestRatio");
   if (!slow && !j.is(mode, "ErrorRequestRatio")) {
@@ -291,7 +289,8 @@ export function decodeCircuitBreaker(input: StrategyInput): Strategy | null {
   return decodeErrorStatus(ranges, breaker, input) ? breaker : null;
 }
 
-/** `errorStatus` (at `ranges`): its places are written only into an error. */
+/** `errorStatus` (at `ranges`): its places are written only into an error, from strings the module
+ *  has anyway. */
 function decodeErrorStatus(ranges: JsonValue, breaker: CircuitBreaker, input: StrategyInput): bool {
   const j = input.json;
   const n = j.kind(ranges) == JsonKind.Array ? j.size(ranges) : 0;
@@ -304,7 +303,7 @@ function decodeErrorStatus(ranges: JsonValue, breaker: CircuitBreaker, input: St
     const from = pair ? j.first(range) : NONE;
     const to = pair ? j.next(from) : NONE;
     if (!isStatus(j, from) || !isStatus(j, to) || j.num(from) > j.num(to)) {
-      return input.reader.bad(input.at + ".errorStatus[" + i.toString() + "]", "must be [from, to] with 100 <= from <= to <= 599");
+      return input.reader.bad(input.at + ".errorStatus" + "[" + i.toString() + "]", "must be [from, to] with 100 <= from <= to <= 599");
     }
     breaker.errorFrom[i] = <u32>j.num(from);
     breaker.errorTo[i] = <u32>j.num(to);

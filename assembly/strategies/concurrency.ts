@@ -54,12 +54,10 @@ export class ConcurrencyLimit extends Strategy {
   }
 }
 
-const KEYS = ["kind", "maxConcurrency"];
-
 /** {"kind":"ConcurrencyLimit","maxConcurrency":N} */
 export function decodeConcurrencyLimit(input: StrategyInput): Strategy | null {
   const r = input.reader;
-  if (!r.knownKeys(input.spec, input.at, KEYS)) return null;
+  if (!r.knownKeys(input.spec, input.at, ["kind", "maxConcurrency"])) return null;
   const max = r.int(input.spec, input.at, "maxConcurrency", 0, MAX_INT, true, 0);
   return r.ok ? new ConcurrencyLimit(max) : null;
 }

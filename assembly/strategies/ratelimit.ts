@@ -82,15 +82,13 @@ export class RateLimit extends Strategy {
   }
 }
 
-const KEYS = ["kind", "threshold", "windowMs", "mode", "failOpen", "batch", "statusOnError"];
-
 /** {"kind":"RateLimit","threshold":N,"windowMs":W} — and, with "mode":"Global", a GlobalRateLimit. */
 export function decodeRateLimit(input: StrategyInput): Strategy | null {
   const s = input.spec;
   const at = input.at;
   const r = input.reader;
   const j = input.json;
-  if (!r.knownKeys(s, at, KEYS)) return null;
+  if (!r.knownKeys(s, at, ["kind", "threshold", "windowMs", "mode", "failOpen", "batch", "statusOnError"])) return null;
   const threshold = r.int(s, at, "threshold", 0, MAX_INT, true, 0);
   const windowMs = r.int(s, at, "windowMs", 1, MAX_INT, true, 1);
   const mode = j.get(s, "mode");

@@ -77,12 +77,10 @@ function metricOf(tags: string, name: string): u32 {
   return defineMetric(MetricType.COUNTER, tags, name);
 }
 
-const KEYS = ["kind", "intervalMs", "queueTimeoutMs"];
-
 /** {"kind":"Throttling","intervalMs":I,"queueTimeoutMs":Q} */
 export function decodeThrottling(input: StrategyInput): Strategy | null {
   const r = input.reader;
-  if (!r.knownKeys(input.spec, input.at, KEYS)) return null;
+  if (!r.knownKeys(input.spec, input.at, ["kind", "intervalMs", "queueTimeoutMs"])) return null;
   const interval = r.int(input.spec, input.at, "intervalMs", 0, MAX_INT, true, 0);
   const queueTimeout = r.int(input.spec, input.at, "queueTimeoutMs", 1, MAX_INT, true, 1);
   return r.ok ? new Throttling(interval, queueTimeout) : null;
