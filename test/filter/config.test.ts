@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { startSergo, exchange, rateLimitRule, sergoModule } from './harness.ts';
 import { ProxyWasmHost, ManualClock } from '../../src/host/index.ts';
 
+const RL = '"strategy":{"kind":"RateLimit","threshold":1,"windowMs":1000}';
 const criticalLogs = (host: ProxyWasmHost) => host.logs.filter((l) => l.level === 'critical').map((l) => l.message);
 
 describe('filter configuration', () => {
@@ -28,6 +29,31 @@ describe('filter configuration', () => {
     expect(started).toBe(false);
     expect(criticalLogs(host).some((m) => m.startsWith('sergo: configuration rejected:'))).toBe(true);
     expect(host.vms.every((vm) => !vm.failed)).toBe(true);
+  });
+
+  it.each([
+    ['a later rule', `{"version":1,"rules":[{"id":"a","resource":"/a",${RL}},{"id":"b","resource":"/b","strategy":{"kind":"RateLimit","threshold":1,"windowMs":1000,"batch":2}}]}`,
+      'rules[1].strategy: batch, failOpen and statusOnError apply to mode Global only'],
+    ['an unknown rule field', `{"version":1,"rules":[{"id":"a","resource":"/a",${RL},"extra":1}]}`, 'rules[0].extra: unknown field'],
+    ['escaped keys and kinds (as their text)', `{"version":1,"rules":[{"id":"a","resource":"/a","strategy":{"kind":"Rate\\u004cimit","threshold":1,"windowMs":1000,"w\\u00e9":2}}]}`,
+      'rules[0].strategy.wé: unknown field'],
+    ['a missing field', '{"version":1,"rules":[{"id":"a","resource":"/a","strategy":{"kind":"Throttling","intervalMs":1}}]}',
+      'rules[0].strategy.queueTimeoutMs: is required'],
+    ['an error range', '{"version":1,"rules":[{"id":"a","resource":"/a","strategy":{"kind":"CircuitBreaker","mode":"ErrorRequestRatio","triggerRatio":0.5,"statDurationMs":1,"recoveryTimeoutMs":1,"minRequestAmount":1,"errorStatus":[[500,599],[600,601]]}}]}',
+      'rules[0].strategy.errorStatus[1]: must be [from, to] with 100 <= from <= to <= 599'],
+    ['a fallback header', `{"version":1,"rules":[{"id":"a","resource":"/a",${RL},"fallback":{"status":429,"headers":[["x","y"],["bad name","y"]]}}]}`,
+      'rules[0].fallback.headers[1]: header name must be an HTTP token'],
+    ['an unknown kind', '{"version":1,"rules":[{"id":"a","resource":"/a","strategy":{"kind":"N\\u00e9"}}]}', 'rules[0].strategy.kind: unknown strategy kind "Né"'],
+    ['a lane condition', '{"version":1,"lanes":{"header":"x-lane","baggageKey":"lane","names":["a"],"colour":[{"lane":"a","when":[{"path":{"exact":"/x"}},{"headers":[["x",{"prefix":"a\\r"}]]}]}]},"rules":[]}',
+      'lanes.colour[0].when[1].headers[0].prefix: must be a string of at most 1024 characters without CR, LF or NUL'],
+    ['an option', '{"version":1,"options":{"onCasExhausted":"maybe"},"rules":[]}', 'options.onCasExhausted: must be "block" or "allow"'],
+    ['a trailing comma', `{"version":1,"rules":[{"id":"a","resource":"/a",${RL}}],}`, 'not valid JSON: expected a string key at byte 112'],
+    ['a bad escape', '{"version":1,"rules":[{"id":"a\\x"}]}', 'not valid JSON: bad escape at byte 32'],
+    ['an exponent without digits', '{"version":1,"rules":[1e]}', 'not valid JSON: expected a digit in the exponent at byte 24'],
+  ])('names the place of the first problem: %s', (_name, config, message) => {
+    const { started, host } = startSergo(config);
+    expect(started).toBe(false);
+    expect(criticalLogs(host)).toEqual([`sergo: configuration rejected: ${message}`]);
   });
 
   it('random bytes as configuration never trap (500 seeds)', () => {
