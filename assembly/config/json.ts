@@ -3,8 +3,8 @@
 // value in document order (an object's keys are entries too, each just before its value): decoders
 // walk it by index, and a string stays bytes until a decoder asks for its text (keys and kinds are
 // compared on the bytes). A tree of objects — one per value, two arrays per object, a string per
-// key — was most of on_configure's garbage. It never traps: malformed input, deep nesting or invalid UTF-8 make `parse` return false
-// with an error message in `error`.
+// key — was most of on_configure's garbage. It never traps: malformed input, deep nesting or
+// invalid UTF-8 make `parse` return false with an error message in `error`.
 
 export const enum JsonKind { Null, Bool, Number, String, Array, Object, Absent }
 
@@ -24,13 +24,12 @@ const TRUE: u32 = 0x40;
 
 const MAX_DEPTH = 64;
 
-
 export class Json {
   error: string = "";
   private pos: usize = 0;
   private tape: StaticArray<u32>;
   private entries: i32 = 0;
-  /** The text of the string being scanned, when asked for (`text`). */
+  /** The text of the string being scanned, when `str` asks for it (`scan(true)`). */
   private built: string = "";
   /** The digits of the number being scanned. */
   private mantissa: f64 = 0;
