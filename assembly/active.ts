@@ -21,27 +21,33 @@ export function buildActive(config: Config): ActiveConfig {
   active.lanes = config.lanes;
   if (config.lanes !== null) defineLaneMetrics();
   const byKey = new Map<string, i32>();
-  const rulesOf: Rule[][] = [];
-  for (let i = 0; i < config.rules.length; i++) {
-    const rule = config.rules[i];
-    let resource: Resource;
+  const rules = config.rules;
+  const resources = active.resources;
+  const resourceOf = new StaticArray<i32>(rules.length);
+  for (let i = 0; i < rules.length; i++) {
+    const rule = unchecked(rules[i]);
+    let at: i32;
     if (byKey.has(rule.resource)) {
-      const at = byKey.get(rule.resource);
-      resource = active.resources[at];
-      rulesOf[at].push(rule);
+      at = byKey.get(rule.resource);
     } else {
-      resource = new Resource(rule.resource);
-      byKey.set(rule.resource, active.resources.length);
-      active.resources.push(resource);
-      rulesOf.push([rule]);
+      at = resources.length;
+      byKey.set(rule.resource, at);
+      resources.push(new Resource(rule.resource));
     }
-    resource.add(rule);
+    unchecked(resourceOf[i] = at);
+    unchecked(resources[at]).add(rule);
     rule.strategy.metrics = new RuleMetrics(rule.id, rule.resource, rule.strategy.name());   // defined on first use
     rule.strategy.defineAtConfigure();
   }
-  for (let i = 0; i < active.resources.length; i++) {
-    active.resources[i].packRecord(rulesOf[i]);
-    active.matcher.add(active.resources[i]);
+  // Sections in configuration order, once each resource knows how many it has.
+  for (let i = 0; i < rules.length; i++) {
+    if (unchecked(rules[i]).packed) unchecked(resources[unchecked(resourceOf[i])]).pack(unchecked(rules[i]));
+  }
+  for (let i = 0; i < resources.length; i++) {
+    const resource = unchecked(resources[i]);
+    const record = resource.record;
+    if (record !== null) record.ensure();
+    active.matcher.add(resource);
   }
   return active;
 }

@@ -10,15 +10,13 @@
 // A rule's series therefore appear with its first request (a breaker's state gauge and transitions
 // excepted: a state, defined at configure time, closed until it moves). The counts of requests_passed and
 // requests_blocked are kept in the VM and flushed on the worker's tick (../strategies/strategy.ts).
-import { MetricType, defineMetric, incrementMetric } from "./abi";
+import { MetricType, defineMetric, defineMetricAfter, incrementMetric, startName, nameWritten, appendName, appendNameRange } from "./abi";
 import * as names from "./names";
 
 /** How long a request's count may wait in the VM before the worker's tick hands it to the host. */
 export const FLUSH_MS: i64 = names.METRICS_FLUSH_MS;
 
 export class RuleMetrics {
-  /** The rule's tags, encoded: the prefix of every metric of this rule (set by `define`). */
-  tags: string = "";
   passed: u32 = u32.MAX_VALUE;
   blocked: u32 = u32.MAX_VALUE;
   defined: bool = false;
@@ -26,52 +24,79 @@ export class RuleMetrics {
   /** `kind`: the strategy's kind without "Strategy" (the sergo_strategy tag). */
   constructor(private ruleId: string, private resource: string, private kind: string) {}
 
-  /** The encoded tags (built once). */
-  encodeTags(): string {
-    if (this.tags.length == 0) {
-      const n = idNames(this.ruleId, this.resource, this.kind);
-      const named = n.length == 4;
-      this.tags = names.METRIC_PREFIX +
-        (named ? names.encodeTag(names.TAG_NAMESPACE, n[0]) + names.encodeTag(names.TAG_APP, n[1]) : "") +
-        names.encodeTag(names.TAG_RULE, named ? n[2] : this.ruleId) +
-        names.encodeTag(names.TAG_RESOURCE, this.resource) + names.encodeTag(names.TAG_STRATEGY, this.kind) +
-        (named ? names.encodeTag(names.TAG_STRATEGY_NAME, n[3]) : "");
+  /** Starts a metric name with the rule's encoded tags, the prefix of every metric of this rule,
+   *  written from its names (no string built); returns their length (for defineMetricAfter). */
+  writeTags(): usize {
+    const id = this.ruleId;
+    const n = idNames(id, this.resource, this.kind);
+    startName();
+    appendName(names.METRIC_PREFIX);
+    if (n == null) {
+      tag(names.TAG_RULE, id, 0, id.length);
+    } else {
+      tag(names.TAG_NAMESPACE, id, 0, n.a);
+      tag(names.TAG_APP, id, n.a + 1, n.b);
+      tag(names.TAG_RULE, id, n.b + 1, n.c);
     }
-    return this.tags;
+    tag(names.TAG_RESOURCE, this.resource, 0, this.resource.length);
+    tag(names.TAG_STRATEGY, this.kind, 0, this.kind.length);
+    if (n != null) tag(names.TAG_STRATEGY_NAME, id, n.d + 1, n.e);
+    return nameWritten();
   }
 
   /** Defines requests_passed and requests_blocked (once). */
   define(): void {
     this.defined = true;
-    this.encodeTags();
-    this.passed = this.counter(names.REQUESTS_PASSED);
-    this.blocked = this.counter(names.REQUESTS_BLOCKED);
+    const tags = this.writeTags();
+    this.passed = defineMetricAfter(MetricType.COUNTER, tags, names.REQUESTS_PASSED);
+    this.blocked = defineMetricAfter(MetricType.COUNTER, tags, names.REQUESTS_BLOCKED);
   }
 
   /** A counter of this rule named `name` (after the tags). */
-  counter(name: string): u32 { return defineMetric(MetricType.COUNTER, this.tags, name); }
+  counter(name: string): u32 { return defineMetricAfter(MetricType.COUNTER, this.writeTags(), name); }
 }
 
+/** A tag of characters [from, to) of `s`, encoded (names.encodeTag) into the metric name. */
+function tag(name: string, s: string, from: i32, to: i32): void {
+  appendName(name);
+  appendName(names.TAG_VALUE_START);
+  appendNameRange(s, from, to);
+  appendName(names.TAG_END);
+}
+
+/** Where the names end in an id the translator built: see idNames. */
+class IdNames { a: i32 = 0; b: i32 = 0; c: i32 = 0; d: i32 = 0; e: i32 = 0; }
+const ID_NAMES = new IdNames();
+const STRATEGY = "Strategy";
+
 /** The names in an id the translator built, `namespace/app/rule/<kind>Strategy/strategy@resource`
- *  (src/ir/identity.ts): [namespace, app, rule, strategy], none empty. None for an id of another
- *  form (a hand-written configuration): its rule tag is the whole id. Kubernetes names have no `/`,
- *  `@` or `;`, so the split is exact and the tag encoding holds (src/emit/metrics.ts, its mirror). */
-function idNames(id: string, resource: string, kind: string): string[] {
-  const none: string[] = [];
+ *  (src/ir/identity.ts): namespace [0, a), app (a, b), rule (b, c), strategy (d, e), none empty.
+ *  Null for an id of another form (a hand-written configuration): its rule tag is the whole id.
+ *  Kubernetes names have no `/`, `@` or `;`, so the split is exact and the tag encoding holds
+ *  (src/emit/metrics.ts, its mirror). (One result, reused: read it before the next call.) */
+function idNames(id: string, resource: string, kind: string): IdNames | null {
   const a = id.indexOf("/");
-  if (a <= 0) return none;
+  if (a <= 0) return null;
   const b = id.indexOf("/", a + 1);
-  if (b <= a + 1) return none;
+  if (b <= a + 1) return null;
   const c = id.indexOf("/", b + 1);
-  if (c <= b + 1) return none;
+  if (c <= b + 1) return null;
   const d = id.indexOf("/", c + 1);
-  if (d <= c + 1) return none;
+  if (d <= c + 1) return null;
   const e = id.indexOf("@", d + 1);
-  if (e <= d + 1) return none;
-  const n = [id.substring(0, a), id.substring(a + 1, b), id.substring(b + 1, c), id.substring(d + 1, e)];
-  // Only the exact identity of these names: the labels then give the id back.
-  if (id != n[0] + "/" + n[1] + "/" + n[2] + "/" + kind + "Strategy/" + n[3] + "@" + resource) return none;
+  if (e <= d + 1) return null;
+  // Only the exact identity of these names: the labels then give the id back
+  // (id == namespace/app/rule/<kind>Strategy/strategy@resource).
+  if (d - c - 1 != kind.length + STRATEGY.length || !sameAt(id, c + 1, kind) || !sameAt(id, c + 1 + kind.length, STRATEGY)) return null;
+  if (id.length - e - 1 != resource.length || !sameAt(id, e + 1, resource)) return null;
+  const n = ID_NAMES;
+  n.a = a; n.b = b; n.c = c; n.d = d; n.e = e;
   return n;
+}
+
+/** Whether `s` has `t` at `at` (in range). */
+function sameAt(s: string, at: i32, t: string): bool {
+  return memory.compare(changetype<usize>(s) + (<usize>at << 1), changetype<usize>(t), <usize>t.length << 1) == 0;
 }
 
 /** Process-wide filter metrics. */

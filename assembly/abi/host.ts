@@ -86,27 +86,41 @@ export function sharedSet(keyPtr: usize, keySize: usize, valuePtr: usize, valueS
 
 // ---- metrics ----
 // A metric's name is written here in UTF-8 from its parts (tags, then name): no string is built or
-// encoded per metric, and a configuration of 10,000 rules defines some 30,000.
+// encoded per metric, and metrics that share a prefix (a rule's tags) write it once.
 let nameBuffer: usize = 0;
 let nameCapacity: usize = 0;
 let nameLength: usize = 0;
 
-function appendNamePart(part: string): void {
-  const size = <usize>String.UTF8.byteLength(part);
-  if (nameLength + size > nameCapacity) {
-    nameCapacity = (nameLength + size) * 2;
+/** Starts a metric name (its parts are appended with appendName / appendNameRange). */
+export function startName(): void { nameLength = 0; }
+/** How many bytes of the name are written (a prefix to keep: defineMetricAfter). */
+export function nameWritten(): usize { return nameLength; }
+
+export function appendName(part: string): void { appendNameRange(part, 0, part.length); }
+
+/** Appends characters [from, to) of `s`. */
+export function appendNameRange(s: string, from: i32, to: i32): void {
+  const units = to - from;
+  const most = <usize>units * 3;   // UTF-8 bytes per UTF-16 unit, at most
+  if (nameLength + most > nameCapacity) {
+    nameCapacity = (nameLength + most) * 2;
     nameBuffer = nameBuffer == 0 ? heap.alloc(nameCapacity) : heap.realloc(nameBuffer, nameCapacity);
   }
-  String.UTF8.encodeUnsafe(changetype<usize>(part), part.length, nameBuffer + nameLength);
-  nameLength += size;
+  nameLength += String.UTF8.encodeUnsafe(changetype<usize>(s) + (<usize>from << 1), units, nameBuffer + nameLength);
 }
 
 /** Defines the metric named `a + b + c` (parts, so callers need not concatenate). */
 export function defineMetric(metricType: u32, a: string, b: string = "", c: string = ""): u32 {
   nameLength = 0;
-  appendNamePart(a);
-  appendNamePart(b);
-  appendNamePart(c);
+  appendName(a);
+  return defineMetricAfter(metricType, nameLength, b, c);
+}
+
+/** Defines the metric named by the first `keep` bytes written (a shared prefix) + `a + b`. */
+export function defineMetricAfter(metricType: u32, keep: usize, a: string, b: string = ""): u32 {
+  nameLength = keep;
+  appendName(a);
+  appendName(b);
   if (imp.proxy_define_metric(metricType, nameBuffer, nameLength, RET) != Status.OK) return u32.MAX_VALUE;
   return load<u32>(RET);
 }

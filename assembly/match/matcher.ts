@@ -7,81 +7,64 @@ import { Resource } from "./resource";
 import { FNV_OFFSET, fnv } from "./hash";
 import { bytesEqual } from "../abi";
 
-class ExactEntry {
-  next: ExactEntry | null = null;
-  constructor(public bytes: ArrayBuffer, public resource: Resource) {}
-}
+/** The terminal and rest lists of nodes without one share this (never written). */
+const NONE: Resource[] = [];
+const NO_SEGMENT = new ArrayBuffer(0);
 
 class TrieNode {
-  /** Literal children by FNV hash of the segment; collisions chain through `sibling`. */
-  children: Map<u32, TrieNode> = new Map<u32, TrieNode>();
   sibling: TrieNode | null = null;
-  segment: ArrayBuffer = new ArrayBuffer(0);
   param: TrieNode | null = null;
   /** Resources whose template ends here. */
-  terminal: Resource[] = [];
+  terminal: Resource[] = NONE;
   /** Resources whose template ends here with `/**` (any remainder, including none). */
-  rest: Resource[] = [];
-
-  child(segment: string): TrieNode {
-    const bytes = String.UTF8.encode(segment);
-    const h = fnv(FNV_OFFSET, changetype<usize>(bytes), <usize>bytes.byteLength);
-    let node: TrieNode | null = this.children.has(h) ? this.children.get(h) : null;
-    const head = node;
-    while (node !== null) {
-      if (bytesEqual(changetype<usize>(node.segment), <usize>node.segment.byteLength, changetype<usize>(bytes), <usize>bytes.byteLength)) return node;
-      node = node.sibling;
-    }
-    const created = new TrieNode();
-    created.segment = bytes;
-    created.sibling = head;
-    this.children.set(h, created);
-    return created;
-  }
-
-  findChild(ptr: usize, len: usize): TrieNode | null {
-    const h = fnv(FNV_OFFSET, ptr, len);
-    if (!this.children.has(h)) return null;
-    let node: TrieNode | null = this.children.get(h);
-    while (node !== null) {
-      if (bytesEqual(changetype<usize>(node.segment), <usize>node.segment.byteLength, ptr, len)) return node;
-      node = node.sibling;
-    }
-    return null;
-  }
+  rest: Resource[] = NONE;
+  /** `id`: its number in the trie (children are found by it); a literal child's `parent` id and
+   *  `segment` bytes. */
+  constructor(readonly id: u32, readonly parent: u32, readonly segment: ArrayBuffer) {}
 }
 
 export class Matcher {
-  private exact: Map<u32, ExactEntry> = new Map<u32, ExactEntry>();
+  /** Exact resources by FNV hash of the path; collisions chain through `Resource.nextExact`. */
+  private exact: Map<u32, Resource> = new Map<u32, Resource>();
+  /** The literal children of every trie node, by a hash of its id and the segment (one map for the
+   *  trie, not one per node); collisions chain through `sibling`. */
+  private children: Map<u32, TrieNode> = new Map<u32, TrieNode>();
   private templates: TrieNode | null = null;
+  private nodes: u32 = 0;
   hasExact: bool = false;
 
   add(resource: Resource): void {
+    const p = changetype<usize>(resource.pathBytes);
+    const n = <usize>resource.pathLength;
     if (!resource.isTemplate) {
       this.hasExact = true;
-      const bytes = String.UTF8.encode(resource.path);
-      const h = fnv(FNV_OFFSET, changetype<usize>(bytes), <usize>bytes.byteLength);
-      const entry = new ExactEntry(bytes, resource);
-      if (this.exact.has(h)) entry.next = this.exact.get(h);
-      this.exact.set(h, entry);
+      const h = fnv(FNV_OFFSET, p, n);
+      if (this.exact.has(h)) resource.nextExact = this.exact.get(h);
+      this.exact.set(h, resource);
       return;
     }
     let node = this.templates;
-    if (node === null) { node = new TrieNode(); this.templates = node; }
-    const segments = resource.path.substring(1).split("/");
-    const last = segments.length - 1;
-    for (let i = 0; i < segments.length; i++) {
-      const segment = segments[i];
-      if (i == last && segment == "**") { node.rest.push(resource); return; }
-      if (segment.startsWith("{") && segment.endsWith("}")) {
+    if (node === null) this.templates = node = this.node(0, NO_SEGMENT);
+    // The segments after the leading `/`, empty ones included.
+    const end = p + n;
+    let pos = p + 1;
+    while (true) {
+      let segEnd = pos;
+      while (segEnd < end && load<u8>(segEnd) != 0x2f) segEnd++;
+      const len = segEnd - pos;
+      const last = segEnd >= end;
+      if (last && len == 2 && load<u16>(pos) == 0x2a2a) { node.rest = appended(node.rest, resource); return; }   // `**`
+      if (len >= 2 && load<u8>(pos) == 0x7b && load<u8>(segEnd - 1) == 0x7d) {   // `{name}`
         let param = node.param;
-        if (param === null) { param = new TrieNode(); node.param = param; }
+        if (param === null) node.param = param = this.node(node.id, NO_SEGMENT);
         node = param;
       } else {
-        node = node.child(segment);
+        node = this.child(node, pos, len);
       }
+      if (last) break;
+      pos = segEnd + 1;
     }
-    node.terminal.push(resource);
+    node.terminal = appended(node.terminal, resource);
   }
 
   /** Appends every resource whose path matches to `out`. `path` must exclude the query. */
@@ -90,32 +73,69 @@ export class Matcher {
     if (this.hasExact) {
       const h = fnv(FNV_OFFSET, pathPtr, pathLen);
       if (this.exact.has(h)) {
-        let entry: ExactEntry | null = this.exact.get(h);
-        while (entry !== null) {
-          if (bytesEqual(changetype<usize>(entry.bytes), <usize>entry.bytes.byteLength, pathPtr, pathLen)) out.push(entry.resource);
-          entry = entry.next;
+        let resource: Resource | null = this.exact.get(h);
+        while (resource !== null) {
+          if (bytesEqual(changetype<usize>(resource.pathBytes), <usize>resource.pathLength, pathPtr, pathLen)) out.push(resource);
+          resource = resource.nextExact;
         }
       }
     }
     const templates = this.templates;
-    if (templates !== null) walk(templates, pathPtr + 1, pathPtr + pathLen, false, out);
+    if (templates !== null) this.walk(templates, pathPtr + 1, pathPtr + pathLen, false, out);
+  }
+
+  private node(parent: u32, segment: ArrayBuffer): TrieNode { return new TrieNode(this.nodes++, parent, segment); }
+
+  /** The literal child of `node` for the segment at [ptr, ptr + len), created if new. */
+  private child(node: TrieNode, ptr: usize, len: usize): TrieNode {
+    const found = this.findChild(node, ptr, len);
+    if (found !== null) return found;
+    const segment = new ArrayBuffer(<i32>len);
+    memory.copy(changetype<usize>(segment), ptr, len);
+    const created = this.node(node.id, segment);
+    const key = childKey(node, ptr, len);
+    if (this.children.has(key)) created.sibling = this.children.get(key);
+    this.children.set(key, created);
+    return created;
+  }
+
+  private findChild(node: TrieNode, ptr: usize, len: usize): TrieNode | null {
+    const key = childKey(node, ptr, len);
+    if (!this.children.has(key)) return null;
+    let child: TrieNode | null = this.children.get(key);
+    while (child !== null) {
+      if (child.parent == node.id && bytesEqual(changetype<usize>(child.segment), <usize>child.segment.byteLength, ptr, len)) return child;
+      child = child.sibling;
+    }
+    return null;
+  }
+
+  /** Walks the trie over the path segments in [pos, end). `done` marks that no segment is left. */
+  private walk(node: TrieNode, pos: usize, end: usize, done: bool, out: Resource[]): void {
+    for (let i = 0; i < node.rest.length; i++) out.push(unchecked(node.rest[i]));
+    if (done || pos > end) {
+      for (let i = 0; i < node.terminal.length; i++) out.push(unchecked(node.terminal[i]));
+      return;
+    }
+    let segEnd = pos;
+    while (segEnd < end && load<u8>(segEnd) != 0x2f) segEnd++;
+    const segLen = segEnd - pos;
+    const last = segEnd >= end;
+    const next = last ? end : segEnd + 1;
+    const child = this.findChild(node, pos, segLen);
+    if (child !== null) this.walk(child, next, end, last, out);
+    const param = node.param;
+    if (param !== null && segLen > 0) this.walk(param, next, end, last, out);
   }
 }
 
-/** Walks the trie over the path segments in [pos, end). `done` marks that no segment is left. */
-function walk(node: TrieNode, pos: usize, end: usize, done: bool, out: Resource[]): void {
-  for (let i = 0; i < node.rest.length; i++) out.push(unchecked(node.rest[i]));
-  if (done || pos > end) {
-    for (let i = 0; i < node.terminal.length; i++) out.push(unchecked(node.terminal[i]));
-    return;
-  }
-  let segEnd = pos;
-  while (segEnd < end && load<u8>(segEnd) != 0x2f) segEnd++;
-  const segLen = segEnd - pos;
-  const last = segEnd >= end;
-  const next = last ? end : segEnd + 1;
-  const child = node.findChild(pos, segLen);
-  if (child !== null) walk(child, next, end, last, out);
-  const param = node.param;
-  if (param !== null && segLen > 0) walk(param, next, end, last, out);
+@inline function childKey(node: TrieNode, ptr: usize, len: usize): u32 {
+  return fnv(FNV_OFFSET ^ (node.id * 0x9e3779b1), ptr, len);
+}
+
+/** `list` with `resource` appended (the shared NONE is replaced, never written). */
+function appended(list: Resource[], resource: Resource): Resource[] {
+  if (list === NONE) return [resource];
+  list.push(resource);
+  return list;
 }

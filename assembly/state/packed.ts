@@ -16,6 +16,12 @@
 // still on the previous configuration, or a rule back on parameters it had in the same window
 // (GlobalToLocal shares moving 4 → 3 → 4), continues its own state instead of a fresh window. (The records of the earlier
 // one-record-per-rule scheme are not read: a module upgrade starts the limits afresh, once.)
+//
+// A record that does not exist yet (a first configuration, a new resource) is created by its first
+// use, not by on_configure (a write per resource per VM there was a fifth of a first configure):
+// `load` writes the own layout in zeros — cpp-host writes a missing key whatever the cas, so that
+// is the one write without a cas, as the creation at configure was — and reads it again, so the
+// edits that follow are CAS writes like every other.
 import { sharedGet, sharedSet, hostPtr, hostSize, hostCas, releaseHostBuffer, Status } from "../abi";
 
 const HEADER: usize = 8;
@@ -41,16 +47,16 @@ export function identityOf(key: ArrayBuffer): u64 {
 
 export class PackedRecord {
   readonly key: ArrayBuffer;
-  /** Size of this VM's own layout, header included. */
-  readonly size: usize;
-  private readonly ids: StaticArray<u64>;
-  private readonly sizes: StaticArray<u32>;
-  private readonly offsets: StaticArray<u32>;
-  /** This VM's own header, to recognise its layout with one compare (GC-owned, like the scratch:
-   *  a replaced configuration's records are collected whole). */
-  private headerBytes: ArrayBuffer = NO_BYTES;
-  private header: usize = 0;
+  /** Size of this VM's own layout, header included (grows with `add`). */
+  size: usize;
+  /** This VM's own header — count, then (identity, offset, size) per own section: its layout, and
+   *  where its sections' identities, offsets and sizes are read (no array of each). GC-owned, like
+   *  the scratch: a replaced configuration's records are collected whole. */
+  private readonly headerBytes: ArrayBuffer;
+  private readonly header: usize;
   private readonly headerSize: usize;
+  /** Own sections: as many as the constructor was told, once `add` has run for each. */
+  private readonly own: i32;
 
   // The transaction of the current callback (a VM runs one callback at a time).
   loaded: bool = false;
@@ -67,26 +73,28 @@ export class PackedRecord {
   /** The host's copy last read: freed once done with when it did not fit the arena (abi/memory.ts). */
   private hostCopy: usize = 0;
 
-  constructor(resourceKey: string, stateKeys: ArrayBuffer[], sizes: usize[]) {
-    this.key = String.UTF8.encode("sergo:" + resourceKey);
-    const n = stateKeys.length;
-    this.ids = new StaticArray<u64>(n);
-    this.sizes = new StaticArray<u32>(n);
-    this.offsets = new StaticArray<u32>(n);
-    this.at = new StaticArray<u32>(n);
-    this.headerSize = HEADER + <usize>n * ENTRY;
-    let offset = this.headerSize;
-    for (let i = 0; i < n; i++) {
-      unchecked(this.ids[i] = identityOf(unchecked(stateKeys[i])));
-      unchecked(this.sizes[i] = <u32>unchecked(sizes[i]));
-      unchecked(this.offsets[i] = <u32>offset);
-      offset += (unchecked(sizes[i]) + 7) & ~(<usize>7);
-    }
-    this.size = offset;
-    this.headerBytes = new ArrayBuffer(<i32>this.headerSize);
-    this.header = changetype<usize>(this.headerBytes);
-    writeHeader(this.header, this.ids, this.sizes, this.offsets, n);
+  /** A record of `sections` own sections, each then given by `add` in order. */
+  constructor(resourceKey: string, sections: i32) {
+    const headerSize = HEADER + <usize>sections * ENTRY;
+    const header = new ArrayBuffer(<i32>headerSize);
+    store<u32>(changetype<usize>(header), <u32>sections);
+    this.key = recordKey(resourceKey);
+    this.own = sections;
+    this.at = new StaticArray<u32>(sections);
+    this.headerSize = headerSize;
+    this.size = headerSize;
+    this.headerBytes = header;
+    this.header = changetype<usize>(header);
   }
+
+  /** The next own section: the state of the rule with this state key, `size` bytes. */
+  add(index: i32, stateKey: ArrayBuffer, size: usize): void {
+    writeEntry(this.entry(index), identityOf(stateKey), <u32>this.size, <u32>size);
+    this.size += (size + 7) & ~(<usize>7);
+  }
+
+  /** Own section i's header entry. */
+  @inline private entry(i: i32): usize { return this.header + HEADER + <usize>i * ENTRY; }
 
   /** Where own section `i` is in the loaded record (NO_SECTION when a release found it absent). */
   @inline section(i: i32): usize {
@@ -112,7 +120,12 @@ export class PackedRecord {
   load(forCheck: bool): void {
     this.loaded = true;
     this.dirty = false;
-    const found = sharedGet(changetype<usize>(this.key), <usize>this.key.byteLength) == Status.OK;
+    const keyPtr = changetype<usize>(this.key);
+    const keyLen = <usize>this.key.byteLength;
+    let found = sharedGet(keyPtr, keyLen) == Status.OK;
+    // Not created yet (on_configure leaves that to the first use): created now, then read again, so
+    // that edits are written with a real cas like every other write of the record.
+    if (!found && this.create()) found = sharedGet(keyPtr, keyLen) == Status.OK;
     if (!found) {
       this.cas = 0;
       this.compose(0, 0, false, false);
@@ -126,7 +139,7 @@ export class PackedRecord {
     this.ptr = p;
     this.length = n;
     if (n == this.size && sameWords(p, this.header, this.headerSize)) {
-      for (let i = 0; i < this.at.length; i++) unchecked(this.at[i] = unchecked(this.offsets[i]));
+      for (let i = 0; i < this.own; i++) unchecked(this.at[i] = load<u32>(this.entry(i), 8));
       return;
     }
     if (this.locate(p, n) || !forCheck) return;
@@ -158,17 +171,28 @@ export class PackedRecord {
         releaseHostBuffer(p);
         if (same || unchanged) return;
       } else {
-        this.compose(0, 0, false, true);
+        // None yet: the first use creates it (load). Its scratch is made ready here, not then.
+        configureScratchOf(this.size);
+        return;
       }
       if (sharedSet(keyPtr, keyLen, this.ptr, this.length, cas) != Status.CAS_MISMATCH) return;
     }
   }
 
+  /** Writes this VM's own layout in zeros where no record exists: the one write without a cas, as
+   *  a creation at configure was (cpp-host writes a missing key whatever the cas). */
+  private create(): bool {
+    const out = configureScratchOf(this.size);   // made large enough at configure (ensure)
+    memory.copy(out, this.header, this.headerSize);
+    memory.fill(out + this.headerSize, 0, this.size - this.headerSize);
+    return sharedSet(changetype<usize>(this.key), <usize>this.key.byteLength, out, this.size, 0) == Status.OK;
+  }
+
   /** Finds every own section in a foreign layout; false when one is missing. */
   private locate(p: usize, n: usize): bool {
     let all = true;
-    for (let i = 0; i < this.at.length; i++) {
-      const at = findSection(p, n, unchecked(this.ids[i]), unchecked(this.sizes[i]));
+    for (let i = 0; i < this.own; i++) {
+      const at = findSection(p, n, load<u64>(this.entry(i)), load<u32>(this.entry(i), 12));
       unchecked(this.at[i] = at);
       if (at == 0) all = false;
     }
@@ -178,7 +202,7 @@ export class PackedRecord {
   /** Builds into scratch: (`keepForeign`: the found layout's sections, then) the own sections,
    *  each with its state from `found` when it has it, else zeros. */
   private compose(found: usize, foundLen: usize, keepForeign: bool, configuring: bool): void {
-    const own = this.at.length;
+    const own = this.own;
     const foreign = keepForeign ? validCount(found, foundLen) : 0;
     const drop = configuring ? this.foreignToDrop(found, foreign) : 0;
     // Sizes first: the header grows with every appended section.
@@ -191,9 +215,10 @@ export class PackedRecord {
       dataSize += (<usize>load<u32>(e, 12) + 7) & ~(<usize>7);
     }
     for (let i = 0; i < own; i++) {
-      if (keepForeign && findSection(found, foundLen, unchecked(this.ids[i]), unchecked(this.sizes[i])) != 0) continue;
+      const mine = this.entry(i);
+      if (keepForeign && findSection(found, foundLen, load<u64>(mine), load<u32>(mine, 12)) != 0) continue;
       count++;
-      dataSize += (<usize>unchecked(this.sizes[i]) + 7) & ~(<usize>7);
+      dataSize += (<usize>load<u32>(mine, 12) + 7) & ~(<usize>7);
     }
     const total = HEADER + <usize>count * ENTRY + dataSize;
     const out = configuring ? configureScratchOf(total) : this.scratchOf(total);
@@ -211,8 +236,8 @@ export class PackedRecord {
       offset += (<usize>size + 7) & ~(<usize>7);
     }
     for (let i = 0; i < own; i++) {
-      const id = unchecked(this.ids[i]);
-      const size = unchecked(this.sizes[i]);
+      const id = load<u64>(this.entry(i));
+      const size = load<u32>(this.entry(i), 12);
       const from = found == 0 ? 0 : findSection(found, foundLen, id, size);
       if (keepForeign && from != 0) continue;   // copied above with the foreign ones
       writeEntry(entry, id, <u32>offset, size);
@@ -235,8 +260,9 @@ export class PackedRecord {
 
   /** Whether a header entry is one of this VM's own sections. */
   private owns(e: usize): bool {
-    for (let i = 0; i < this.ids.length; i++) {
-      if (load<u64>(e) == unchecked(this.ids[i]) && load<u32>(e, 12) == unchecked(this.sizes[i])) return true;
+    for (let i = 0; i < this.own; i++) {
+      const mine = this.entry(i);
+      if (load<u64>(e) == load<u64>(mine) && load<u32>(e, 12) == load<u32>(mine, 12)) return true;
     }
     return false;
   }
@@ -245,6 +271,17 @@ export class PackedRecord {
     if (size > <usize>this.scratch.byteLength) this.scratch = new ArrayBuffer(<i32>size);
     return changetype<usize>(this.scratch);
   }
+}
+
+/** "sergo:" + the resource key, in UTF-8 (no concatenated string). */
+function recordKey(resourceKey: string): ArrayBuffer {
+  const n = String.UTF8.byteLength(resourceKey);
+  const key = new ArrayBuffer(6 + n);
+  const p = changetype<usize>(key);
+  store<u32>(p, 0x67726573);   // "serg"
+  store<u16>(p, 0x3a6f, 4);    // "o:"
+  String.UTF8.encodeUnsafe(changetype<usize>(resourceKey), resourceKey.length, p + 6);
+  return key;
 }
 
 function configureScratchOf(size: usize): usize {
@@ -262,12 +299,6 @@ function writeEntry(e: usize, id: u64, offset: u32, size: u32): void {
   store<u64>(e, id);
   store<u32>(e, offset, 8);
   store<u32>(e, size, 12);
-}
-
-function writeHeader(p: usize, ids: StaticArray<u64>, sizes: StaticArray<u32>, offsets: StaticArray<u32>, n: i32): void {
-  store<u32>(p, <u32>n);
-  store<u32>(p, 0, 4);
-  for (let i = 0; i < n; i++) writeEntry(p + HEADER + <usize>i * ENTRY, unchecked(ids[i]), unchecked(offsets[i]), unchecked(sizes[i]));
 }
 
 /** How many header entries of a found record are whole and point inside it (0 for garbage). */

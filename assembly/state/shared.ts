@@ -1,8 +1,7 @@
 // Shared-data records: the only state that crosses Envoy's worker VMs. A decision is one get and
 // one CAS set; on CAS_MISMATCH the read-modify-write is retried a bounded number of times.
-// cpp-host semantics: writing a missing key always succeeds, whatever the cas, so records are
-// created at configure time (every VM writes the same zero record) and the request path only ever
-// updates existing keys with a real cas.
+// cpp-host semantics: writing a missing key always succeeds, whatever the cas (packed records are
+// therefore created in zeros and read again before their first edit: packed.ts).
 import { sharedGet, sharedSet, hostPtr, hostSize, hostCas, Status } from "../abi";
 
 /** Outcome of an update attempt. */

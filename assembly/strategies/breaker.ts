@@ -30,7 +30,8 @@ import { STEP_BREAKER } from "../chain/order";
 import { Outcome, GRPC_UNAVAILABLE } from "../http";
 import { Json, JsonValue, JsonKind, NONE } from "../config/json";
 import { StrategyInput, MAX_INT } from "../config/reader";
-import { MetricType, defineMetric, incrementMetric, recordMetric } from "../abi";
+import { MetricType, defineMetricAfter, incrementMetric, recordMetric } from "../abi";
+import { RuleMetrics } from "../metrics";
 import * as names from "../names";
 
 export const CLOSED: u32 = 0;
@@ -105,12 +106,13 @@ export class CircuitBreaker extends Strategy {
   /** The state gauge and the transition counters exist from the start: closed (0), none yet. */
   defineAtConfigure(): void { this.defineOwnMetrics(); }
 
-  defineMetrics(tags: string): void {
-    this.stateGauge = defineMetric(MetricType.GAUGE, tags, names.BREAKER_STATE);
+  defineMetrics(m: RuleMetrics): void {
+    const tags = m.writeTags();   // written once for the 7 names
+    this.stateGauge = defineMetricAfter(MetricType.GAUGE, tags, names.BREAKER_STATE);
     const transitionTags = transitionTagsOnce();
     for (let i = 0; i < 9; i++) {
       const tagged = unchecked(transitionTags[i]);
-      this.transitions[i] = tagged.length == 0 ? u32.MAX_VALUE : defineMetric(MetricType.COUNTER, tags, tagged, names.BREAKER_TRANSITIONS);
+      this.transitions[i] = tagged.length == 0 ? u32.MAX_VALUE : defineMetricAfter(MetricType.COUNTER, tags, tagged, names.BREAKER_TRANSITIONS);
     }
   }
 

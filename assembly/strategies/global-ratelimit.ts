@@ -29,8 +29,9 @@ import { updateRecord, Update } from "../state/shared";
 import { RateLimitService } from "../config/service";
 import { STATUS, parseStatus } from "../http";
 import {
-  CallReceiver, httpCall, getHeader, MapType, Status, hostPtr, hostSize, nowMs, MetricType, defineMetric, incrementMetric,
+  CallReceiver, httpCall, getHeader, MapType, Status, hostPtr, hostSize, nowMs, MetricType, defineMetricAfter, incrementMetric,
 } from "../abi";
+import { RuleMetrics } from "../metrics";
 import * as names from "../names";
 
 /** What a call came back with. */
@@ -124,11 +125,12 @@ export class GlobalRateLimit extends Strategy {
   /** Its batch record is its own: taken and refilled outside the chain's transaction (answers). */
   packed(): bool { return false; }
 
-  defineMetrics(tags: string): void {
-    this.rlsOk = defineMetric(MetricType.COUNTER, tags + names.RLS_OK);
-    this.rlsOverLimit = defineMetric(MetricType.COUNTER, tags + names.RLS_OVER_LIMIT);
-    this.rlsErrors = defineMetric(MetricType.COUNTER, tags + names.RLS_ERRORS);
-    this.rlsFailedOpen = defineMetric(MetricType.COUNTER, tags + names.RLS_FAILED_OPEN);
+  defineMetrics(m: RuleMetrics): void {
+    const tags = m.writeTags();
+    this.rlsOk = defineMetricAfter(MetricType.COUNTER, tags, names.RLS_OK);
+    this.rlsOverLimit = defineMetricAfter(MetricType.COUNTER, tags, names.RLS_OVER_LIMIT);
+    this.rlsErrors = defineMetricAfter(MetricType.COUNTER, tags, names.RLS_ERRORS);
+    this.rlsFailedOpen = defineMetricAfter(MetricType.COUNTER, tags, names.RLS_FAILED_OPEN);
   }
 
   /** A token from the local batch when there is one, else Ask. */

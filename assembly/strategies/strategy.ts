@@ -81,7 +81,7 @@ export abstract class Strategy extends RecordEdit {
   protected defineOwnMetrics(): void {
     if (this.ownDefined) return;
     this.ownDefined = true;
-    this.defineMetrics(this.metrics!.encodeTags());
+    this.defineMetrics(this.metrics!);
   }
 
   countPassed(): void { this.passedPending++; this.queueCounts(); }
@@ -107,8 +107,8 @@ export abstract class Strategy extends RecordEdit {
    *  and transitions). */
   defineAtConfigure(): void {}
 
-  /** Metrics of its own beside requests_passed/blocked; `tags` is the rule's encoded tags. */
-  defineMetrics(tags: string): void {}
+  /** Metrics of its own beside requests_passed/blocked, named after its rule's tags (`m`). */
+  defineMetrics(m: RuleMetrics): void {}
   /** The gRPC status of its default reply. */
   defaultGrpcStatus(): i32 { return GRPC_RESOURCE_EXHAUSTED; }
   /** The HTTP status of the reply when the rate-limit service failed and the rule fails closed;

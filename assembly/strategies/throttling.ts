@@ -13,7 +13,8 @@ import { KeyWriter } from "./key";
 import { CheckResult } from "../chain/result";
 import { STEP_PACING } from "../chain/order";
 import { StrategyInput, MAX_INT } from "../config/reader";
-import { incrementMetric, defineMetric, MetricType } from "../abi";
+import { incrementMetric } from "../abi";
+import { RuleMetrics } from "../metrics";
 import * as names from "../names";
 
 const RECORD_BYTES: usize = 8;
@@ -34,9 +35,9 @@ export class Throttling extends Strategy {
   writeSignature(k: KeyWriter): void { k.text("i=").int(this.intervalMs).text(",q=").int(this.queueTimeoutMs); }
   recordSize(): usize { return RECORD_BYTES; }
 
-  defineMetrics(tags: string): void {
-    this.queued = metricOf(tags, names.REQUESTS_QUEUED);
-    this.dequeued = metricOf(tags, names.REQUESTS_DEQUEUED);
+  defineMetrics(m: RuleMetrics): void {
+    this.queued = m.counter(names.REQUESTS_QUEUED);
+    this.dequeued = m.counter(names.REQUESTS_DEQUEUED);
   }
   paused(): void { this.useMetrics(); incrementMetric(this.queued, 1); }
   resumed(): void { this.useMetrics(); incrementMetric(this.dequeued, 1); }
@@ -71,10 +72,6 @@ export class Throttling extends Strategy {
     this.editSlot = slot;
     return true;
   }
-}
-
-function metricOf(tags: string, name: string): u32 {
-  return defineMetric(MetricType.COUNTER, tags, name);
 }
 
 /** {"kind":"Throttling","intervalMs":I,"queueTimeoutMs":Q} */

@@ -51,4 +51,25 @@ describe('one record per resource', () => {
     a.stream.finish();
     expect(sharedI64(old, 'sergo:ConcurrencyLimitStrategy:cl#c=5')).toBe(0n);
   });
+
+  it('a record is created by its first use, in zeros, and every edit is written with a real cas', () => {
+    const sets: { key: string; cas: number }[] = [];
+    class Recording extends SharedDataStore {
+      override set(vmId: string, key: string, value: Uint8Array, cas: number, owned = false): number {
+        sets.push({ key, cas });
+        return super.set(vmId, key, value, cas, owned);
+      }
+    }
+    const { host } = startSergo({ version: 1, rules: [rateLimitRule('rl', '/x', 3, 60_000), concurrency('cl', 5)] }, { vms: 2, sharedData: new Recording() });
+    expect(host.sharedData.keys().filter((k) => k.startsWith('sergo:/'))).toEqual([]);   // on_configure wrote none
+    expect(exchange(host, 'GET', '/x', 200, 1).action).toBe('continue');
+    expect(exchange(host, 'GET', '/x', 200, 0).action).toBe('continue');
+    expect(exchange(host, 'GET', '/x', 200, 0).action).toBe('continue');
+    expect(exchange(host, 'GET', '/x', 200, 1).action).toBe('local-response');   // 3 across both VMs
+    const record = sets.filter((s) => s.key === 'sergo:/x');
+    expect(record[0]!.cas).toBe(0);                                   // the creation, of zeros
+    expect(record.slice(1).every((s) => s.cas !== 0)).toBe(true);    // then only CAS writes
+    expect(record.length).toBe(1 + 3 * 2);                            // each admitted request: its check, its release
+    expect(sharedI64(host, 'sergo:ConcurrencyLimitStrategy:cl#c=5')).toBe(0n);
+  });
 });
