@@ -217,7 +217,7 @@ export class SergoStream extends StreamContext {
  *  method. Returns whether any candidate is left. */
 function filterByMethod(matched: Resource[]): bool {
   let named = false;
-  for (let i = 0; i < matched.length; i++) if (unchecked(matched[i]).methodBytes.byteLength > 0) { named = true; break; }
+  for (let i = 0; i < matched.length; i++) if (unchecked(matched[i]).methodLength > 0) { named = true; break; }
   if (!named) return true;
   let methodPtr: usize = 0;
   let methodLen: usize = 0;

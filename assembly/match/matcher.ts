@@ -9,7 +9,6 @@ import { bytesEqual } from "../abi";
 
 /** The terminal and rest lists of nodes without one share this (never written). */
 const NONE: Resource[] = [];
-const NO_SEGMENT = new ArrayBuffer(0);
 
 class TrieNode {
   sibling: TrieNode | null = null;
@@ -19,8 +18,8 @@ class TrieNode {
   /** Resources whose template ends here with `/**` (any remainder, including none). */
   rest: Resource[] = NONE;
   /** `id`: its number in the trie (children are found by it); a literal child's `parent` id and
-   *  `segment` bytes. */
-  constructor(readonly id: u32, readonly parent: u32, readonly segment: ArrayBuffer) {}
+   *  segment, bytes of the path of the resource that made it (alive as long as the matcher). */
+  constructor(readonly id: u32, readonly parent: u32, readonly segment: usize, readonly segmentLength: usize) {}
 }
 
 export class Matcher {
@@ -34,7 +33,7 @@ export class Matcher {
   hasExact: bool = false;
 
   add(resource: Resource): void {
-    const p = changetype<usize>(resource.pathBytes);
+    const p = resource.pathPtr;
     const n = <usize>resource.pathLength;
     if (!resource.isTemplate) {
       this.hasExact = true;
@@ -44,7 +43,7 @@ export class Matcher {
       return;
     }
     let node = this.templates;
-    if (node === null) this.templates = node = this.node(0, NO_SEGMENT);
+    if (node === null) this.templates = node = this.node(0, 0, 0);
     // The segments after the leading `/`, empty ones included.
     const end = p + n;
     let pos = p + 1;
@@ -56,7 +55,7 @@ export class Matcher {
       if (last && len == 2 && load<u16>(pos) == 0x2a2a) { node.rest = appended(node.rest, resource); return; }   // `**`
       if (len >= 2 && load<u8>(pos) == 0x7b && load<u8>(segEnd - 1) == 0x7d) {   // `{name}`
         let param = node.param;
-        if (param === null) node.param = param = this.node(node.id, NO_SEGMENT);
+        if (param === null) node.param = param = this.node(node.id, 0, 0);
         node = param;
       } else {
         node = this.child(node, pos, len);
@@ -75,7 +74,7 @@ export class Matcher {
       if (this.exact.has(h)) {
         let resource: Resource | null = this.exact.get(h);
         while (resource !== null) {
-          if (bytesEqual(changetype<usize>(resource.pathBytes), <usize>resource.pathLength, pathPtr, pathLen)) out.push(resource);
+          if (bytesEqual(resource.pathPtr, <usize>resource.pathLength, pathPtr, pathLen)) out.push(resource);
           resource = resource.nextExact;
         }
       }
@@ -84,15 +83,13 @@ export class Matcher {
     if (templates !== null) this.walk(templates, pathPtr + 1, pathPtr + pathLen, false, out);
   }
 
-  private node(parent: u32, segment: ArrayBuffer): TrieNode { return new TrieNode(this.nodes++, parent, segment); }
+  private node(parent: u32, segment: usize, length: usize): TrieNode { return new TrieNode(this.nodes++, parent, segment, length); }
 
   /** The literal child of `node` for the segment at [ptr, ptr + len), created if new. */
   private child(node: TrieNode, ptr: usize, len: usize): TrieNode {
     const found = this.findChild(node, ptr, len);
     if (found !== null) return found;
-    const segment = new ArrayBuffer(<i32>len);
-    memory.copy(changetype<usize>(segment), ptr, len);
-    const created = this.node(node.id, segment);
+    const created = this.node(node.id, ptr, len);
     const key = childKey(node, ptr, len);
     if (this.children.has(key)) created.sibling = this.children.get(key);
     this.children.set(key, created);
@@ -104,7 +101,7 @@ export class Matcher {
     if (!this.children.has(key)) return null;
     let child: TrieNode | null = this.children.get(key);
     while (child !== null) {
-      if (child.parent == node.id && bytesEqual(changetype<usize>(child.segment), <usize>child.segment.byteLength, ptr, len)) return child;
+      if (child.parent == node.id && bytesEqual(child.segment, child.segmentLength, ptr, len)) return child;
       child = child.sibling;
     }
     return null;

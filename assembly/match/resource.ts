@@ -11,16 +11,16 @@ const HEAD = String.UTF8.encode("HEAD");
 const NO_RULES: Rule[] = [];
 const HEAD_BYTES = changetype<usize>(HEAD);
 const GET = String.UTF8.encode("GET");
-const NO_METHOD = new ArrayBuffer(0);
 
 export class Resource {
   /** Rules by step of the chain; within a step, in configuration order. */
   readonly rulesByStep: StaticArray<Rule[]> = new StaticArray<Rule[]>(STEPS);
-  /** The key's METHOD (empty when it has no `METHOD:` prefix). */
-  readonly methodBytes: ArrayBuffer;
-  /** The key's path in the canonical form requests are matched in (canonical.ts), so `/a/` keys
-   *  `/a`: its first `pathLength` bytes. */
-  readonly pathBytes: ArrayBuffer;
+  /** The key in bytes: its METHOD (the first methodLength bytes; none without a `METHOD:` prefix)
+   *  and at pathPtr its path, in the canonical form requests are matched in (canonical.ts), so
+   *  `/a/` keys `/a`. */
+  private readonly bytes: ArrayBuffer;
+  readonly methodLength: i32;
+  readonly pathPtr: usize;
   readonly pathLength: i32;
   /** A `GET:` key, which HEAD requests match too. */
   readonly alsoHead: bool;
@@ -34,17 +34,16 @@ export class Resource {
   private packedSections: i32 = 0;
 
   constructor(public key: string) {
-    // Keys are printable ASCII (config.ts): a character is a byte, encoded straight from the key.
+    // Keys are printable ASCII (config.ts): a character is a byte.
+    const bytes = String.UTF8.encode(key);
     const slash = key.indexOf("/");
     const methodLength = slash > 0 ? slash - 1 : 0;
-    const method = methodLength > 0 ? asciiBytes(key, 0, methodLength) : NO_METHOD;
-    const from = max(slash, 0);
-    const path = asciiBytes(key, from, key.length - from);
-    const p = changetype<usize>(path);
-    const n = <i32>canonicalize(p, <usize>path.byteLength);
-    this.methodBytes = method;
-    this.alsoHead = bytesEqual(changetype<usize>(method), <usize>methodLength, changetype<usize>(GET), 3);
-    this.pathBytes = path;
+    const p = changetype<usize>(bytes) + <usize>max(slash, 0);
+    const n = <i32>canonicalize(p, <usize>(key.length - max(slash, 0)));
+    this.bytes = bytes;
+    this.methodLength = methodLength;
+    this.alsoHead = bytesEqual(changetype<usize>(bytes), <usize>methodLength, changetype<usize>(GET), 3);
+    this.pathPtr = p;
     this.pathLength = n;
     this.isTemplate = hasBrace(p, n) || (n >= 3 && memory.compare(p + <usize>n - 3, changetype<usize>(REST), 3) == 0);
     for (let k = 0; k < STEPS; k++) this.rulesByStep[k] = NO_RULES;
@@ -53,9 +52,9 @@ export class Resource {
   /** Whether a request with this :method (raw bytes) is covered by the key's METHOD, if any. `GET:`
    *  also covers HEAD: frameworks answer HEAD with the GET handler, so it must count against it. */
   acceptsMethod(ptr: usize, len: usize): bool {
-    const mineLen = <usize>this.methodBytes.byteLength;
+    const mineLen = <usize>this.methodLength;
     if (mineLen == 0) return true;
-    const mine = changetype<usize>(this.methodBytes);
+    const mine = changetype<usize>(this.bytes);
     return bytesEqual(mine, mineLen, ptr, len) || (this.alsoHead && bytesEqual(HEAD_BYTES, 4, ptr, len));
   }
 
@@ -79,13 +78,6 @@ export class Resource {
 }
 
 const REST = String.UTF8.encode("/**");
-
-/** Characters [from, from + n) of an ASCII string, as bytes. */
-function asciiBytes(s: string, from: i32, n: i32): ArrayBuffer {
-  const bytes = new ArrayBuffer(n);
-  String.UTF8.encodeUnsafe(changetype<usize>(s) + (<usize>from << 1), n, changetype<usize>(bytes));
-  return bytes;
-}
 
 function hasBrace(p: usize, n: i32): bool {
   for (let i = 0; i < n; i++) if (load<u8>(p + <usize>i) == 0x7b) return true;

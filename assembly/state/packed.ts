@@ -28,6 +28,7 @@ const HEADER: usize = 8;
 /** Sections of other layouts on_configure keeps, newest first (older ones are dropped). */
 const KEPT_FOREIGN: i32 = 8;
 const ENTRY: usize = 16;
+const KEY_PREFIX = String.UTF8.encode("sergo:");
 /** The initial value of the buffers a record replaces before it writes to them. */
 const NO_BYTES = new ArrayBuffer(0);
 
@@ -46,14 +47,18 @@ export function identityOf(key: ArrayBuffer): u64 {
 }
 
 export class PackedRecord {
-  readonly key: ArrayBuffer;
   /** Size of this VM's own layout, header included (grows with `add`). */
   size: usize;
-  /** This VM's own header — count, then (identity, offset, size) per own section: its layout, and
-   *  where its sections' identities, offsets and sizes are read (no array of each). GC-owned, like
-   *  the scratch: a replaced configuration's records are collected whole. */
-  private readonly headerBytes: ArrayBuffer;
+  /** One buffer for what the record keeps (GC-owned, like the scratch: a replaced configuration's
+   *  records are collected whole): this VM's own header — count, then (identity, offset, size) per
+   *  own section: its layout, and where its sections' identities, offsets and sizes are read —, then
+   *  `at`, then the key ("sergo:" + resource key, UTF-8). */
+  private readonly bytes: ArrayBuffer;
   private readonly header: usize;
+  /** Where each own section is in the loaded record (u32 each; NO_SECTION: absent). */
+  private readonly at: usize;
+  private readonly keyPtr: usize;
+  private readonly keyLen: usize;
   private readonly headerSize: usize;
   /** Own sections: as many as the constructor was told, once `add` has run for each. */
   private readonly own: i32;
@@ -67,8 +72,6 @@ export class PackedRecord {
   private ptr: usize = 0;
   private length: usize = 0;
   private cas: u32 = 0;
-  /** Where each own section is in the loaded record (NO_SECTION: absent). */
-  private at: StaticArray<u32>;
   private scratch: ArrayBuffer = NO_BYTES;
   /** The host's copy last read: freed once done with when it did not fit the arena (abi/memory.ts). */
   private hostCopy: usize = 0;
@@ -76,15 +79,21 @@ export class PackedRecord {
   /** A record of `sections` own sections, each then given by `add` in order. */
   constructor(resourceKey: string, sections: i32) {
     const headerSize = HEADER + <usize>sections * ENTRY;
-    const header = new ArrayBuffer(<i32>headerSize);
-    store<u32>(changetype<usize>(header), <u32>sections);
-    this.key = recordKey(resourceKey);
+    const keyAt = headerSize + <usize>sections * 4;
+    const keyLen = <usize>KEY_PREFIX.byteLength + <usize>String.UTF8.byteLength(resourceKey);
+    const bytes = new ArrayBuffer(<i32>(keyAt + keyLen));
+    const p = changetype<usize>(bytes);
+    store<u32>(p, <u32>sections);
+    memory.copy(p + keyAt, changetype<usize>(KEY_PREFIX), <usize>KEY_PREFIX.byteLength);
+    String.UTF8.encodeUnsafe(changetype<usize>(resourceKey), resourceKey.length, p + keyAt + <usize>KEY_PREFIX.byteLength);
     this.own = sections;
-    this.at = new StaticArray<u32>(sections);
     this.headerSize = headerSize;
     this.size = headerSize;
-    this.headerBytes = header;
-    this.header = changetype<usize>(header);
+    this.bytes = bytes;
+    this.header = p;
+    this.at = p + headerSize;
+    this.keyPtr = p + keyAt;
+    this.keyLen = keyLen;
   }
 
   /** The next own section: the state of the rule with this state key, `size` bytes. */
@@ -98,7 +107,7 @@ export class PackedRecord {
 
   /** Where own section `i` is in the loaded record (NO_SECTION when a release found it absent). */
   @inline section(i: i32): usize {
-    const at = unchecked(this.at[i]);
+    const at = load<u32>(this.at + (<usize>i << 2));
     return at == 0 ? NO_SECTION : this.ptr + <usize>at;
   }
 
@@ -120,8 +129,8 @@ export class PackedRecord {
   load(forCheck: bool): void {
     this.loaded = true;
     this.dirty = false;
-    const keyPtr = changetype<usize>(this.key);
-    const keyLen = <usize>this.key.byteLength;
+    const keyPtr = this.keyPtr;
+    const keyLen = this.keyLen;
     let found = sharedGet(keyPtr, keyLen) == Status.OK;
     // Not created yet (on_configure leaves that to the first use): created now, then read again, so
     // that edits are written with a real cas like every other write of the record.
@@ -139,7 +148,7 @@ export class PackedRecord {
     this.ptr = p;
     this.length = n;
     if (n == this.size && sameWords(p, this.header, this.headerSize)) {
-      for (let i = 0; i < this.own; i++) unchecked(this.at[i] = load<u32>(this.entry(i), 8));
+      for (let i = 0; i < this.own; i++) store<u32>(this.at + (<usize>i << 2), load<u32>(this.entry(i), 8));
       return;
     }
     if (this.locate(p, n) || !forCheck) return;
@@ -149,7 +158,7 @@ export class PackedRecord {
 
   /** Writes the transaction's record with the cas it was read with. */
   commit(): bool {
-    const ok = sharedSet(changetype<usize>(this.key), <usize>this.key.byteLength, this.ptr, this.length, this.cas) == Status.OK;
+    const ok = sharedSet(this.keyPtr, this.keyLen, this.ptr, this.length, this.cas) == Status.OK;
     if (ok) this.committed = true;
     return ok;
   }
@@ -157,8 +166,8 @@ export class PackedRecord {
   /** on_configure: the record with every own section (state kept where it has it), and the newest
    *  KEPT_FOREIGN sections of other layouts. */
   ensure(): void {
-    const keyPtr = changetype<usize>(this.key);
-    const keyLen = <usize>this.key.byteLength;
+    const keyPtr = this.keyPtr;
+    const keyLen = this.keyLen;
     for (let attempt = 0; attempt < 64; attempt++) {
       let cas: u32 = 0;
       if (sharedGet(keyPtr, keyLen) == Status.OK) {
@@ -185,7 +194,7 @@ export class PackedRecord {
     const out = configureScratchOf(this.size);   // made large enough at configure (ensure)
     memory.copy(out, this.header, this.headerSize);
     memory.fill(out + this.headerSize, 0, this.size - this.headerSize);
-    return sharedSet(changetype<usize>(this.key), <usize>this.key.byteLength, out, this.size, 0) == Status.OK;
+    return sharedSet(this.keyPtr, this.keyLen, out, this.size, 0) == Status.OK;
   }
 
   /** Finds every own section in a foreign layout; false when one is missing. */
@@ -193,7 +202,7 @@ export class PackedRecord {
     let all = true;
     for (let i = 0; i < this.own; i++) {
       const at = findSection(p, n, load<u64>(this.entry(i)), load<u32>(this.entry(i), 12));
-      unchecked(this.at[i] = at);
+      store<u32>(this.at + (<usize>i << 2), at);
       if (at == 0) all = false;
     }
     return all;
@@ -271,17 +280,6 @@ export class PackedRecord {
     if (size > <usize>this.scratch.byteLength) this.scratch = new ArrayBuffer(<i32>size);
     return changetype<usize>(this.scratch);
   }
-}
-
-/** "sergo:" + the resource key, in UTF-8 (no concatenated string). */
-function recordKey(resourceKey: string): ArrayBuffer {
-  const n = String.UTF8.byteLength(resourceKey);
-  const key = new ArrayBuffer(6 + n);
-  const p = changetype<usize>(key);
-  store<u32>(p, 0x67726573);   // "serg"
-  store<u16>(p, 0x3a6f, 4);    // "o:"
-  String.UTF8.encodeUnsafe(changetype<usize>(resourceKey), resourceKey.length, p + 6);
-  return key;
 }
 
 function configureScratchOf(size: usize): usize {
