@@ -3,7 +3,7 @@
 import { Config, Rule } from "./config/config";
 import { Resource } from "./match/resource";
 import { Matcher } from "./match/matcher";
-import { RuleMetrics } from "./metrics";
+import { FNV_OFFSET, fnv } from "./match/hash";
 import { Lanes } from "./lane/config";
 import { defineLaneMetrics } from "./lane/lane";
 
@@ -20,28 +20,22 @@ export function buildActive(config: Config): ActiveConfig {
   active.maxQueued = config.options.maxQueuedPerVm;
   active.lanes = config.lanes;
   if (config.lanes !== null) defineLaneMetrics();
-  const byKey = new Map<string, i32>();
+  const byHash = new Map<u32, Resource>();
   const rules = config.rules;
   const resources = active.resources;
-  const resourceOf = new StaticArray<i32>(rules.length);
+  const resourceOf = new StaticArray<Resource>(rules.length);
   for (let i = 0; i < rules.length; i++) {
     const rule = unchecked(rules[i]);
-    let at: i32;
-    if (byKey.has(rule.resource)) {
-      at = byKey.get(rule.resource);
-    } else {
-      at = resources.length;
-      byKey.set(rule.resource, at);
-      resources.push(new Resource(rule.resource));
-    }
-    unchecked(resourceOf[i] = at);
-    unchecked(resources[at]).add(rule);
-    rule.strategy.metrics = new RuleMetrics(rule.id, rule.resource, rule.strategy.name());   // defined on first use
+    const resource = resourceFor(byHash, resources, rule.resource);
+    unchecked(resourceOf[i] = resource);
+    resource.add(rule);
+    rule.strategy.ruleId = rule.id;   // its metrics' tags (defined on first use)
+    rule.strategy.ruleResource = rule.resource;
     rule.strategy.defineAtConfigure();
   }
   // Sections in configuration order, once each resource knows how many it has.
   for (let i = 0; i < rules.length; i++) {
-    if (unchecked(rules[i]).packed) unchecked(resources[unchecked(resourceOf[i])]).pack(unchecked(rules[i]));
+    if (unchecked(rules[i]).packed) unchecked(resourceOf[i]).pack(unchecked(rules[i]));
   }
   for (let i = 0; i < resources.length; i++) {
     const resource = unchecked(resources[i]);
@@ -50,4 +44,22 @@ export function buildActive(config: Config): ActiveConfig {
     active.matcher.add(resource);
   }
   return active;
+}
+
+/** The resource of this key, created (and added to `resources`) at its first rule. Found by an FNV
+ *  hash of the key in an integer map, cheaper than a map keyed by strings; keys of the same hash
+ *  chain through `Resource.sameHash`. */
+function resourceFor(byHash: Map<u32, Resource>, resources: Resource[], key: string): Resource {
+  const h = fnv(FNV_OFFSET, changetype<usize>(key), <usize>key.length << 1);
+  const head: Resource | null = byHash.has(h) ? byHash.get(h) : null;
+  let r = head;
+  while (r !== null) {
+    if (r.key == key) return r;
+    r = r.sameHash;
+  }
+  const created = new Resource(key);
+  created.sameHash = head;
+  byHash.set(h, created);
+  resources.push(created);
+  return created;
 }

@@ -2,7 +2,8 @@
 // Istio does (names.ts), so a `stats_tags` rule per tag (emitted by `sergo translate --format envoy`)
 // turns them into Prometheus labels: sergo_requests_passed{sergo_namespace="…",sergo_app="…",
 // sergo_rule="…",sergo_resource="…",…}.
-// Every rule has the two below; a strategy defines its own beside them (Strategy.defineMetrics).
+// Every rule has requests_passed and requests_blocked (Strategy.useMetrics); a strategy defines its own
+// beside them (Strategy.defineMetrics), all named after the rule's tags (writeRuleTags).
 //
 // A rule's metrics are defined when it first needs one (its first count handed to the host, its
 // first transition, …), not at configure time: defining some 40,000 metrics for 10,000 rules was
@@ -10,50 +11,30 @@
 // A rule's series therefore appear with its first request (a breaker's state gauge and transitions
 // excepted: a state, defined at configure time, closed until it moves). The counts of requests_passed and
 // requests_blocked are kept in the VM and flushed on the worker's tick (../strategies/strategy.ts).
-import { MetricType, defineMetric, defineMetricAfter, incrementMetric, startName, nameWritten, appendName, appendNameRange } from "./abi";
+import { MetricType, defineMetric, incrementMetric, startName, nameWritten, appendName, appendNameRange } from "./abi";
 import * as names from "./names";
 
 /** How long a request's count may wait in the VM before the worker's tick hands it to the host. */
 export const FLUSH_MS: i64 = names.METRICS_FLUSH_MS;
 
-export class RuleMetrics {
-  passed: u32 = u32.MAX_VALUE;
-  blocked: u32 = u32.MAX_VALUE;
-  defined: bool = false;
-
-  /** `kind`: the strategy's kind without "Strategy" (the sergo_strategy tag). */
-  constructor(private ruleId: string, private resource: string, private kind: string) {}
-
-  /** Starts a metric name with the rule's encoded tags, the prefix of every metric of this rule,
-   *  written from its names (no string built); returns their length (for defineMetricAfter). */
-  writeTags(): usize {
-    const id = this.ruleId;
-    const n = idNames(id, this.resource, this.kind);
-    startName();
-    appendName(names.METRIC_PREFIX);
-    if (n == null) {
-      tag(names.TAG_RULE, id, 0, id.length);
-    } else {
-      tag(names.TAG_NAMESPACE, id, 0, n.a);
-      tag(names.TAG_APP, id, n.a + 1, n.b);
-      tag(names.TAG_RULE, id, n.b + 1, n.c);
-    }
-    tag(names.TAG_RESOURCE, this.resource, 0, this.resource.length);
-    tag(names.TAG_STRATEGY, this.kind, 0, this.kind.length);
-    if (n != null) tag(names.TAG_STRATEGY_NAME, id, n.d + 1, n.e);
-    return nameWritten();
+/** Starts a metric name with a rule's encoded tags, the prefix of every metric of that rule,
+ *  written from its names (no string built); returns their length (for defineMetricAfter).
+ *  `kind`: the strategy's kind without "Strategy" (the sergo_strategy tag). */
+export function writeRuleTags(id: string, resource: string, kind: string): usize {
+  const n = idNames(id, resource, kind);
+  startName();
+  appendName(names.METRIC_PREFIX);
+  if (n == null) {
+    tag(names.TAG_RULE, id, 0, id.length);
+  } else {
+    tag(names.TAG_NAMESPACE, id, 0, n.a);
+    tag(names.TAG_APP, id, n.a + 1, n.b);
+    tag(names.TAG_RULE, id, n.b + 1, n.c);
   }
-
-  /** Defines requests_passed and requests_blocked (once). */
-  define(): void {
-    this.defined = true;
-    const tags = this.writeTags();
-    this.passed = defineMetricAfter(MetricType.COUNTER, tags, names.REQUESTS_PASSED);
-    this.blocked = defineMetricAfter(MetricType.COUNTER, tags, names.REQUESTS_BLOCKED);
-  }
-
-  /** A counter of this rule named `name` (after the tags). */
-  counter(name: string): u32 { return defineMetricAfter(MetricType.COUNTER, this.writeTags(), name); }
+  tag(names.TAG_RESOURCE, resource, 0, resource.length);
+  tag(names.TAG_STRATEGY, kind, 0, kind.length);
+  if (n != null) tag(names.TAG_STRATEGY_NAME, id, n.d + 1, n.e);
+  return nameWritten();
 }
 
 /** A tag of characters [from, to) of `s`, encoded (names.encodeTag) into the metric name. */

@@ -30,6 +30,8 @@ export class Resource {
   record: PackedRecord | null = null;
   /** The next exact resource of the same path hash (Matcher). */
   nextExact: Resource | null = null;
+  /** The next resource of the same key hash (buildActive). */
+  sameHash: Resource | null = null;
   private packedRules: i32 = 0;
   private packedSections: i32 = 0;
 

@@ -31,7 +31,6 @@ import { Outcome, GRPC_UNAVAILABLE } from "../http";
 import { Json, JsonValue, JsonKind, NONE } from "../config/json";
 import { StrategyInput, MAX_INT } from "../config/reader";
 import { MetricType, defineMetricAfter, incrementMetric, recordMetric } from "../abi";
-import { RuleMetrics } from "../metrics";
 import * as names from "../names";
 
 export const CLOSED: u32 = 0;
@@ -106,8 +105,8 @@ export class CircuitBreaker extends Strategy {
   /** The state gauge and the transition counters exist from the start: closed (0), none yet. */
   defineAtConfigure(): void { this.defineOwnMetrics(); }
 
-  defineMetrics(m: RuleMetrics): void {
-    const tags = m.writeTags();   // written once for the 7 names
+  defineMetrics(): void {
+    const tags = this.writeTags();   // written once for the 7 names
     this.stateGauge = defineMetricAfter(MetricType.GAUGE, tags, names.BREAKER_STATE);
     const transitionTags = transitionTagsOnce();
     for (let i = 0; i < 9; i++) {

@@ -31,7 +31,6 @@ import { STATUS, parseStatus } from "../http";
 import {
   CallReceiver, httpCall, getHeader, MapType, Status, hostPtr, hostSize, nowMs, MetricType, defineMetricAfter, incrementMetric,
 } from "../abi";
-import { RuleMetrics } from "../metrics";
 import * as names from "../names";
 
 /** What a call came back with. */
@@ -125,8 +124,8 @@ export class GlobalRateLimit extends Strategy {
   /** Its batch record is its own: taken and refilled outside the chain's transaction (answers). */
   packed(): bool { return false; }
 
-  defineMetrics(m: RuleMetrics): void {
-    const tags = m.writeTags();
+  defineMetrics(): void {
+    const tags = this.writeTags();
     this.rlsOk = defineMetricAfter(MetricType.COUNTER, tags, names.RLS_OK);
     this.rlsOverLimit = defineMetricAfter(MetricType.COUNTER, tags, names.RLS_OVER_LIMIT);
     this.rlsErrors = defineMetricAfter(MetricType.COUNTER, tags, names.RLS_ERRORS);

@@ -20,8 +20,9 @@ import { KeyWriter } from "./key";
 import { PackedRecord } from "../state/packed";
 import { CheckResult } from "../chain/result";
 import { Outcome, GRPC_RESOURCE_EXHAUSTED } from "../http";
-import { RuleMetrics } from "../metrics";
-import { incrementMetric } from "../abi";
+import { writeRuleTags } from "../metrics";
+import { MetricType, defineMetricAfter, incrementMetric } from "../abi";
+import * as names from "../names";
 
 /** What to do when every CAS attempt lost the race (counted in sergo.cas_exhausted). */
 let allowOnCasExhausted = false;
@@ -34,8 +35,13 @@ export abstract class Strategy extends RecordEdit {
   /** A packed strategy's resource record and its section there (set when the config is built). */
   record: PackedRecord | null = null;
   section: i32 = 0;
-  /** Its rule's metrics, defined on first use (`useMetrics`). */
-  metrics: RuleMetrics | null = null;
+  /** Its rule's id and resource key: its metrics' tags (set when the config is built). */
+  ruleId: string = "";
+  ruleResource: string = "";
+  // Its rule's requests_passed / requests_blocked, defined on first use (useMetrics).
+  private passedMetric: u32 = u32.MAX_VALUE;
+  private blockedMetric: u32 = u32.MAX_VALUE;
+  private metricsDefined: bool = false;
   // requests_passed / requests_blocked not yet handed to the host (flushCounts).
   private passedPending: i64 = 0;
   private blockedPending: i64 = 0;
@@ -70,19 +76,27 @@ export abstract class Strategy extends RecordEdit {
   check(now: i64, result: CheckResult): void { result.pass(); }
 
   /** Its rule's metrics, defined now if they were not (with the strategy's own). */
-  protected useMetrics(): RuleMetrics {
-    const m = this.metrics!;
-    if (!m.defined) m.define();
+  protected useMetrics(): void {
+    if (!this.metricsDefined) {
+      this.metricsDefined = true;
+      const tags = this.writeTags();
+      this.passedMetric = defineMetricAfter(MetricType.COUNTER, tags, names.REQUESTS_PASSED);
+      this.blockedMetric = defineMetricAfter(MetricType.COUNTER, tags, names.REQUESTS_BLOCKED);
+    }
     this.defineOwnMetrics();
-    return m;
   }
 
   /** Its own metrics (defineMetrics), once. */
   protected defineOwnMetrics(): void {
     if (this.ownDefined) return;
     this.ownDefined = true;
-    this.defineMetrics(this.metrics!);
+    this.defineMetrics();
   }
+
+  /** Starts a metric name with its rule's encoded tags; returns their length (defineMetricAfter). */
+  protected writeTags(): usize { return writeRuleTags(this.ruleId, this.ruleResource, this.name()); }
+  /** A counter of its rule named `name` (after the tags). */
+  protected counter(name: string): u32 { return defineMetricAfter(MetricType.COUNTER, this.writeTags(), name); }
 
   countPassed(): void { this.passedPending++; this.queueCounts(); }
   countBlocked(): void { this.blockedPending++; this.queueCounts(); }
@@ -95,9 +109,9 @@ export abstract class Strategy extends RecordEdit {
 
   /** Hands its pending counts to the host. */
   flushCounts(): void {
-    const m = this.useMetrics();
-    if (this.passedPending > 0) incrementMetric(m.passed, this.passedPending);
-    if (this.blockedPending > 0) incrementMetric(m.blocked, this.blockedPending);
+    this.useMetrics();
+    if (this.passedPending > 0) incrementMetric(this.passedMetric, this.passedPending);
+    if (this.blockedPending > 0) incrementMetric(this.blockedMetric, this.blockedPending);
     this.passedPending = 0;
     this.blockedPending = 0;
     this.unflushedNow = false;
@@ -107,8 +121,8 @@ export abstract class Strategy extends RecordEdit {
    *  and transitions). */
   defineAtConfigure(): void {}
 
-  /** Metrics of its own beside requests_passed/blocked, named after its rule's tags (`m`). */
-  defineMetrics(m: RuleMetrics): void {}
+  /** Metrics of its own beside requests_passed/blocked, named after its rule's tags (writeTags). */
+  defineMetrics(): void {}
   /** The gRPC status of its default reply. */
   defaultGrpcStatus(): i32 { return GRPC_RESOURCE_EXHAUSTED; }
   /** The HTTP status of the reply when the rate-limit service failed and the rule fails closed;

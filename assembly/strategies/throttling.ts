@@ -14,7 +14,6 @@ import { CheckResult } from "../chain/result";
 import { STEP_PACING } from "../chain/order";
 import { StrategyInput, MAX_INT } from "../config/reader";
 import { incrementMetric } from "../abi";
-import { RuleMetrics } from "../metrics";
 import * as names from "../names";
 
 const RECORD_BYTES: usize = 8;
@@ -35,9 +34,9 @@ export class Throttling extends Strategy {
   writeSignature(k: KeyWriter): void { k.text("i=").int(this.intervalMs).text(",q=").int(this.queueTimeoutMs); }
   recordSize(): usize { return RECORD_BYTES; }
 
-  defineMetrics(m: RuleMetrics): void {
-    this.queued = m.counter(names.REQUESTS_QUEUED);
-    this.dequeued = m.counter(names.REQUESTS_DEQUEUED);
+  defineMetrics(): void {
+    this.queued = this.counter(names.REQUESTS_QUEUED);
+    this.dequeued = this.counter(names.REQUESTS_DEQUEUED);
   }
   paused(): void { this.useMetrics(); incrementMetric(this.queued, 1); }
   resumed(): void { this.useMetrics(); incrementMetric(this.dequeued, 1); }
