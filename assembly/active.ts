@@ -4,6 +4,7 @@ import { Config, Rule } from "./config/config";
 import { Resource } from "./match/resource";
 import { Matcher } from "./match/matcher";
 import { FNV_OFFSET, fnv } from "./match/hash";
+import { STEPS } from "./chain/order";
 import { Lanes } from "./lane/config";
 import { defineLaneMetrics } from "./lane/lane";
 
@@ -28,14 +29,24 @@ export function buildActive(config: Config): ActiveConfig {
     const rule = unchecked(rules[i]);
     const resource = resourceFor(byHash, resources, rule.resource);
     unchecked(resourceOf[i] = resource);
-    resource.add(rule);
+    resource.count(rule);
     rule.strategy.ruleId = rule.id;   // its metrics' tags (defined on first use)
     rule.strategy.ruleResource = rule.resource;
     rule.strategy.defineAtConfigure();
   }
-  // Sections in configuration order, once each resource knows how many it has.
+  // Each resource's rules per step, counted, so that each step's list and each record is made at
+  // its size; then placed in configuration order (sections too).
+  const unplaced = new StaticArray<i32>(resources.length * STEPS);
   for (let i = 0; i < rules.length; i++) {
-    if (unchecked(rules[i]).packed) unchecked(resourceOf[i]).pack(unchecked(rules[i]));
+    unchecked(unplaced[unchecked(resourceOf[i]).index * STEPS + unchecked(rules[i]).strategy.step()]++);
+  }
+  for (let i = 0; i < rules.length; i++) {
+    const rule = unchecked(rules[i]);
+    const resource = unchecked(resourceOf[i]);
+    const step = rule.strategy.step();
+    const k = resource.index * STEPS + step;
+    resource.place(rule, step, unchecked(unplaced[k]));
+    unchecked(unplaced[k]--);
   }
   for (let i = 0; i < resources.length; i++) {
     const resource = unchecked(resources[i]);
@@ -58,6 +69,7 @@ function resourceFor(byHash: Map<u32, Resource>, resources: Resource[], key: str
     r = r.sameHash;
   }
   const created = new Resource(key);
+  created.index = resources.length;
   created.sameHash = head;
   byHash.set(h, created);
   resources.push(created);

@@ -8,13 +8,13 @@ import { PackedRecord } from "../state/packed";
 
 const HEAD = String.UTF8.encode("HEAD");
 /** The steps a resource has no rule in share this (never written): most resources have one rule. */
-const NO_RULES: Rule[] = [];
+const NO_RULES = new StaticArray<Rule>(0);
 const HEAD_BYTES = changetype<usize>(HEAD);
 const GET = String.UTF8.encode("GET");
 
 export class Resource {
   /** Rules by step of the chain; within a step, in configuration order. */
-  readonly rulesByStep: StaticArray<Rule[]> = new StaticArray<Rule[]>(STEPS);
+  readonly rulesByStep: StaticArray<StaticArray<Rule>> = new StaticArray<StaticArray<Rule>>(STEPS);
   /** The key in bytes: its METHOD (the first methodLength bytes; none without a `METHOD:` prefix)
    *  and at pathPtr its path, in the canonical form requests are matched in (canonical.ts), so
    *  `/a/` keys `/a`. */
@@ -32,6 +32,9 @@ export class Resource {
   nextExact: Resource | null = null;
   /** The next resource of the same key hash (buildActive). */
   sameHash: Resource | null = null;
+  /** Its place in ActiveConfig.resources. */
+  index: i32 = 0;
+  /** Packed rules counted (count), and given a section (place). */
   private packedRules: i32 = 0;
   private packedSections: i32 = 0;
 
@@ -60,16 +63,22 @@ export class Resource {
     return bytesEqual(mine, mineLen, ptr, len) || (this.alsoHead && bytesEqual(HEAD_BYTES, 4, ptr, len));
   }
 
-  add(rule: Rule): void {
-    const step = rule.strategy.step();
-    if (this.rulesByStep[step] === NO_RULES) this.rulesByStep[step] = [rule];
-    else this.rulesByStep[step].push(rule);
+  /** A rule of this resource, counted before any is placed. */
+  count(rule: Rule): void {
     if (rule.packed) this.packedRules++;
   }
 
-  /** Gives a packed rule (after `add`, in configuration order) the next section of the one record
-   *  of this resource. */
-  pack(rule: Rule): void {
+  /** Places a rule (in configuration order, once all are counted) at its step, which has
+   *  `unplaced` rules left to place, this one included; a packed rule gets the next section of the
+   *  one record of this resource. */
+  place(rule: Rule, step: i32, unplaced: i32): void {
+    let rules = unchecked(this.rulesByStep[step]);
+    if (rules === NO_RULES) unchecked(this.rulesByStep[step] = rules = new StaticArray<Rule>(unplaced));
+    unchecked(rules[rules.length - unplaced] = rule);
+    if (rule.packed) this.pack(rule);
+  }
+
+  private pack(rule: Rule): void {
     let record = this.record;
     if (record === null) this.record = record = new PackedRecord(this.key, this.packedRules);
     const strategy = rule.strategy;

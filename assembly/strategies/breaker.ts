@@ -53,15 +53,19 @@ const RECORD_BYTES: usize = HEADER_BYTES + <usize>BUCKETS * SLOT_BYTES;
 /** Reservations: 0 for a request passed while closed; PROBE | generation for the probe. */
 const PROBE: i64 = 1 << 40;
 
+const DEFAULT_ERROR_FROM: StaticArray<u32> = [500];
+const DEFAULT_ERROR_TO: StaticArray<u32> = [599];
+
 const enum Edit { Enter, Withdraw, Record }
 const enum Judgement { Good, Bad, None }
 
 export class CircuitBreaker extends Strategy {
   slowMode: bool;
   bucketMs: i64;
-  /** Inclusive [from, to] status ranges that count as errors (ErrorRequestRatio). */
-  errorFrom: StaticArray<u32> = [500];
-  errorTo: StaticArray<u32> = [599];
+  /** Inclusive [from, to] status ranges that count as errors (ErrorRequestRatio); the default ranges
+   *  are shared (replaced, never written). */
+  errorFrom: StaticArray<u32> = DEFAULT_ERROR_FROM;
+  errorTo: StaticArray<u32> = DEFAULT_ERROR_TO;
   /** triggerRatio in millionths, so the comparison is exact integer arithmetic. */
   private ratioMillionths: i64;
 

@@ -24,6 +24,9 @@ import { writeRuleTags } from "../metrics";
 import { MetricType, defineMetricAfter, incrementMetric } from "../abi";
 import * as names from "../names";
 
+/** Every strategy's key until its rule sets it (shared: none is made to be replaced). */
+const NO_KEY = new ArrayBuffer(0);
+
 /** What to do when every CAS attempt lost the race (counted in sergo.cas_exhausted). */
 let allowOnCasExhausted = false;
 export let casExhaustedCount: i64 = 0;
@@ -31,7 +34,7 @@ export function setAllowOnCasExhausted(allow: bool): void { allowOnCasExhausted 
 
 export abstract class Strategy extends RecordEdit {
   /** Shared-data key: "sergo:" + name + "Strategy:" + rule id + "#" + signature. Set by the rule. */
-  key: ArrayBuffer = new ArrayBuffer(0);
+  key: ArrayBuffer = NO_KEY;
   /** A packed strategy's resource record and its section there (set when the config is built). */
   record: PackedRecord | null = null;
   section: i32 = 0;
