@@ -51,11 +51,3 @@ export function updateRecord(key: ArrayBuffer, size: usize, edit: RecordEdit, re
   }
   return Update.Exhausted;
 }
-
-/** Creates the record as zeros unless a record of this size already exists (kept across reloads). */
-export function ensureRecord(key: ArrayBuffer, size: usize): void {
-  const keyPtr = changetype<usize>(key);
-  if (sharedGet(keyPtr, <usize>key.byteLength) == Status.OK && hostSize() == size) return;
-  memory.fill(SCRATCH, 0, size);
-  sharedSet(keyPtr, <usize>key.byteLength, SCRATCH, size, 0);
-}

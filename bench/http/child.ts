@@ -27,6 +27,7 @@ async function start(): Promise<{ port: number; adminPort?: number; close(): Pro
         vms: vms === undefined ? undefined : Number(vms),
         watch: false,
         logLevel: 'warn',
+        allowEmpty: true,   // the "no rules" case is meant
       });
     case 'rls': {
       const rls = await startRateLimitService({ redisUrl: upstream!, redisTimeoutMs: 1000 });

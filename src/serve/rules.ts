@@ -59,8 +59,8 @@ export async function loadConfiguration(source: RuleSource): Promise<LoadResult>
   // (issue 12). TrafficLanes or TrafficRouters alone are something (they are said to need Envoy).
   if (n === 0 && config.lanes === undefined && (loaded.routers ?? 0) === 0 && source.allowEmpty !== true) {
     const app = source.app ?? loaded.app;
-    const what = `${source.config !== undefined ? 'the configuration' : 'the rules'} (${sourceFiles(source).join(', ')})`;
-    return { ok: false, warnings, errors: [`sergo: ${what} hold no rule${app === undefined ? '' : ` for app ${app}`}: nothing would be enforced (--allow-empty to serve without rules)`] };
+    const what = `${source.config !== undefined ? 'the configuration' : 'the rules'} (${sourceFiles(source).join(', ')}) ${source.config !== undefined ? 'holds' : 'hold'}`;
+    return { ok: false, warnings, errors: [`sergo: ${what} no rule${app === undefined ? '' : ` for app ${app}`}: nothing would be enforced (--allow-empty to serve without rules)`] };
   }
   const summary = `${n} rule${n === 1 ? '' : 's'}${loaded.app !== undefined ? ` for app ${loaded.app}` : ''}`;
   return { ok: true, config, json: JSON.stringify(config), summary, warnings };
