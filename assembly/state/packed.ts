@@ -17,11 +17,13 @@
 // (GlobalToLocal shares moving 4 → 3 → 4), continues its own state instead of a fresh window. (The records of the earlier
 // one-record-per-rule scheme are not read: a module upgrade starts the limits afresh, once.)
 //
-// A record that does not exist yet (a first configuration, a new resource) is created by its first
-// use, not by on_configure (a write per resource per VM there was a fifth of a first configure):
-// `load` writes the own layout in zeros — cpp-host writes a missing key whatever the cas, so that
-// is the one write without a cas, as the creation at configure was — and reads it again, so the
-// edits that follow are CAS writes like every other.
+// A record that does not exist yet (a first configuration, a new resource) is created by
+// on_configure, in zeros, before the VM serves a request on it: cpp-host writes a missing key
+// whatever the cas, so a creation is the one write without a cas, and made at a request it would
+// wipe what another worker's first requests wrote in the same instant (a burst on a new resource
+// over 4 workers admitted more than its concurrency limit: test/envoy/concurrency). A record that
+// disappeared after configure is created the same way by `load`, and read again, so that the edits
+// after it are CAS writes like every other.
 import { sharedGet, sharedSet, hostPtr, hostSize, hostCas, releaseHostBuffer, Status } from "../abi";
 
 const HEADER: usize = 8;
@@ -132,8 +134,8 @@ export class PackedRecord {
     const keyPtr = this.keyPtr;
     const keyLen = this.keyLen;
     let found = sharedGet(keyPtr, keyLen) == Status.OK;
-    // Not created yet (on_configure leaves that to the first use): created now, then read again, so
-    // that edits are written with a real cas like every other write of the record.
+    // Gone since on_configure created it: created again, then read again, so that edits are
+    // written with a real cas like every other write of the record.
     if (!found && this.create()) found = sharedGet(keyPtr, keyLen) == Status.OK;
     if (!found) {
       this.cas = 0;
@@ -180,16 +182,15 @@ export class PackedRecord {
         releaseHostBuffer(p);
         if (same || unchanged) return;
       } else {
-        // None yet: the first use creates it (load). Its scratch is made ready here, not then.
-        configureScratchOf(this.size);
+        this.create();   // none yet: in zeros now, before a request can race another worker's
         return;
       }
       if (sharedSet(keyPtr, keyLen, this.ptr, this.length, cas) != Status.CAS_MISMATCH) return;
     }
   }
 
-  /** Writes this VM's own layout in zeros where no record exists: the one write without a cas, as
-   *  a creation at configure was (cpp-host writes a missing key whatever the cas). */
+  /** Writes this VM's own layout in zeros where no record exists: the one write without a cas
+   *  (cpp-host writes a missing key whatever the cas). */
   private create(): bool {
     const out = configureScratchOf(this.size);   // made large enough at configure (ensure)
     memory.copy(out, this.header, this.headerSize);
