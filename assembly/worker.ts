@@ -11,7 +11,7 @@ import { ActiveConfig } from "./active";
 import { FilterMetrics, FLUSH_MS } from "./metrics";
 import { setTickPeriod, incrementMetric, nowMs } from "./abi";
 import { casExhaustedCount, countsPending, flushCounts } from "./strategies/strategy";
-import { flushLaneCounts, laneCountsPending } from "./lane/lane";
+import { flushLaneCounts } from "./lane/lane";
 
 const NEVER: i64 = i64.MAX_VALUE;
 

@@ -29,8 +29,6 @@ let carriedPending: i64 = 0;
 /** Defines the counters (once per VM, at configure time: no host call of that kind per request). */
 export function defineLaneMetrics(): void { if (metrics === null) metrics = new LaneMetrics(); }
 
-export function laneCountsPending(): bool { return colouredPending + carriedPending > 0; }
-
 /** Hands the pending counts to the host (the worker's tick). */
 export function flushLaneCounts(): void {
   const m = metrics;

@@ -192,7 +192,7 @@ export class PackedRecord {
   /** Writes this VM's own layout in zeros where no record exists: the one write without a cas
    *  (cpp-host writes a missing key whatever the cas). */
   private create(): bool {
-    const out = configureScratchOf(this.size);   // made large enough at configure (ensure)
+    const out = configureScratchOf(this.size);
     memory.copy(out, this.header, this.headerSize);
     memory.fill(out + this.headerSize, 0, this.size - this.headerSize);
     return sharedSet(this.keyPtr, this.keyLen, out, this.size, 0) == Status.OK;
