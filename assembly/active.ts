@@ -2,6 +2,7 @@
 // matcher over them, each rule's metrics and shared record. Built once per on_configure.
 import { Config, Rule } from "./config/config";
 import { Resource } from "./match/resource";
+import { PackedRecord } from "./state/packed";
 import { Matcher } from "./match/matcher";
 import { FNV_OFFSET, fnv } from "./match/hash";
 import { STEPS } from "./chain/order";
@@ -14,10 +15,14 @@ export class ActiveConfig {
   resources: Resource[] = [];
   maxQueued: i32 = 1000;
   lanes: Lanes | null = null;
+  /** Its rules, in configuration order (the next configuration takes over their metrics). */
+  rules: Rule[] = [];
 }
 
-export function buildActive(config: Config): ActiveConfig {
+/** The active configuration of `config`; its rules that `previous` had too keep their metrics. */
+export function buildActive(config: Config, previous: ActiveConfig | null): ActiveConfig {
   const active = new ActiveConfig();
+  active.rules = config.rules;
   active.maxQueued = config.options.maxQueuedPerVm;
   active.lanes = config.lanes;
   if (config.lanes !== null) defineLaneMetrics();
@@ -25,6 +30,7 @@ export function buildActive(config: Config): ActiveConfig {
   const rules = config.rules;
   const resources = active.resources;
   const resourceOf = new StaticArray<Resource>(rules.length);
+  if (previous !== null) adoptMetrics(rules, previous.rules);
   for (let i = 0; i < rules.length; i++) {
     const rule = unchecked(rules[i]);
     const resource = resourceFor(byHash, resources, rule.resource);
@@ -48,20 +54,74 @@ export function buildActive(config: Config): ActiveConfig {
     resource.place(rule, step, unchecked(unplaced[k]));
     unchecked(unplaced[k]--);
   }
+  const before = previous !== null ? byKeyHash(previous.resources) : null;
   for (let i = 0; i < resources.length; i++) {
     const resource = unchecked(resources[i]);
     const record = resource.record;
-    if (record !== null) record.ensure();
+    if (record !== null && (before === null || !hadRecord(before, resource, record))) record.ensure();
     active.matcher.add(resource);
   }
   return active;
+}
+
+/** Whether the previous configuration had this resource's record, in the same layout: this VM made
+ *  sure of it then, and it still exists (shared-data keys are never deleted), so a reload need not
+ *  read it (10,000 reads, in every VM, at every push). A layout another worker wrote since is met
+ *  by the requests' load as ensure would meet it. */
+function hadRecord(before: Map<u32, Resource>, resource: Resource, record: PackedRecord): bool {
+  const key = resource.key;
+  const h = keyHash(key);
+  let r: Resource | null = before.has(h) ? before.get(h) : null;
+  while (r !== null && r.key != key) r = r.sameHash;
+  if (r === null) return false;
+  const old = r.record;
+  return old !== null && record.sameLayout(old);
+}
+
+/** A configuration's resources by key hash: the last of each hash, where its sameHash chain starts. */
+function byKeyHash(resources: Resource[]): Map<u32, Resource> {
+  const map = new Map<u32, Resource>();
+  for (let i = 0; i < resources.length; i++) {
+    const r = unchecked(resources[i]);
+    map.set(keyHash(r.key), r);
+  }
+  return map;
+}
+
+function keyHash(key: string): u32 { return fnv(FNV_OFFSET, changetype<usize>(key), <usize>key.length << 1); }
+
+/** Each rule that `previous` had too — same id, resource and kind, so the same metric names —
+ *  takes over the metrics defined there (Strategy.adoptMetrics). Found by a hash of id and resource;
+ *  of rules with the same hash only the first is looked at (a rule missed defines its own). */
+function adoptMetrics(rules: Rule[], previous: Rule[]): void {
+  const byHash = new Map<u32, Rule>();
+  for (let i = 0; i < previous.length; i++) {
+    const old = unchecked(previous[i]);
+    const h = metricsHash(old);
+    if (!byHash.has(h)) byHash.set(h, old);
+  }
+  for (let i = 0; i < rules.length; i++) {
+    const rule = unchecked(rules[i]);
+    const h = metricsHash(rule);
+    if (!byHash.has(h)) continue;
+    const old = byHash.get(h);
+    if (old.id == rule.id && old.resource == rule.resource && old.strategy.name() == rule.strategy.name()) {
+      rule.strategy.adoptMetrics(old.strategy);
+    }
+  }
+}
+
+function metricsHash(rule: Rule): u32 {
+  const id = rule.id;
+  const resource = rule.resource;
+  return fnv(fnv(FNV_OFFSET, changetype<usize>(id), <usize>id.length << 1), changetype<usize>(resource), <usize>resource.length << 1);
 }
 
 /** The resource of this key, created (and added to `resources`) at its first rule. Found by an FNV
  *  hash of the key in an integer map, cheaper than a map keyed by strings; keys of the same hash
  *  chain through `Resource.sameHash`. */
 function resourceFor(byHash: Map<u32, Resource>, resources: Resource[], key: string): Resource {
-  const h = fnv(FNV_OFFSET, changetype<usize>(key), <usize>key.length << 1);
+  const h = keyHash(key);
   const head: Resource | null = byHash.has(h) ? byHash.get(h) : null;
   let r = head;
   while (r !== null) {

@@ -9,7 +9,8 @@
 // first transition, …), not at configure time: defining some 40,000 metrics for 10,000 rules was
 // most of on_configure, in every worker VM, for every push, whether the rules saw traffic or not.
 // A rule's series therefore appear with its first request (a breaker's state gauge and transitions
-// excepted: a state, defined at configure time, closed until it moves). The counts of requests_passed and
+// excepted: a state, defined at configure time, closed until it moves). A reload defines nothing for
+// a rule it keeps (buildActive's adoptMetrics): Envoy never frees an id. The counts of requests_passed and
 // requests_blocked are kept in the VM and flushed on the worker's tick (../strategies/strategy.ts).
 import { MetricType, defineMetric, incrementMetric, startName, nameWritten, appendName, appendNameRange } from "./abi";
 import * as names from "./names";

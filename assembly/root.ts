@@ -41,7 +41,7 @@ export class SergoRoot extends RootContext {
     setAllowOnCasExhausted(config.options.allowOnCasExhausted);
     // Requests waiting under the previous configuration keep their place: the worker's queue and
     // tick do not depend on the configuration.
-    const active = buildActive(config);
+    const active = buildActive(config, worker.active);
     worker.active = active;
     // Once per configuration, not once per VM: the first VM to record its digest counts it.
     if (firstToRecord(ACCEPTED, this.digest)) metrics.inc(metrics.configAccepted);

@@ -165,6 +165,12 @@ export class PackedRecord {
     return ok;
   }
 
+  /** Whether `other` (a previous configuration's) has this record's key and own layout. */
+  sameLayout(other: PackedRecord): bool {
+    return other.keyLen == this.keyLen && other.headerSize == this.headerSize && other.size == this.size &&
+      memory.compare(other.keyPtr, this.keyPtr, this.keyLen) == 0 && sameWords(other.header, this.header, this.headerSize);
+  }
+
   /** on_configure: the record with every own section (state kept where it has it), and the newest
    *  KEPT_FOREIGN sections of other layouts. */
   ensure(): void {

@@ -119,6 +119,14 @@ export class CircuitBreaker extends Strategy {
     }
   }
 
+  protected adoptOwnMetrics(from: Strategy): bool {
+    if (!(from instanceof CircuitBreaker)) return false;
+    const breaker = changetype<CircuitBreaker>(from);
+    this.stateGauge = breaker.stateGauge;
+    this.transitions = breaker.transitions;   // written once, by defineMetrics: shared
+    return true;
+  }
+
   take(ptr: usize, now: i64, result: CheckResult): bool {
     this.edit = Edit.Enter;
     this.editNow = now;

@@ -132,6 +132,16 @@ export class GlobalRateLimit extends Strategy {
     this.rlsFailedOpen = defineMetricAfter(MetricType.COUNTER, tags, names.RLS_FAILED_OPEN);
   }
 
+  protected adoptOwnMetrics(from: Strategy): bool {
+    if (!(from instanceof GlobalRateLimit)) return false;
+    const g = changetype<GlobalRateLimit>(from);
+    this.rlsOk = g.rlsOk;
+    this.rlsOverLimit = g.rlsOverLimit;
+    this.rlsErrors = g.rlsErrors;
+    this.rlsFailedOpen = g.rlsFailedOpen;
+    return true;
+  }
+
   /** A token from the local batch when there is one, else Ask. */
   check(now: i64, result: CheckResult): void {
     if (this.threshold <= 0) { result.block(); return; }

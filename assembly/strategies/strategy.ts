@@ -96,6 +96,21 @@ export abstract class Strategy extends RecordEdit {
     this.defineMetrics();
   }
 
+  /** A reload kept its rule (same id, resource and kind, so the same metric names): take over the
+   *  metrics `from` defined instead of defining them again. Envoy adds an id for every define and
+   *  never frees one, so redefining every rule at every push would grow each VM without end. */
+  adoptMetrics(from: Strategy): void {
+    if (from.metricsDefined) {
+      this.metricsDefined = true;
+      this.passedMetric = from.passedMetric;
+      this.blockedMetric = from.blockedMetric;
+    }
+    if (from.ownDefined && this.adoptOwnMetrics(from)) this.ownDefined = true;
+  }
+
+  /** Takes over `from`'s own metrics (defineMetrics) when it is of its class; returns whether it did. */
+  protected adoptOwnMetrics(from: Strategy): bool { return true; }
+
   /** Starts a metric name with its rule's encoded tags; returns their length (defineMetricAfter). */
   protected writeTags(): usize { return writeRuleTags(this.ruleId, this.ruleResource, this.name()); }
   /** A counter of its rule named `name` (after the tags). */

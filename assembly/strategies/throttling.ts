@@ -38,6 +38,12 @@ export class Throttling extends Strategy {
     this.queued = this.counter(names.REQUESTS_QUEUED);
     this.dequeued = this.counter(names.REQUESTS_DEQUEUED);
   }
+  protected adoptOwnMetrics(from: Strategy): bool {
+    if (!(from instanceof Throttling)) return false;
+    this.queued = changetype<Throttling>(from).queued;
+    this.dequeued = changetype<Throttling>(from).dequeued;
+    return true;
+  }
   paused(): void { this.useMetrics(); incrementMetric(this.queued, 1); }
   resumed(): void { this.useMetrics(); incrementMetric(this.dequeued, 1); }
 
