@@ -17,10 +17,20 @@ export class ActiveConfig {
   lanes: Lanes | null = null;
   /** Its rules, in configuration order (the next configuration takes over their metrics). */
   rules: Rule[] = [];
+  /** Rules the VM's previous build had the same (id, resource, kind and parameters); -1: no previous. */
+  unchanged: i32 = -1;
 }
 
-/** The active configuration of `config`; its rules that `previous` had too keep their metrics. */
-export function buildActive(config: Config, previous: ActiveConfig | null): ActiveConfig {
+/** The configuration this VM built last, for whichever root context. In Envoy a push gives every
+ *  worker a new root context for the new configuration (docs/xds.md), but metric ids are the VM's
+ *  and records the process's: what a build can take over from the last one does not depend on the
+ *  root it served. */
+let lastBuilt: ActiveConfig | null = null;
+
+/** The active configuration of `config`. Its rules that the VM's last build had too keep their
+ *  metrics, and its records that build had in the same layout are not read again. */
+export function buildActive(config: Config): ActiveConfig {
+  const previous = lastBuilt;
   const active = new ActiveConfig();
   active.rules = config.rules;
   active.maxQueued = config.options.maxQueuedPerVm;
@@ -30,7 +40,7 @@ export function buildActive(config: Config, previous: ActiveConfig | null): Acti
   const rules = config.rules;
   const resources = active.resources;
   const resourceOf = new StaticArray<Resource>(rules.length);
-  if (previous !== null) adoptMetrics(rules, previous.rules);
+  if (previous !== null) active.unchanged = adoptMetrics(rules, previous.rules);
   for (let i = 0; i < rules.length; i++) {
     const rule = unchecked(rules[i]);
     const resource = resourceFor(byHash, resources, rule.resource);
@@ -54,13 +64,14 @@ export function buildActive(config: Config, previous: ActiveConfig | null): Acti
     resource.place(rule, step, unchecked(unplaced[k]));
     unchecked(unplaced[k]--);
   }
-  const before = previous !== null ? byKeyHash(previous.resources) : null;
+  const before = previous !== null ? byKeyHash(previous.resources) : null;   // the previous build's resources
   for (let i = 0; i < resources.length; i++) {
     const resource = unchecked(resources[i]);
     const record = resource.record;
     if (record !== null && (before === null || !hadRecord(before, resource, record))) record.ensure();
     active.matcher.add(resource);
   }
+  lastBuilt = active;
   return active;
 }
 
@@ -93,13 +104,14 @@ function keyHash(key: string): u32 { return fnv(FNV_OFFSET, changetype<usize>(ke
 /** Each rule that `previous` had too — same id, resource and kind, so the same metric names —
  *  takes over the metrics defined there (Strategy.adoptMetrics). Found by a hash of id and resource;
  *  of rules with the same hash only the first is looked at (a rule missed defines its own). */
-function adoptMetrics(rules: Rule[], previous: Rule[]): void {
+function adoptMetrics(rules: Rule[], previous: Rule[]): i32 {
   const byHash = new Map<u32, Rule>();
   for (let i = 0; i < previous.length; i++) {
     const old = unchecked(previous[i]);
     const h = metricsHash(old);
     if (!byHash.has(h)) byHash.set(h, old);
   }
+  let unchanged = 0;
   for (let i = 0; i < rules.length; i++) {
     const rule = unchecked(rules[i]);
     const h = metricsHash(rule);
@@ -107,8 +119,14 @@ function adoptMetrics(rules: Rule[], previous: Rule[]): void {
     const old = byHash.get(h);
     if (old.id == rule.id && old.resource == rule.resource && old.strategy.name() == rule.strategy.name()) {
       rule.strategy.adoptMetrics(old.strategy);
+      if (sameBytes(old.strategy.key, rule.strategy.key)) unchanged++;
     }
   }
+  return unchanged;
+}
+
+function sameBytes(a: ArrayBuffer, b: ArrayBuffer): bool {
+  return a.byteLength == b.byteLength && memory.compare(changetype<usize>(a), changetype<usize>(b), <usize>a.byteLength) == 0;
 }
 
 function metricsHash(rule: Rule): u32 {

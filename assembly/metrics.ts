@@ -89,3 +89,11 @@ export class FilterMetrics {
   queueOverflow: u32 = defineMetric(MetricType.COUNTER, names.METRIC_PREFIX, names.QUEUE_OVERFLOW);
   inc(id: u32): void { incrementMetric(id, 1); }
 }
+
+let vmMetrics: FilterMetrics | null = null;
+/** The VM's filter metrics, defined once for all its root contexts (Envoy gives each push a new one). */
+export function filterMetrics(): FilterMetrics {
+  let m = vmMetrics;
+  if (m === null) vmMetrics = m = new FilterMetrics();
+  return m;
+}

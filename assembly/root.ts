@@ -9,7 +9,7 @@ import {
 import { Config, ConfigDecoder } from "./config/config";
 import { setAllowOnCasExhausted } from "./strategies/strategy";
 import { setCasRetries } from "./state/shared";
-import { FilterMetrics } from "./metrics";
+import { filterMetrics } from "./metrics";
 import { buildActive } from "./active";
 import { Worker } from "./worker";
 import { SergoStream } from "./stream";
@@ -27,7 +27,7 @@ export class SergoRoot extends RootContext {
   onConfigure(size: usize): bool {
     refreshLogLevel();
     const worker = this.worker;
-    if (worker.metrics === null) worker.metrics = new FilterMetrics();
+    if (worker.metrics === null) worker.metrics = filterMetrics();
     const metrics = worker.metrics!;
     const decoder = new ConfigDecoder();
     const config = this.decode(size, decoder);
@@ -41,12 +41,13 @@ export class SergoRoot extends RootContext {
     setAllowOnCasExhausted(config.options.allowOnCasExhausted);
     // Requests waiting under the previous configuration keep their place: the worker's queue and
     // tick do not depend on the configuration.
-    const active = buildActive(config, worker.active);
+    const active = buildActive(config);
     worker.active = active;
     // Once per configuration, not once per VM: the first VM to record its digest counts it.
     if (firstToRecord(ACCEPTED, this.digest)) metrics.inc(metrics.configAccepted);
     log(LogLevel.INFO, "sergo: configuration accepted: " + config.rules.length.toString() + " rules on " +
-      active.resources.length.toString() + " resources");
+      active.resources.length.toString() + " resources" +
+      (active.unchanged >= 0 ? " (" + active.unchanged.toString() + " unchanged)" : ""));
     return true;
   }
 

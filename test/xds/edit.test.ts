@@ -9,7 +9,7 @@ import {
   converged, count, envoyStat, envoyVersion, limitRules, processLaunchers, RulesDir, send, sleep, startEnvoy, startServer, statuses,
   type TestServer,
 } from './support.ts';
-import type { RunningEnvoy } from '../envoy/harness.ts';
+import { eventually, type RunningEnvoy } from '../envoy/harness.ts';
 
 const FOO = 'sergo/default/foo';
 
@@ -118,9 +118,14 @@ for (const launcher of await processLaunchers('test/xds/edit.test.ts')) {
       const reachedBefore = upstream.seen.filter((s) => s.path.startsWith('/c')).length;
       const previous = (await converged(status, FOO, 1))[0]!.running!;
 
+      const loggedBefore = envoy.logs().length;
       dir.save('foo.yaml', fooRules(3, 5, 50));
       const [node] = await converged(status, FOO, 1, previous);
       expect(await envoyVersion(envoy, FOO)).toBe(node!.running);
+      // Each worker VM configured a new root context and took over the 4 unchanged rules from its last
+      // build (their metrics not defined again, their records not read again: test/filter/reload).
+      const kept = () => envoy.logs().slice(loggedBefore).split('\n').filter((l) => l.includes('5 rules on 5 resources (4 unchanged)')).length;
+      await eventually(() => kept() >= 2, 5_000, 'both workers log 4 unchanged rules');
 
       // 3 of 5 were spent before the push: 2 more, then refused (a fresh window would admit 5).
       expect(await statuses(envoy, '/a', 4)).toEqual([200, 200, 429, 429]);
