@@ -48,7 +48,7 @@ export function buildActive(config: Config): ActiveConfig {
     resource.count(rule);
     rule.strategy.ruleId = rule.id;   // its metrics' tags (defined on first use)
     rule.strategy.ruleResource = rule.resource;
-    rule.strategy.defineAtConfigure();
+    rule.strategy.prepareAtConfigure();
   }
   // Each resource's rules per step, counted, so that each step's list and each record is made at
   // its size; then placed in configuration order (sections too).

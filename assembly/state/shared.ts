@@ -1,7 +1,7 @@
 // Shared-data records: the only state that crosses Envoy's worker VMs. A decision is one get and
 // one CAS set; on CAS_MISMATCH the read-modify-write is retried a bounded number of times.
-// cpp-host semantics: writing a missing key always succeeds, whatever the cas (packed records are
-// therefore created in zeros and read again before their first edit: packed.ts).
+// cpp-host semantics: writing a missing key always succeeds, whatever the cas (records are therefore
+// created in zeros by on_configure, and read again before their first edit: here and packed.ts).
 import { sharedGet, sharedSet, hostPtr, hostSize, hostCas, Status } from "../abi";
 
 /** Outcome of an update attempt. */
@@ -35,13 +35,16 @@ export function updateRecord(key: ArrayBuffer, size: usize, edit: RecordEdit, re
   const keyLen = <usize>key.byteLength;
   const attempts = release ? casRetries * RELEASE_ATTEMPTS_FACTOR : casRetries;
   for (let attempt = 0; attempt < attempts; attempt++) {
-    let ptr: usize;
-    let cas: u32 = 0;
-    if (sharedGet(keyPtr, keyLen) == Status.OK && hostSize() == size) {
-      ptr = hostPtr();        // edit the host's copy in place: it is ours until the callback returns
-      cas = hostCas();
-    } else {
-      ptr = SCRATCH;          // missing or foreign-sized value: start from a zero record
+    if (sharedGet(keyPtr, keyLen) != Status.OK) {
+      // Gone since on_configure created it: created again, then read again, so that the edit is a
+      // CAS write (a write of a missing key ignores the cas and would wipe a concurrent creation's edit).
+      createRecord(keyPtr, keyLen, size);
+      continue;
+    }
+    const cas = hostCas();
+    let ptr = hostPtr();      // edit the host's copy in place: it is ours until the callback returns
+    if (hostSize() != size) {
+      ptr = SCRATCH;          // a foreign-sized value: from a zero record, written under its cas
       memory.fill(ptr, 0, size);
     }
     if (!edit.apply(ptr)) return Update.Unchanged;
@@ -50,4 +53,17 @@ export function updateRecord(key: ArrayBuffer, size: usize, edit: RecordEdit, re
     if (status != Status.CAS_MISMATCH) return Update.Exhausted;
   }
   return Update.Exhausted;
+}
+
+/** on_configure: the record of `key` in zeros unless it exists, before a request can race another
+ *  worker's first edits (the creation is the one write without a cas). */
+export function ensureRecord(key: ArrayBuffer, size: usize): void {
+  const keyPtr = changetype<usize>(key);
+  const keyLen = <usize>key.byteLength;
+  if (sharedGet(keyPtr, keyLen) != Status.OK) createRecord(keyPtr, keyLen, size);
+}
+
+function createRecord(keyPtr: usize, keyLen: usize, size: usize): void {
+  memory.fill(SCRATCH, 0, size);
+  sharedSet(keyPtr, keyLen, SCRATCH, size, 0);
 }

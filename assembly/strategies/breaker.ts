@@ -107,7 +107,7 @@ export class CircuitBreaker extends Strategy {
   }
 
   /** The state gauge and the transition counters exist from the start: closed (0), none yet. */
-  defineAtConfigure(): void { this.defineOwnMetrics(); }
+  prepareAtConfigure(): void { this.defineOwnMetrics(); }
 
   defineMetrics(): void {
     const tags = this.writeTags();   // written once for the 7 names

@@ -25,7 +25,7 @@ import { Strategy, Waiter } from "./strategy";
 import { KeyWriter } from "./key";
 import { CheckResult } from "../chain/result";
 import { STEP_RATE_LIMIT } from "../chain/order";
-import { updateRecord, Update } from "../state/shared";
+import { updateRecord, ensureRecord, Update } from "../state/shared";
 import { RateLimitService } from "../config/service";
 import { STATUS, parseStatus } from "../http";
 import {
@@ -121,6 +121,7 @@ export class GlobalRateLimit extends Strategy {
     k.text("global,t=").int(this.threshold).text(",w=").int(this.windowMs).text(",b=").int(this.batch);
   }
   recordSize(): usize { return this.batch > 1 ? RECORD_BYTES : 0; }
+  prepareAtConfigure(): void { if (this.batch > 1) ensureRecord(this.key, RECORD_BYTES); }
   /** Its batch record is its own: taken and refilled outside the chain's transaction (answers). */
   packed(): bool { return false; }
 

@@ -135,9 +135,9 @@ export abstract class Strategy extends RecordEdit {
     this.unflushedNow = false;
   }
 
-  /** At configure time: the metrics that must exist before the rule's first use (a breaker's state
-   *  and transitions). */
-  defineAtConfigure(): void {}
+  /** At configure time: what must exist before the rule's first use (a breaker's state and
+   *  transition metrics, a record of its own). */
+  prepareAtConfigure(): void {}
 
   /** Metrics of its own beside requests_passed/blocked, named after its rule's tags (writeTags). */
   defineMetrics(): void {}

@@ -3,7 +3,7 @@
 // test/rls/ covers the real service with Redis.
 import { describe, it, expect } from 'vitest';
 import { startSergo, send, metricName, text } from './harness.ts';
-import type { HttpCallRequest, HttpCallResponse, HttpStream } from '../../src/host/index.ts';
+import { SharedDataStore, type HttpCallRequest, type HttpCallResponse, type HttpStream } from '../../src/host/index.ts';
 
 const SERVICE = { cluster: 'sergo_rls', authority: 'rls.local', timeoutMs: 20 };
 const globalRule = (extra: Record<string, unknown> = {}) => ({
@@ -165,6 +165,29 @@ describe('RateLimitStrategy limitMode Global (rate-limit service callout)', () =
     expect(service.calls.length).toBeLessThanOrEqual(10 + 200 + 8);
     const granted = service.calls.length - proxies.reduce((n, p) => n + Number(p.host.metric(m('rls_over_limit'))), 0);
     expect(granted).toBe(10);
+  });
+
+  it('batching: the batch record is created in zeros by on_configure, then every edit is a CAS write', async () => {
+    const sets: { key: string; cas: number }[] = [];
+    class Recording extends SharedDataStore {
+      override set(vmId: string, key: string, value: Uint8Array, cas: number, owned = false): number {
+        if (key.startsWith('sergo:RateLimitStrategy:')) sets.push({ key, cas });
+        return super.set(vmId, key, value, cas, owned);
+      }
+    }
+    const service = new FakeService();
+    const { host } = startSergo({ version: 1, rateLimitService: SERVICE, rules: [globalRule({ batch: 10 })] },
+      { vms: 4, httpCallHandler: service.handler, sharedData: new Recording() });
+    // A creation at a request would be a write without a cas: one worker's could wipe what another
+    // worker's first requests took from the batch in the same instant.
+    expect(sets.map((s) => s.cas)).toEqual([0]);                       // by the first VM; the others found it
+    for (let i = 0; i < 30; i++) {
+      const { stream, outcome } = await request(host, i % 4);
+      expect(outcome).toBe('continue');
+      stream.finish();
+    }
+    expect(sets.length).toBeGreaterThan(1);
+    expect(sets.slice(1).every((s) => s.cas !== 0)).toBe(true);
   });
 
   it('a half-open probe refused by the service reverts the breaker to open; the next request probes', async () => {
