@@ -68,7 +68,10 @@ export function buildActive(config: Config): ActiveConfig {
   for (let i = 0; i < resources.length; i++) {
     const resource = unchecked(resources[i]);
     const record = resource.record;
-    if (record !== null && (before === null || !hadRecord(before, resource, record))) record.ensure();
+    if (record !== null) {
+      if (before === null || !hadRecord(before, resource, record)) record.ensure();
+      publishStates(resource, record);
+    }
     active.matcher.add(resource);
   }
   lastBuilt = active;
@@ -87,6 +90,26 @@ function hadRecord(before: Map<u32, Resource>, resource: Resource, record: Packe
   if (r === null) return false;
   const old = r.record;
   return old !== null && record.sameLayout(old);
+}
+
+/** The states of the resource's rules that publish one (Strategy.publishState) and are new to this
+ *  VM, read from its record (once, if any). */
+function publishStates(resource: Resource, record: PackedRecord): void {
+  let loaded = false;
+  for (let step = 0; step < STEPS; step++) {
+    const rules = unchecked(resource.rulesByStep[step]);
+    for (let i = 0; i < rules.length; i++) {
+      const strategy = unchecked(rules[i]).strategy;
+      if (!strategy.publishesState() || strategy.keptState) continue;
+      if (!loaded) {
+        record.begin();
+        record.load(false);
+        loaded = true;
+      }
+      strategy.publishState(record.section(strategy.section));
+    }
+  }
+  if (loaded) record.begin();
 }
 
 /** A configuration's resources by key hash: the last of each hash, where its sameHash chain starts. */
@@ -119,7 +142,10 @@ function adoptMetrics(rules: Rule[], previous: Rule[]): i32 {
     const old = byHash.get(h);
     if (old.id == rule.id && old.resource == rule.resource && old.strategy.name() == rule.strategy.name()) {
       rule.strategy.adoptMetrics(old.strategy);
-      if (sameBytes(old.strategy.key, rule.strategy.key)) unchanged++;
+      if (sameBytes(old.strategy.key, rule.strategy.key)) {
+        rule.strategy.keptState = true;
+        unchanged++;
+      }
     }
   }
   return unchanged;

@@ -24,6 +24,7 @@
 //   u32 state · u32 generation · i64 deadline (OPEN: retryAt, HALF_OPEN: probe lost) ·
 //   BUCKETS × (i64 bucket number, u32 total, u32 bad)
 import { Strategy } from "./strategy";
+import { NO_SECTION } from "../state/packed";
 import { KeyWriter } from "./key";
 import { CheckResult } from "../chain/result";
 import { STEP_BREAKER } from "../chain/order";
@@ -117,6 +118,14 @@ export class CircuitBreaker extends Strategy {
       const tagged = unchecked(transitionTags[i]);
       this.transitions[i] = tagged.length == 0 ? u32.MAX_VALUE : defineMetricAfter(MetricType.COUNTER, tags, tagged, names.BREAKER_TRANSITIONS);
     }
+  }
+
+  /** The state gauge is one process-wide stat that transitions set: a breaker new to this VM (new
+   *  parameters start a new state, closed) sets it from its section, or the gauge would show the
+   *  state of the breaker it replaced until its first transition. */
+  publishesState(): bool { return true; }
+  publishState(section: usize): void {
+    if (section != NO_SECTION) recordMetric(this.stateGauge, <u64>load<u32>(section));
   }
 
   protected adoptOwnMetrics(from: Strategy): bool {

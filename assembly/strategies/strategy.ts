@@ -50,6 +50,8 @@ export abstract class Strategy extends RecordEdit {
   private blockedPending: i64 = 0;
   private unflushedNow: bool = false;
   private ownDefined: bool = false;
+  /** Its state key is one the VM's previous build had (its rule is unchanged): see buildActive. */
+  keptState: bool = false;
 
   /** The OpenSergo kind without "Strategy": the metrics' sergo_strategy tag, the default reply. */
   abstract name(): string;
@@ -138,6 +140,12 @@ export abstract class Strategy extends RecordEdit {
   /** At configure time: what must exist before the rule's first use (a breaker's state and
    *  transition metrics, a record of its own). */
   prepareAtConfigure(): void {}
+
+  /** At configure time, once its record exists, when its state is new to this VM (`publishesState`):
+   *  its section there (NO_SECTION: none). */
+  publishState(section: usize): void {}
+  /** Whether it has a state to publish at configure (a breaker's state gauge). */
+  publishesState(): bool { return false; }
 
   /** Metrics of its own beside requests_passed/blocked, named after its rule's tags (writeTags). */
   defineMetrics(): void {}

@@ -141,4 +141,22 @@ describe('a reload of kept rules', () => {
     for (let i = 0; i < 4; i++) expect(exchange(host, 'GET', '/b').action).toBe('continue');
     expect(exchange(host, 'GET', '/b').action).toBe('local-response');
   });
+
+  it('a breaker given new parameters starts closed, and its state gauge says so at once; a kept one stays open', () => {
+    const tripping = (id: string, resource: string, triggerRatio: number) => ({
+      id, resource, strategy: { kind: 'CircuitBreaker', mode: 'ErrorRequestRatio', triggerRatio, statDurationMs: 10_000, recoveryTimeoutMs: 5_000, minRequestAmount: 2 },
+    });
+    const gauge = (id: string, resource: string) => host.metric(metricName(id, resource, 'CircuitBreaker', 'breaker_state'));
+    const { host } = startSergo({ version: 1, rules: [tripping('cb', '/b', 0.5), tripping('kept', '/k', 0.5)] }, { vms: 2 });
+    for (const path of ['/b', '/k']) {
+      exchange(host, 'GET', path, 500, 0);
+      exchange(host, 'GET', path, 500, 1);
+      expect(exchange(host, 'GET', path).action).toBe('local-response');
+    }
+    expect([gauge('cb', '/b'), gauge('kept', '/k')]).toEqual([1n, 1n]);
+    configure(host, [tripping('cb', '/b', 0.6), tripping('kept', '/k', 0.5)]);
+    expect([gauge('cb', '/b'), gauge('kept', '/k')]).toEqual([0n, 1n]);   // before any request
+    expect(exchange(host, 'GET', '/b').action).toBe('continue');
+    expect(exchange(host, 'GET', '/k').action).toBe('local-response');
+  });
 });

@@ -129,9 +129,19 @@ for (const launcher of await processLaunchers('test/xds/edit.test.ts')) {
 
       // 3 of 5 were spent before the push: 2 more, then refused (a fresh window would admit 5).
       expect(await statuses(envoy, '/a', 4)).toEqual([200, 200, 429, 429]);
-      // Still open: answered by the filter, not forwarded.
+      // Still open: answered by the filter, not forwarded, and its gauge says so.
       expect(await statuses(envoy, '/c', 2)).toEqual([429, 429]);
       expect(upstream.seen.filter((s) => s.path.startsWith('/c')).length).toBe(reachedBefore);
+      expect([...(await envoy.stats('breaker_state')).values()]).toEqual([1]);
+    });
+
+    it('a push that gives the open breaker new parameters: closed at once, its gauge too', async () => {
+      const previous = (await converged(status, FOO, 1))[0]!.running!;
+      dir.save('foo.yaml', fooRules(3, 5, 50).replace("triggerRatio: '50%'", "triggerRatio: '60%'"));
+      await converged(status, FOO, 1, previous);
+      // Before any request: a new state (closed), set on the gauge by the VMs' on_configure.
+      expect([...(await envoy.stats('breaker_state')).values()]).toEqual([0]);
+      expect(await statuses(envoy, '/c', 1)).toEqual([200]);
     });
 
     it('resumes requests paused by Throttling under the previous configuration after a push', async () => {
