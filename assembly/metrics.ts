@@ -10,7 +10,7 @@
 // most of on_configure, in every worker VM, for every push, whether the rules saw traffic or not.
 // A rule's series therefore appear with its first request (a breaker's state gauge and transitions
 // excepted: a state, defined at configure time, closed until it moves). A reload defines nothing for
-// a rule it keeps (buildActive's adoptMetrics): Envoy never frees an id. The counts of requests_passed and
+// a rule it keeps (takeover.ts): Envoy never frees an id. The counts of requests_passed and
 // requests_blocked are kept in the VM and flushed on the worker's tick (../strategies/strategy.ts).
 import { MetricType, defineMetric, incrementMetric, startName, nameWritten, appendName, appendNameRange } from "./abi";
 import * as names from "./names";

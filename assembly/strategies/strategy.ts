@@ -50,7 +50,7 @@ export abstract class Strategy extends RecordEdit {
   private blockedPending: i64 = 0;
   private unflushedNow: bool = false;
   private ownDefined: bool = false;
-  /** Its state key is one the VM's previous build had (its rule is unchanged): see buildActive. */
+  /** Its state key is one the VM's previous build had (its rule is unchanged): takeover.ts. */
   keptState: bool = false;
 
   /** The OpenSergo kind without "Strategy": the metrics' sergo_strategy tag, the default reply. */
