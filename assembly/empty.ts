@@ -3,7 +3,7 @@
 import "./abi/abort";
 import { RootContext, setRootContextFactory } from "./abi";
 export { proxy_abi_version_0_2_1, proxy_on_context_create, proxy_on_vm_start, proxy_on_configure,
-  proxy_on_tick, proxy_on_request_headers, proxy_on_response_headers, proxy_on_log, proxy_on_done,
+  proxy_on_tick, proxy_on_request_headers, proxy_on_response_headers, proxy_on_log,
   proxy_on_delete } from "./abi/exports";
 export { malloc, proxy_on_memory_allocate } from "./abi/memory";
 

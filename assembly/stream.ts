@@ -6,7 +6,7 @@
 //     └─▶ ASKING the rate-limit service (after every local check) ─▶ FORWARDED ─▶ ENDED
 //
 // WAITING and ASKING are skipped when not needed. Whatever the request took is settled once, in
-// `conclude()`, on the first of on_log, on_done and on_delete: a request that never reached the
+// `conclude()`, on the first of on_log and on_delete: a request that never reached the
 // upstream gives everything back, a forwarded one records how it ended and releases what it holds.
 import {
   StreamContext, Action, MapType, Status, Bytes, nowMs, hostPtr, hostSize, getHeader, continueRequest,
@@ -186,10 +186,9 @@ export class SergoStream extends StreamContext {
   }
 
   onLog(): void { this.conclude(); }
-  onDone(): bool { this.conclude(); return true; }
   onDelete(): void { this.conclude(); this.phase = IDLE; }
 
-  /** The stream is over (first of on_log / on_done / on_delete): settle what it took, once. */
+  /** The stream is over (first of on_log / on_delete): settle what it took, once. */
   private conclude(): void {
     const phase = this.phase;
     this.phase = ENDED;

@@ -25,8 +25,10 @@ const ENVOY_WASI = new Set([
   'args_get', 'args_sizes_get', 'clock_time_get', 'random_get', 'sched_yield', 'poll_oneoff',
 ]);
 const REQUIRED_EXPORTS = ['proxy_abi_version_0_2_1', 'malloc', 'proxy_on_memory_allocate', '_initialize', 'memory',
-  'proxy_on_context_create', 'proxy_on_configure', 'proxy_on_request_headers', 'proxy_on_log', 'proxy_on_done',
-  'proxy_on_delete'];
+  'proxy_on_context_create', 'proxy_on_configure', 'proxy_on_request_headers', 'proxy_on_log', 'proxy_on_delete'];
+// Left out on purpose: without it cpp-host counts a stream done at once (ContextBase::onDone) and
+// spares the module a callback per stream; the stream is settled at on_log or on_delete.
+const ABSENT_EXPORTS = ['proxy_on_done'];
 
 /** Every import Envoy would refuse, as "module.name". */
 export function importsEnvoyRefuses(module: WebAssembly.Module): string[] {
@@ -47,6 +49,7 @@ describe('module conformance with Envoy (ABI 0.2.1)', () => {
     it(`${file} exports the ABI marker, both allocators, _initialize and the callbacks`, () => {
       const exports = new Set(WebAssembly.Module.exports(load(file)).map((e) => e.name));
       expect(REQUIRED_EXPORTS.filter((n) => !exports.has(n))).toEqual([]);
+      expect(ABSENT_EXPORTS.filter((n) => exports.has(n))).toEqual([]);
       expect(exports.has('proxy_abi_version_0_2_0')).toBe(false);
       expect(exports.has('_start')).toBe(false);
     });

@@ -8,9 +8,10 @@ export class StreamContext {
   /** Request headers arrived. Return Action.CONTINUE or Action.PAUSE. */
   onRequestHeaders(headerCount: u32, endOfStream: bool): u32 { return 0; }
   onResponseHeaders(headerCount: u32, endOfStream: bool): u32 { return 0; }
-  /** Envoy calls on_log first, then on_done, then on_delete; a stream may see only log. */
+  /** Envoy calls on_log first, then on_delete; a stream may see only log. (The module exports no
+   *  proxy_on_done: without it the host counts a stream done at once, and spares a callback per
+   *  stream — cpp-host ContextBase::onDone.) */
   onLog(): void {}
-  onDone(): bool { return true; }
   /** Last callback for this stream; the context is forgotten afterwards. */
   onDelete(): void {}
   /** Makes this stream the target of stream calls (continue, local reply) made from outside its

@@ -109,11 +109,6 @@ export function proxy_on_log(contextId: u32): void {
   if (stream !== null) stream.onLog();
 }
 
-export function proxy_on_done(contextId: u32): bool {
-  enter(contextId);
-  const stream = streams.get(contextId);
-  return stream === null ? true : stream.onDone();
-}
 
 export function proxy_on_delete(contextId: u32): void {
   enter(contextId);
