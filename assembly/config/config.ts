@@ -52,9 +52,10 @@ export class ConfigDecoder {
   decode(ptr: usize, len: usize): Config | null {
     if (len == 0) { this.error = "the configuration is empty (expected {\"version\": 1, ...})"; return null; }
     const json = new Json(ptr, len);
-    if (!json.parse()) { this.error = "not valid JSON: " + json.error; return null; }
+    if (!json.parse()) { json.free(); this.error = "not valid JSON: " + json.error; return null; }
     const r = new FieldReader(json);
     const config = this.decodeRoot(r, ROOT);
+    json.free();
     if (config === null) this.error = r.error;
     return config;
   }
@@ -121,14 +122,18 @@ export class ConfigDecoder {
   private decodeRule(r: FieldReader, v: JsonValue, input: StrategyInput, ruleIdHeader: string): Rule | null {
     const j = r.json;
     if (j.kind(v) != JsonKind.Object) { r.bad("", "must be an object"); return null; }
-    if (!r.knownKeys(v, "", ["id", "resource", "strategy", "fallback"])) return null;
-    const id = r.str(v, "", "id", 2048);
+    if (!r.fields(v, "", ["id", "resource", "strategy", "fallback"])) return null;
+    const idValue = r.field(0);
+    const resourceValue = r.field(1);
+    const s = r.field(2);
+    const f = r.field(3);
+    const id = r.strOf(idValue, "", "id", 2048);
     if (id === null) return null;
-    if (!isPrintableAscii(id)) { r.bad(".id", "must be printable ASCII without spaces"); return null; }
-    const resource = r.str(v, "", "resource", 1024);
+    const printable = j.plain(idValue) ? printableAt(j.bytes(idValue), j.byteLength(idValue)) : isPrintableAscii(id);
+    if (!printable) { r.bad(".id", "must be printable ASCII without spaces"); return null; }
+    const resource = r.strOf(resourceValue, "", "resource", 1024);
     if (resource === null) return null;
-    if (!validResource(resource)) { r.bad(".resource", "must be /path or METHOD:/path (printable ASCII)"); return null; }
-    const s = j.get(v, "strategy");
+    if (!validResource(j, resourceValue, resource)) { r.bad(".resource", "must be /path or METHOD:/path (printable ASCII)"); return null; }
     if (j.kind(s) != JsonKind.Object) { r.bad(".strategy", "must be an object"); return null; }
     const kind = j.get(s, "kind");
     if (j.kind(kind) != JsonKind.String) { r.bad(".strategy.kind", "is required"); return null; }
@@ -136,7 +141,6 @@ export class ConfigDecoder {
     input.ruleId = id;
     const strategy = decodeStrategy(kind, input);
     if (strategy === null) return null;
-    const f = j.get(v, "fallback");
     const idHeader = ruleIdHeader.length == 0 ? NO_ID_HEADER : new RuleIdHeader(ruleIdHeader, id);
     const fallback = f != NONE ? decodeFallback(f, ".fallback", r, strategy.defaultGrpcStatus(), idHeader)
       : Fallback.blocked(strategy.name(), strategy.defaultGrpcStatus(), idHeader);
@@ -178,15 +182,37 @@ function isPrintableAscii(s: string): bool {
   return true;
 }
 
-function validResource(s: string): bool {
-  if (!isPrintableAscii(s)) return false;
-  const colon = s.indexOf(":");
-  const slash = s.indexOf("/");
+function printableAt(p: usize, n: i32): bool {
+  for (let i = 0; i < n; i++) {
+    const c = load<u8>(p + <usize>i);
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+/** Resource value `v` (its text `s`): checked on its bytes, or on the UTF-8 of its text when those
+ *  differ (escapes; anything not ASCII fails either way). */
+function validResource(j: Json, v: JsonValue, s: string): bool {
+  if (j.plain(v)) return validResourceAt(j.bytes(v), j.byteLength(v));
+  const utf8 = String.UTF8.encode(s);
+  return validResourceAt(changetype<usize>(utf8), utf8.byteLength);
+}
+
+/** `/path` or `METHOD:/path` (METHOD upper-case letters), printable ASCII. */
+function validResourceAt(p: usize, n: i32): bool {
+  if (!printableAt(p, n)) return false;
+  let colon = -1;
+  let slash = -1;
+  for (let i = 0; i < n && slash < 0; i++) {
+    const c = load<u8>(p + <usize>i);
+    if (c == 0x3a && colon < 0) colon = i;
+    if (c == 0x2f) slash = i;
+  }
   if (slash < 0) return false;
-  if (colon >= 0 && colon < slash) {
+  if (colon >= 0) {
     if (colon == 0 || colon + 1 != slash) return false;
     for (let i = 0; i < colon; i++) {
-      const c = s.charCodeAt(i);
+      const c = load<u8>(p + <usize>i);
       if (c < 0x41 || c > 0x5a) return false;
     }
     return true;

@@ -14,20 +14,24 @@ export type JsonValue = i32;
 export const NONE: JsonValue = 0;
 export const ROOT: JsonValue = 1;
 
-// An entry is four u32: kind | flags; for a string its bytes [start, end) between the quotes, for a
-// number its value (f64), for a container its start byte and number of items (or of keys); and
-// the entry just past the value (past all of a container's entries).
+// An entry is three u32 (ENTRY bytes): kind | flags; then for a string its bytes [start, end)
+// between the quotes, for a number its value (f64), for a container the entry just past it (past
+// all its entries) and its number of items (or of keys). Past any other value is the next entry.
 const KIND_MASK: u32 = 0xf;
 const ESCAPED: u32 = 0x10;
 const NON_ASCII: u32 = 0x20;
 const TRUE: u32 = 0x40;
 
 const MAX_DEPTH = 64;
+const ENTRY: usize = 12;
 
 export class Json {
   error: string = "";
   private pos: usize = 0;
-  private tape: StaticArray<u32>;
+  /** Unmanaged (heap.alloc) so that `free` returns it as soon as decoding ends: what is built next
+   *  reuses it, where a managed array would stay until the sweep at the end of on_configure. */
+  private tape: usize;
+  private capacity: i32;
   private entries: i32 = 0;
   /** The text of the string being scanned, when `str` asks for it (`scan(true)`). */
   private built: string = "";
@@ -35,9 +39,17 @@ export class Json {
   private mantissa: f64 = 0;
 
   constructor(private ptr: usize, private len: usize) {
-    // About one value per 16 bytes of a typical configuration; doubled when that is too few.
-    this.tape = new StaticArray<u32>(<i32>(min<usize>(len >> 4, 1 << 18) + 16) << 2);
+    // About one value per 14 bytes of a typical configuration (one per 12 reserved, so that it
+    // need not grow); doubled when that is too few.
+    this.capacity = <i32>min<usize>(len / 12, 1 << 24) + 16;
+    this.tape = heap.alloc(<usize>this.capacity * ENTRY);
     this.push(JsonKind.Absent, 0, 0);
+  }
+
+  /** Returns the tape's memory; nothing may be read after. */
+  free(): void {
+    if (this.tape != 0) heap.free(this.tape);
+    this.tape = 0;
   }
 
   /** Checks the whole document and fills the tape (its root: ROOT). */
@@ -57,7 +69,10 @@ export class Json {
   /** A container's first item (an object's first key); its next ones by `next`. */
   first(v: JsonValue): JsonValue { return v + 1; }
   /** The value after `v` in its container (past everything inside `v`). */
-  next(v: JsonValue): JsonValue { return <i32>this.at(v, 3); }
+  next(v: JsonValue): JsonValue {
+    const k = this.at(v, 0) & KIND_MASK;
+    return k == JsonKind.Array || k == JsonKind.Object ? <i32>this.at(v, 1) : v + 1;
+  }
 
   /** The value of `key` in object `obj` (the first, if repeated); NONE if absent or not an object. */
   get(obj: JsonValue, key: string): JsonValue {
@@ -74,15 +89,15 @@ export class Json {
    *  multi-byte sequences (even overlong ones, which decode as ASCII) make them differ from its text. */
   is(v: JsonValue, s: string): bool {
     if (this.kind(v) != JsonKind.String) return false;
-    if ((this.at(v, 0) & (ESCAPED | NON_ASCII)) != 0) return this.str(v) == s;
-    const from = this.at(v, 1);
-    const n = this.at(v, 2) - from;
-    return <u32>s.length == n && sameAscii(s, this.ptr + from, n);
+    if (!this.plain(v)) return this.str(v) == s;
+    const n = <usize>this.byteLength(v);
+    return <usize>s.length == n && sameAscii(s, this.bytes(v), n);
   }
 
   /** A string value, decoded. */
   str(v: JsonValue): string {
     const from = this.at(v, 1);
+    if (this.plain(v)) return this.ascii(from, this.at(v, 2));
     if ((this.at(v, 0) & ESCAPED) == 0) return this.decodeRun(from, this.at(v, 2));
     this.pos = from;
     this.built = "";
@@ -90,9 +105,31 @@ export class Json {
     return this.built;
   }
 
-  num(v: JsonValue): f64 { return load<f64>(changetype<usize>(this.tape) + (<usize>v << 4) + 4); }
+  num(v: JsonValue): f64 { return load<f64>(this.tape + <usize>v * ENTRY + 4); }
 
-  @inline private at(v: JsonValue, field: i32): u32 { return unchecked(this.tape[(v << 2) + field]); }
+  /** Whether `v` is a string whose bytes are its text (no escape, ASCII only): then `bytes` and
+   *  `byteLength` can be checked in place of the text. */
+  plain(v: JsonValue): bool { return (this.at(v, 0) & (KIND_MASK | ESCAPED | NON_ASCII)) == JsonKind.String; }
+  bytes(v: JsonValue): usize { return this.ptr + this.at(v, 1); }
+  byteLength(v: JsonValue): i32 { return <i32>(this.at(v, 2) - this.at(v, 1)); }
+
+  /** The index in `allowed` of key `k` (compared as `is` does); -1 for none. */
+  find(k: JsonValue, allowed: StaticArray<string>): i32 {
+    if (!this.plain(k)) {
+      const s = this.str(k);
+      for (let i = 0; i < allowed.length; i++) if (s == unchecked(allowed[i])) return i;
+      return -1;
+    }
+    const p = this.bytes(k);
+    const n = <usize>this.byteLength(k);
+    for (let i = 0; i < allowed.length; i++) {
+      const a = unchecked(allowed[i]);
+      if (<usize>a.length == n && sameAscii(a, p, n)) return i;
+    }
+    return -1;
+  }
+
+  @inline private at(v: JsonValue, field: i32): u32 { return load<u32>(this.tape + <usize>v * ENTRY + (<usize>field << 2)); }
 
   // ---- the pass over the bytes
 
@@ -104,27 +141,23 @@ export class Json {
   /** Appends an entry; returns its index. */
   private push(flags: u32, start: usize, end: usize): JsonValue {
     const v = this.entries;
-    if ((v + 1) << 2 > this.tape.length) this.grow();
-    const i = v << 2;
-    const tape = this.tape;
-    unchecked(tape[i] = flags);
-    unchecked(tape[i + 1] = <u32>start);
-    unchecked(tape[i + 2] = <u32>end);
-    unchecked(tape[i + 3] = <u32>(v + 1));
+    if (v >= this.capacity) {
+      this.capacity <<= 1;
+      this.tape = heap.realloc(this.tape, <usize>this.capacity * ENTRY);
+    }
+    const e = this.tape + <usize>v * ENTRY;
+    store<u32>(e, flags);
+    store<u32>(e, <u32>start, 4);
+    store<u32>(e, <u32>end, 8);
     this.entries = v + 1;
     return v;
   }
 
-  private grow(): void {
-    const larger = new StaticArray<u32>(this.tape.length << 1);
-    memory.copy(changetype<usize>(larger), changetype<usize>(this.tape), <usize>this.entries << 4);
-    this.tape = larger;
-  }
-
   /** Ends container `v`: its count and the entry past it. */
   private close(v: JsonValue, count: u32): bool {
-    unchecked(this.tape[(v << 2) + 2] = count);
-    unchecked(this.tape[(v << 2) + 3] = <u32>this.entries);
+    const e = this.tape + <usize>v * ENTRY;
+    store<u32>(e, <u32>this.entries, 4);
+    store<u32>(e, count, 8);
     return true;
   }
 
@@ -165,7 +198,7 @@ export class Json {
 
   private object(depth: i32): bool {
     this.pos++; // {
-    const obj = this.push(JsonKind.Object, this.pos, 0);
+    const obj = this.push(JsonKind.Object, 0, 0);
     this.ws();
     if (this.peek() == 0x7d) { this.pos++; return this.close(obj, 0); }
     let count: u32 = 0;
@@ -188,7 +221,7 @@ export class Json {
 
   private array(depth: i32): bool {
     this.pos++; // [
-    const arr = this.push(JsonKind.Array, this.pos, 0);
+    const arr = this.push(JsonKind.Array, 0, 0);
     this.ws();
     if (this.peek() == 0x5d) { this.pos++; return this.close(arr, 0); }
     let count: u32 = 0;
@@ -241,19 +274,32 @@ export class Json {
 
   /** Decimal digits at `pos`, consumed into `mantissa`; how many. */
   private digits(): i32 {
-    let n = 0;
-    for (let c = this.peek(); c >= 0x30 && c <= 0x39; c = this.peek()) {
-      this.mantissa = this.mantissa * 10 + <f64>(c - 0x30);
-      this.pos++;
-      n++;
+    const start = this.pos;
+    let p = start;
+    let m = this.mantissa;
+    while (p < this.len) {
+      const c = <i32>load<u8>(this.ptr + p);
+      if (c < 0x30 || c > 0x39) break;
+      m = m * 10 + <f64>(c - 0x30);
+      p++;
     }
-    return n;
+    this.mantissa = m;
+    this.pos = p;
+    return <i32>(p - start);
   }
 
   /** A string at the current '"': checked, and its bytes between the quotes recorded. */
   private string(): bool {
     this.pos++; // opening quote
     const start = this.pos;
+    // Plain bytes up to the closing quote without the checks of `scan`: most strings are only that.
+    let p = start;
+    while (p < this.len) {
+      const c = load<u8>(this.ptr + p);
+      if (c == 0x22 || c == 0x5c || c < 0x20 || c >= 0x80) break;
+      p++;
+    }
+    this.pos = p;
     const flags = this.scan(false);
     if (flags < 0) return false;
     this.push(JsonKind.String | <u32>flags, start, this.pos);
@@ -317,6 +363,16 @@ export class Json {
 
   private decodeRun(from: u32, to: u32): string {
     return to > from ? String.UTF8.decodeUnsafe(this.ptr + from, to - from) : "";
+  }
+
+  /** ASCII bytes widened to a string: what decodeUnsafe makes of them, without its UTF-8 steps. */
+  private ascii(from: u32, to: u32): string {
+    const n = <usize>(to - from);
+    if (n == 0) return "";
+    const s = changetype<usize>(__new(n << 1, idof<String>()));
+    const at = this.ptr + from;
+    for (let i: usize = 0; i < n; i++) store<u16>(s + (i << 1), load<u8>(at + i));
+    return changetype<string>(s);
   }
 }
 

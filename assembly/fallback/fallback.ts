@@ -80,19 +80,19 @@ export class Fallback {
 export function decodeFallback(f: JsonValue, at: string, r: FieldReader, defaultGrpcStatus: i32, idHeader: RuleIdHeader): Fallback | null {
   const j = r.json;
   if (j.kind(f) != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
-  if (!r.knownKeys(f, at, ["status", "body", "headers", "grpcStatus"])) return null;
-  const status = r.int(f, at, "status", 200, 599, true, 429);
-  const grpcStatus = <i32>r.int(f, at, "grpcStatus", 0, GRPC_MAX_STATUS, false, defaultGrpcStatus);
+  if (!r.fields(f, at, ["status", "body", "headers", "grpcStatus"])) return null;
+  const status = r.intOf(r.field(0), at, "status", 200, 599, true, 429);
+  const grpcStatus = <i32>r.intOf(r.field(3), at, "grpcStatus", 0, GRPC_MAX_STATUS, false, defaultGrpcStatus);
   if (!r.ok) return null;
+  const h = r.field(2);
   let body = "";
-  const b = j.get(f, "body");
+  const b = r.field(1);
   if (b != NONE) {
     if (j.kind(b) == JsonKind.String) body = j.str(b);
     if (j.kind(b) != JsonKind.String || body.length > 65536) { r.bad(at + ".body", "must be a string of at most 65536 characters"); return null; }
   }
   const names: string[] = [];
   const values: string[] = [];
-  const h = j.get(f, "headers");
   if (h != NONE && !decodeHeaders(h, at, r, names, values)) return null;
   idHeader.addTo(names, values);
   return new Fallback(<u32>status, body, names, values, grpcStatus);

@@ -285,27 +285,27 @@ export function decodeCircuitBreaker(input: StrategyInput): Strategy | null {
   const at = input.at;
   const r = input.reader;
   const j = input.json;
-  if (!r.knownKeys(s, at, ["kind", "mode", "triggerRatio", "statDurationMs", "recoveryTimeoutMs", "minRequestAmount",
-                           "maxAllowedRtMs", "errorStatus"])) return null;
-  const mode = j.get(s, "mode");
+  if (!r.fields(s, at, ["kind", "mode", "triggerRatio", "statDurationMs", "recoveryTimeoutMs", "minRequestAmount",
+                        "maxAllowedRtMs", "errorStatus"])) return null;
+  const mode = r.field(1);
   const slow = j.is(mode, "SlowRequestRatio");
   if (!slow && !j.is(mode, "ErrorRequestRatio")) {
     r.bad(at + ".mode", "must be SlowRequestRatio or ErrorRequestRatio");
     return null;
   }
-  const ratio = j.get(s, "triggerRatio");
+  const ratio = r.field(2);
   const ratioValue = j.kind(ratio) == JsonKind.Number ? j.num(ratio) : NaN;
   if (!(ratioValue >= 0 && ratioValue <= 1)) {
     r.bad(at + ".triggerRatio", "must be a number from 0 to 1");
     return null;
   }
-  const stat = r.int(s, at, "statDurationMs", 1, MAX_INT, true, 1);
-  const recovery = r.int(s, at, "recoveryTimeoutMs", 1, MAX_INT, true, 1);
-  const min = r.int(s, at, "minRequestAmount", 1, MAX_INT, true, 1);
-  const maxRt = r.int(s, at, "maxAllowedRtMs", 0, MAX_INT, slow, 0);
+  const stat = r.intOf(r.field(3), at, "statDurationMs", 1, MAX_INT, true, 1);
+  const recovery = r.intOf(r.field(4), at, "recoveryTimeoutMs", 1, MAX_INT, true, 1);
+  const min = r.intOf(r.field(5), at, "minRequestAmount", 1, MAX_INT, true, 1);
+  const maxRt = r.intOf(r.field(6), at, "maxAllowedRtMs", 0, MAX_INT, slow, 0);
   if (!r.ok) return null;
   const breaker = new CircuitBreaker(slow, ratioValue, stat, recovery, min, maxRt);
-  const ranges = j.get(s, "errorStatus");
+  const ranges = r.field(7);
   if (ranges == NONE) return breaker;
   if (slow) { r.bad(at + ".errorStatus", "applies to ErrorRequestRatio only"); return null; }
   return decodeErrorStatus(ranges, breaker, input) ? breaker : null;

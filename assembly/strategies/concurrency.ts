@@ -57,7 +57,7 @@ export class ConcurrencyLimit extends Strategy {
 /** {"kind":"ConcurrencyLimit","maxConcurrency":N} */
 export function decodeConcurrencyLimit(input: StrategyInput): Strategy | null {
   const r = input.reader;
-  if (!r.knownKeys(input.spec, input.at, ["kind", "maxConcurrency"])) return null;
-  const max = r.int(input.spec, input.at, "maxConcurrency", 0, MAX_INT, true, 0);
+  if (!r.fields(input.spec, input.at, ["kind", "maxConcurrency"])) return null;
+  const max = r.intOf(r.field(1), input.at, "maxConcurrency", 0, MAX_INT, true, 0);
   return r.ok ? new ConcurrencyLimit(max) : null;
 }

@@ -88,22 +88,22 @@ export function decodeRateLimit(input: StrategyInput): Strategy | null {
   const at = input.at;
   const r = input.reader;
   const j = input.json;
-  if (!r.knownKeys(s, at, ["kind", "threshold", "windowMs", "mode", "failOpen", "batch", "statusOnError"])) return null;
-  const threshold = r.int(s, at, "threshold", 0, MAX_INT, true, 0);
-  const windowMs = r.int(s, at, "windowMs", 1, MAX_INT, true, 1);
-  const mode = j.get(s, "mode");
+  if (!r.fields(s, at, ["kind", "threshold", "windowMs", "mode", "failOpen", "batch", "statusOnError"])) return null;
+  const threshold = r.intOf(r.field(1), at, "threshold", 0, MAX_INT, true, 0);
+  const windowMs = r.intOf(r.field(2), at, "windowMs", 1, MAX_INT, true, 1);
+  const mode = r.field(3);
   if (mode != NONE && !j.is(mode, "Local") && !j.is(mode, "Global")) {
     r.bad(at + ".mode", "must be Local or Global");
     return null;
   }
   const global = j.is(mode, "Global");
-  const batch = r.int(s, at, "batch", 1, 1_000_000, false, 1);
-  const failOpen = r.flag(s, at, "failOpen", false);
+  const batch = r.intOf(r.field(5), at, "batch", 1, 1_000_000, false, 1);
+  const failOpen = r.flagOf(r.field(4), at, "failOpen", false);
   // Envoy's ratelimit filter answers a service error with status_on_error, 500 by default.
-  const statusOnError = <u32>r.int(s, at, "statusOnError", 200, 599, false, 500);
+  const statusOnError = <u32>r.intOf(r.field(6), at, "statusOnError", 200, 599, false, 500);
   if (!r.ok) return null;
   if (!global) {
-    if (j.get(s, "batch") != NONE || j.get(s, "failOpen") != NONE || j.get(s, "statusOnError") != NONE) {
+    if (r.field(5) != NONE || r.field(4) != NONE || r.field(6) != NONE) {
       r.bad(at, "batch, failOpen and statusOnError apply to mode Global only"); return null;
     }
     return new RateLimit(threshold, windowMs);

@@ -82,8 +82,8 @@ export class Throttling extends Strategy {
 /** {"kind":"Throttling","intervalMs":I,"queueTimeoutMs":Q} */
 export function decodeThrottling(input: StrategyInput): Strategy | null {
   const r = input.reader;
-  if (!r.knownKeys(input.spec, input.at, ["kind", "intervalMs", "queueTimeoutMs"])) return null;
-  const interval = r.int(input.spec, input.at, "intervalMs", 0, MAX_INT, true, 0);
-  const queueTimeout = r.int(input.spec, input.at, "queueTimeoutMs", 1, MAX_INT, true, 1);
+  if (!r.fields(input.spec, input.at, ["kind", "intervalMs", "queueTimeoutMs"])) return null;
+  const interval = r.intOf(r.field(1), input.at, "intervalMs", 0, MAX_INT, true, 0);
+  const queueTimeout = r.intOf(r.field(2), input.at, "queueTimeoutMs", 1, MAX_INT, true, 1);
   return r.ok ? new Throttling(interval, queueTimeout) : null;
 }
