@@ -15,6 +15,19 @@ import { Lanes, decodeLanes } from "../lane/config";
 /** Without options.ruleIdHeader no reply names its rule: one value for all the rules. */
 const NO_ID_HEADER = new RuleIdHeader("", "");
 
+/** "sergo:<Kind>Strategy:" of each kind met so far (a few: one string per kind, not three writes
+ *  per rule). */
+const prefixKinds: string[] = [];
+const prefixes: string[] = [];
+
+function keyPrefix(kind: string): string {
+  for (let i = 0; i < prefixKinds.length; i++) if (unchecked(prefixKinds[i]) == kind) return unchecked(prefixes[i]);
+  const prefix = "sergo:" + kind + "Strategy:";
+  prefixKinds.push(kind);
+  prefixes.push(prefix);
+  return prefix;
+}
+
 export class Rule {
   /** strategy.watchesResponse(), packed() and endsWithStream(), asked once. */
   readonly watchesResponse: bool;
@@ -145,7 +158,7 @@ export class ConfigDecoder {
     const fallback = f != NONE ? decodeFallback(f, ".fallback", r, strategy.defaultGrpcStatus(), idHeader)
       : Fallback.blocked(strategy.name(), strategy.defaultGrpcStatus(), idHeader);
     if (fallback === null) return null;
-    const key = keyWriter.start().text("sergo:").text(strategy.name()).text("Strategy:").text(id).text("#");
+    const key = keyWriter.start().text(keyPrefix(strategy.name())).text(id).text("#");
     strategy.writeSignature(key);
     strategy.key = key.take();
     const rule = new Rule(id, resource, strategy, fallback);

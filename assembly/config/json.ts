@@ -294,6 +294,8 @@ export class Json {
     const start = this.pos;
     // Plain bytes up to the closing quote without the checks of `scan`: most strings are only that.
     let p = start;
+    // Eight bytes at a time while none of them is special, then byte by byte.
+    while (p + 8 <= this.len && !special8(load<u64>(this.ptr + p))) p += 8;
     while (p < this.len) {
       const c = load<u8>(this.ptr + p);
       if (c == 0x22 || c == 0x5c || c < 0x20 || c >= 0x80) break;
@@ -371,7 +373,9 @@ export class Json {
     if (n == 0) return "";
     const s = changetype<usize>(__new(n << 1, idof<String>()));
     const at = this.ptr + from;
-    for (let i: usize = 0; i < n; i++) store<u16>(s + (i << 1), load<u8>(at + i));
+    let i: usize = 0;
+    for (; i + 4 <= n; i += 4) store<u64>(s + (i << 1), widen4(load<u32>(at + i)));
+    for (; i < n; i++) store<u16>(s + (i << 1), load<u8>(at + i));
     return changetype<string>(s);
   }
 }
@@ -399,6 +403,25 @@ function utf8Length(lead: i32): i32 {
   if (lead >= 0xe0 && lead <= 0xef) return 3;
   if (lead >= 0xf0 && lead <= 0xf4) return 4;
   return 0;
+}
+
+const ONES: u64 = 0x0101010101010101;
+const HIGHS: u64 = 0x8080808080808080;
+
+/** Whether any of the eight bytes of `x` is a quote, a backslash, a control character or not
+ *  ASCII: the "has a zero byte" test ((v - 1) & ~v & 0x80 per byte) on x ^ '"', x ^ '\\' and, for
+ *  bytes below 0x20, x - 0x20. Exact as to whether some byte is one (not as to which). */
+@inline export function special8(x: u64): bool {
+  const quote = x ^ (ONES * 0x22);
+  const slash = x ^ (ONES * 0x5c);
+  const found = ((quote - ONES) & ~quote) | ((slash - ONES) & ~slash) | ((x - ONES * 0x20) & ~x) | x;
+  return (found & HIGHS) != 0;
+}
+
+/** Four bytes as four UTF-16 units (little-endian, in order). */
+@inline function widen4(w: u32): u64 {
+  const x = <u64>w;
+  return (x & 0xff) | ((x & 0xff00) << 8) | ((x & 0xff0000) << 16) | ((x & 0xff000000) << 24);
 }
 
 /** Whether `s` (UTF-16) holds exactly the n ASCII bytes at ptr. */
