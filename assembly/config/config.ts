@@ -12,6 +12,10 @@ import { keyWriter } from "../strategies/key";
 import { Fallback, RuleIdHeader, decodeFallback, decodeRuleIdHeader } from "../fallback/fallback";
 import { Lanes, decodeLanes } from "../lane/config";
 
+/** Its fields, by their index in `FieldReader.field` (made once: a StaticArray literal in the call
+ *  is a new array at every call). */
+const RULE_FIELDS: StaticArray<string> = ["id", "resource", "strategy", "fallback"];
+
 /** Without options.ruleIdHeader no reply names its rule: one value for all the rules. */
 const NO_ID_HEADER = new RuleIdHeader("", "");
 
@@ -135,7 +139,7 @@ export class ConfigDecoder {
   private decodeRule(r: FieldReader, v: JsonValue, input: StrategyInput, ruleIdHeader: string): Rule | null {
     const j = r.json;
     if (j.kind(v) != JsonKind.Object) { r.bad("", "must be an object"); return null; }
-    if (!r.fields(v, "", ["id", "resource", "strategy", "fallback"])) return null;
+    if (!r.fields(v, "", RULE_FIELDS)) return null;
     const idValue = r.field(0);
     const resourceValue = r.field(1);
     const s = r.field(2);

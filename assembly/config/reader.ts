@@ -32,8 +32,8 @@ export class FieldReader {
 
   get ok(): bool { return this.error.length == 0; }
 
-  /** Every key of `obj` is one of `allowed` (a StaticArray literal: static data, where an Array
-   *  literal would be a new array at every call, once per rule). */
+  /** Every key of `obj` is one of `allowed`. (A StaticArray literal in the call is a new array at
+   *  every call, like an Array literal: what is decoded once per rule passes a module constant.) */
   knownKeys(obj: JsonValue, at: string, allowed: StaticArray<string>): bool {
     const j = this.json;
     let k = j.first(obj);

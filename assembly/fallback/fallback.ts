@@ -75,12 +75,16 @@ export class Fallback {
   }
 }
 
+/** Its fields, by their index in `FieldReader.field` (made once: a StaticArray literal in the call
+ *  is a new array at every call). */
+const FALLBACK_FIELDS: StaticArray<string> = ["status", "body", "headers", "grpcStatus"];
+
 /** {"status": 200..599, "body": "…", "headers": [[name, value], …], "grpcStatus": 0..16}; the gRPC
  *  status defaults to the blocking strategy's (`defaultGrpcStatus`). */
 export function decodeFallback(f: JsonValue, at: string, r: FieldReader, defaultGrpcStatus: i32, idHeader: RuleIdHeader): Fallback | null {
   const j = r.json;
   if (j.kind(f) != JsonKind.Object) { r.bad(at, "must be an object"); return null; }
-  if (!r.fields(f, at, ["status", "body", "headers", "grpcStatus"])) return null;
+  if (!r.fields(f, at, FALLBACK_FIELDS)) return null;
   const status = r.intOf(r.field(0), at, "status", 200, 599, true, 429);
   const grpcStatus = <i32>r.intOf(r.field(3), at, "grpcStatus", 0, GRPC_MAX_STATUS, false, defaultGrpcStatus);
   if (!r.ok) return null;

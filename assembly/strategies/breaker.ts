@@ -278,6 +278,11 @@ export class CircuitBreaker extends Strategy {
   }
 }
 
+/** Its fields, by their index in `FieldReader.field` (made once: a StaticArray literal in the call
+ *  is a new array at every call). */
+const FIELDS: StaticArray<string> = ["kind", "mode", "triggerRatio", "statDurationMs", "recoveryTimeoutMs", "minRequestAmount",
+  "maxAllowedRtMs", "errorStatus"];
+
 /** {"kind":"CircuitBreaker","mode":"SlowRequestRatio"|"ErrorRequestRatio","triggerRatio":R,"statDurationMs":S,
  *  "recoveryTimeoutMs":T,"minRequestAmount":M,"maxAllowedRtMs":X,"errorStatus":[[500,599]]} */
 export function decodeCircuitBreaker(input: StrategyInput): Strategy | null {
@@ -285,8 +290,7 @@ export function decodeCircuitBreaker(input: StrategyInput): Strategy | null {
   const at = input.at;
   const r = input.reader;
   const j = input.json;
-  if (!r.fields(s, at, ["kind", "mode", "triggerRatio", "statDurationMs", "recoveryTimeoutMs", "minRequestAmount",
-                        "maxAllowedRtMs", "errorStatus"])) return null;
+  if (!r.fields(s, at, FIELDS)) return null;
   const mode = r.field(1);
   const slow = j.is(mode, "SlowRequestRatio");
   if (!slow && !j.is(mode, "ErrorRequestRatio")) {

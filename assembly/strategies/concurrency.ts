@@ -54,10 +54,14 @@ export class ConcurrencyLimit extends Strategy {
   }
 }
 
+/** Its fields, by their index in `FieldReader.field` (made once: a StaticArray literal in the call
+ *  is a new array at every call). */
+const FIELDS: StaticArray<string> = ["kind", "maxConcurrency"];
+
 /** {"kind":"ConcurrencyLimit","maxConcurrency":N} */
 export function decodeConcurrencyLimit(input: StrategyInput): Strategy | null {
   const r = input.reader;
-  if (!r.fields(input.spec, input.at, ["kind", "maxConcurrency"])) return null;
+  if (!r.fields(input.spec, input.at, FIELDS)) return null;
   const max = r.intOf(r.field(1), input.at, "maxConcurrency", 0, MAX_INT, true, 0);
   return r.ok ? new ConcurrencyLimit(max) : null;
 }

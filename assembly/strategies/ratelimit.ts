@@ -82,13 +82,17 @@ export class RateLimit extends Strategy {
   }
 }
 
+/** Its fields, by their index in `FieldReader.field` (made once: a StaticArray literal in the call
+ *  is a new array at every call). */
+const FIELDS: StaticArray<string> = ["kind", "threshold", "windowMs", "mode", "failOpen", "batch", "statusOnError"];
+
 /** {"kind":"RateLimit","threshold":N,"windowMs":W} — and, with "mode":"Global", a GlobalRateLimit. */
 export function decodeRateLimit(input: StrategyInput): Strategy | null {
   const s = input.spec;
   const at = input.at;
   const r = input.reader;
   const j = input.json;
-  if (!r.fields(s, at, ["kind", "threshold", "windowMs", "mode", "failOpen", "batch", "statusOnError"])) return null;
+  if (!r.fields(s, at, FIELDS)) return null;
   const threshold = r.intOf(r.field(1), at, "threshold", 0, MAX_INT, true, 0);
   const windowMs = r.intOf(r.field(2), at, "windowMs", 1, MAX_INT, true, 1);
   const mode = r.field(3);

@@ -79,10 +79,14 @@ export class Throttling extends Strategy {
   }
 }
 
+/** Its fields, by their index in `FieldReader.field` (made once: a StaticArray literal in the call
+ *  is a new array at every call). */
+const FIELDS: StaticArray<string> = ["kind", "intervalMs", "queueTimeoutMs"];
+
 /** {"kind":"Throttling","intervalMs":I,"queueTimeoutMs":Q} */
 export function decodeThrottling(input: StrategyInput): Strategy | null {
   const r = input.reader;
-  if (!r.fields(input.spec, input.at, ["kind", "intervalMs", "queueTimeoutMs"])) return null;
+  if (!r.fields(input.spec, input.at, FIELDS)) return null;
   const interval = r.intOf(r.field(1), input.at, "intervalMs", 0, MAX_INT, true, 0);
   const queueTimeout = r.intOf(r.field(2), input.at, "queueTimeoutMs", 1, MAX_INT, true, 1);
   return r.ok ? new Throttling(interval, queueTimeout) : null;
