@@ -113,18 +113,17 @@ export class Json {
   bytes(v: JsonValue): usize { return this.ptr + this.at(v, 1); }
   byteLength(v: JsonValue): i32 { return <i32>(this.at(v, 2) - this.at(v, 1)); }
 
-  /** The index in `allowed` of key `k` (compared as `is` does); -1 for none. */
-  find(k: JsonValue, allowed: StaticArray<string>): i32 {
-    if (!this.plain(k)) {
-      const s = this.str(k);
-      for (let i = 0; i < allowed.length; i++) if (s == unchecked(allowed[i])) return i;
-      return -1;
-    }
+  /** The index in `allowed` of key `k` (compared as `is` does); -1 for none. Tried from `from`
+   *  on, round to it: keys mostly come in the order of `allowed`. */
+  find(k: JsonValue, allowed: StaticArray<string>, from: i32 = 0): i32 {
+    const count = allowed.length;
+    const plain = this.plain(k);
+    const s = plain ? "" : this.str(k);
     const p = this.bytes(k);
     const n = <usize>this.byteLength(k);
-    for (let i = 0; i < allowed.length; i++) {
+    for (let t = 0, i = from; t < count; t++, i = i + 1 < count ? i + 1 : 0) {
       const a = unchecked(allowed[i]);
-      if (<usize>a.length == n && sameAscii(a, p, n)) return i;
+      if (plain ? <usize>a.length == n && sameAscii(a, p, n) : s == a) return i;
     }
     return -1;
   }
@@ -302,7 +301,7 @@ export class Json {
       p++;
     }
     this.pos = p;
-    const flags = this.scan(false);
+    const flags = p < this.len && load<u8>(this.ptr + p) == 0x22 ? 0 : this.scan(false);
     if (flags < 0) return false;
     this.push(JsonKind.String | <u32>flags, start, this.pos);
     this.pos++;

@@ -54,8 +54,9 @@ export class FieldReader {
     const values = this.values;
     for (let i = 0; i < allowed.length; i++) unchecked(values[i] = NONE);
     let k = j.first(obj);
+    let f = 0;
     for (let i = j.size(obj); i > 0; i--) {
-      const f = j.find(k, allowed);
+      f = j.find(k, allowed, f);
       if (f < 0) return this.bad(at + (at.length > 0 || this.rule >= 0 ? "." : "") + j.str(k), "unknown field");
       if (unchecked(values[f]) == NONE) unchecked(values[f] = k + 1);
       k = j.next(k + 1);

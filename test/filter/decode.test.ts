@@ -22,16 +22,16 @@ describe('decoding strings', () => {
     expect(critical(host)).toEqual([`${REJECTED}not valid JSON: control character in string at byte ${PREFIX.length + k}`]);
   });
 
-  it.each(offsets)('a space or a non-ASCII letter at offset %i of an id is refused', (k) => {
-    for (const c of [' ', '\u00e9', '\\u0020']) {
+  it.each(offsets)('a space, DEL or a non-ASCII letter at offset %i of an id is refused', (k) => {
+    for (const c of [' ', '\u007f', '\u00e9', '\\u0020']) {
       const { started, host } = startSergo(withId('x'.repeat(k) + c + 'y'.repeat(9)));
       expect(started, JSON.stringify(c)).toBe(false);
       expect(critical(host)).toEqual([`${REJECTED}rules[0].id: must be printable ASCII without spaces`]);
     }
   });
 
-  it.each(offsets)('an escaped quote or backslash at offset %i is part of the id (its state key)', (k) => {
-    for (const [json, text] of [['\\"', '"'], ['\\\\', '\\'], ['\\u0041', 'A']]) {
+  it.each(offsets)('an escaped quote, an escaped backslash, ! or ~ at offset %i is part of the id (its state key)', (k) => {
+    for (const [json, text] of [['\\"', '"'], ['\\\\', '\\'], ['\\u0041', 'A'], ['!', '!'], ['~', '~']]) {
       const id = 'x'.repeat(k) + text + 'y'.repeat(9);
       const { started, host } = startSergo(withId('x'.repeat(k) + json + 'y'.repeat(9)));
       expect(started, json).toBe(true);
