@@ -34,17 +34,7 @@ export class FieldReader {
 
   /** Every key of `obj` is one of `allowed`. (A StaticArray literal in the call is a new array at
    *  every call, like an Array literal: what is decoded once per rule passes a module constant.) */
-  knownKeys(obj: JsonValue, at: string, allowed: StaticArray<string>): bool {
-    const j = this.json;
-    let k = j.first(obj);
-    for (let i = j.size(obj); i > 0; i--) {
-      if (j.find(k, allowed) < 0) {
-        return this.bad(at + (at.length > 0 || this.rule >= 0 ? "." : "") + j.str(k), "unknown field");
-      }
-      k = j.next(k + 1);
-    }
-    return true;
-  }
+  knownKeys(obj: JsonValue, at: string, allowed: StaticArray<string>): bool { return this.fields(obj, at, allowed); }
 
   /** knownKeys, and in the same pass over the keys the value of each of `allowed` (the first, if
    *  repeated; NONE if absent) as `field(i)`, i its index in `allowed` (at most MAX_FIELDS): one
