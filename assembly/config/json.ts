@@ -39,9 +39,9 @@ export class Json {
   private mantissa: f64 = 0;
 
   constructor(private ptr: usize, private len: usize) {
-    // About one value per 14 bytes of a typical configuration (one per 12 reserved, so that it
-    // need not grow); doubled when that is too few.
-    this.capacity = <i32>min<usize>(len / 12, 1 << 24) + 16;
+    // About one value per 14 bytes of a typical configuration: one per 12 reserved, so that it
+    // need not grow (up to 2M entries, enough for 100,000 rules); doubled when that is too few.
+    this.capacity = <i32>min<usize>(len / 12, 1 << 21) + 16;
     this.tape = heap.alloc(<usize>this.capacity * ENTRY);
     this.push(JsonKind.Absent, 0, 0);
   }
