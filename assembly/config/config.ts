@@ -199,17 +199,9 @@ function isPrintableAscii(s: string): bool {
   return true;
 }
 
-const ONES: u64 = 0x0101010101010101;
-
-/** Whether the n bytes at p are all printable ASCII (0x21..0x7e): eight at a time, by the "has a
- *  byte less than" ((x - 0x21) & ~x) and "more than" ((x + 0x01) | x) tests on the high bits. */
+/** Whether the n bytes at p are all printable ASCII (0x21..0x7e). */
 function printableAt(p: usize, n: i32): bool {
-  let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const x = load<u64>(p + <usize>i);
-    if ((((x - ONES * 0x21) & ~x) | (x + ONES) | x) & (ONES * 0x80)) return false;
-  }
-  for (; i < n; i++) {
+  for (let i = 0; i < n; i++) {
     const c = load<u8>(p + <usize>i);
     if (c < 0x21 || c > 0x7e) return false;
   }

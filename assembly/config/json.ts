@@ -372,9 +372,7 @@ export class Json {
     if (n == 0) return "";
     const s = changetype<usize>(__new(n << 1, idof<String>()));
     const at = this.ptr + from;
-    let i: usize = 0;
-    for (; i + 4 <= n; i += 4) store<u64>(s + (i << 1), widen4(load<u32>(at + i)));
-    for (; i < n; i++) store<u16>(s + (i << 1), load<u8>(at + i));
+    for (let i: usize = 0; i < n; i++) store<u16>(s + (i << 1), load<u8>(at + i));
     return changetype<string>(s);
   }
 }
@@ -415,12 +413,6 @@ const HIGHS: u64 = 0x8080808080808080;
   const slash = x ^ (ONES * 0x5c);
   const found = ((quote - ONES) & ~quote) | ((slash - ONES) & ~slash) | ((x - ONES * 0x20) & ~x) | x;
   return (found & HIGHS) != 0;
-}
-
-/** Four bytes as four UTF-16 units (little-endian, in order). */
-@inline function widen4(w: u32): u64 {
-  const x = <u64>w;
-  return (x & 0xff) | ((x & 0xff00) << 8) | ((x & 0xff0000) << 16) | ((x & 0xff000000) << 24);
 }
 
 /** Whether `s` (UTF-16) holds exactly the n ASCII bytes at ptr. */
