@@ -12,7 +12,7 @@ import { ruleNamespaces } from './deployment.ts';
 export function validateDeployment(d: Deployment): string[] {
   return [
     ...membershipProblems(d),
-    ...d.rules.flatMap((rule, i) => ruleProblems(rule, `rules[${i}] (${rule.id})`)),
+    ...rulesProblems(d.rules),
     ...serviceProblems(d.rateLimitService),
     ...optionProblems(d.options),
     ...(d.lanes === undefined ? [] : laneProblems(d.lanes, d.namespace)),
@@ -57,44 +57,57 @@ function membershipProblems(d: Deployment): string[] {
   return problems;
 }
 
-function ruleProblems(rule: Rule, at: string): string[] {
+/** Each rule's problems, as `rules[i] (id): …`; nothing is built for a valid rule. */
+function rulesProblems(rules: readonly Rule[]): string[] {
   const problems: string[] = [];
-  const identity = { ...rule, strategyKind: rule.strategy.origin.kind, strategyName: rule.strategy.origin.name };
-  if (rule.id !== ruleId(identity)) problems.push(`${at}: id is not ${ruleId(identity)}`);
-  textProblem(problems, `${at}: id`, rule.id, LIMITS.ruleId, true);
-  textProblem(problems, `${at}: resource`, rule.resource, LIMITS.resource, true);
-  if (!/^([A-Z]+:)?\//.test(rule.resource)) problems.push(`${at}: resource: not /path or METHOD:/path`);
-  strategyProblems(problems, `${at}: strategy`, rule.strategy.spec);
-  if (rule.fallback !== undefined) fallbackProblems(problems, `${at}: fallback`, rule.fallback);
+  const found: string[] = [];
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
+    ruleProblems(found, rule);
+    for (const problem of found) problems.push(`rules[${i}] (${rule.id}): ${problem}`);
+    found.length = 0;
+  }
   return problems;
 }
 
-function strategyProblems(problems: string[], at: string, s: StrategySpec): void {
-  const int = (name: string, value: number, range: Range) => intProblem(problems, `${at}.${name}`, value, range);
+/** The rule's problems, each relative to the rule (`id: …`, `strategy.threshold: …`). */
+function ruleProblems(problems: string[], rule: Rule): void {
+  const { origin } = rule.strategy;
+  const id = ruleId({ namespace: rule.namespace, app: rule.app, ruleName: rule.ruleName, strategyKind: origin.kind, strategyName: origin.name, resource: rule.resource });
+  if (rule.id !== id) problems.push(`id is not ${id}`);
+  textProblem(problems, 'id', rule.id, LIMITS.ruleId, true);
+  textProblem(problems, 'resource', rule.resource, LIMITS.resource, true);
+  if (!/^([A-Z]+:)?\//.test(rule.resource)) problems.push('resource: not /path or METHOD:/path');
+  strategyProblems(problems, rule.strategy.spec);
+  if (rule.fallback !== undefined) fallbackProblems(problems, rule.fallback);
+}
+
+function strategyProblems(problems: string[], s: StrategySpec): void {
+  const at = 'strategy';
   switch (s.kind) {
     case 'RateLimit':
-      int('threshold', s.threshold, LIMITS.threshold);
-      int('windowMs', s.windowMs, LIMITS.windowMs);
+      fieldProblem(problems, at, 'threshold', s.threshold, LIMITS.threshold);
+      fieldProblem(problems, at, 'windowMs', s.windowMs, LIMITS.windowMs);
       if (s.global !== undefined) {
-        int('batch', s.global.batch, LIMITS.batch);
+        fieldProblem(problems, at, 'batch', s.global.batch, LIMITS.batch);
         if (s.global.batch > 1 && s.global.batch > s.threshold) problems.push(`${at}.batch: ${s.global.batch} is more than the threshold`);
         if (s.globalToLocal !== undefined) problems.push(`${at}: both Global and GlobalToLocal`);
       }
       return;
     case 'Throttling':
-      int('intervalMs', s.intervalMs, LIMITS.intervalMs);
-      int('queueTimeoutMs', s.queueTimeoutMs, LIMITS.queueTimeoutMs);
+      fieldProblem(problems, at, 'intervalMs', s.intervalMs, LIMITS.intervalMs);
+      fieldProblem(problems, at, 'queueTimeoutMs', s.queueTimeoutMs, LIMITS.queueTimeoutMs);
       return;
     case 'ConcurrencyLimit':
-      int('maxConcurrency', s.maxConcurrency, LIMITS.maxConcurrency);
+      fieldProblem(problems, at, 'maxConcurrency', s.maxConcurrency, LIMITS.maxConcurrency);
       return;
     case 'CircuitBreaker':
       if (!(s.triggerRatio >= LIMITS.triggerRatio.min && s.triggerRatio <= LIMITS.triggerRatio.max)) problems.push(`${at}.triggerRatio: ${s.triggerRatio} is not in 0..1`);
-      int('statDurationMs', s.statDurationMs, LIMITS.statDurationMs);
-      int('recoveryTimeoutMs', s.recoveryTimeoutMs, LIMITS.recoveryTimeoutMs);
-      int('minRequestAmount', s.minRequestAmount, LIMITS.minRequestAmount);
-      if (s.mode === 'SlowRequestRatio') int('maxAllowedRtMs', s.maxAllowedRtMs, LIMITS.maxAllowedRtMs);
-      else errorStatusProblems(problems, `${at}.errorStatus`, s.errorStatus);
+      fieldProblem(problems, at, 'statDurationMs', s.statDurationMs, LIMITS.statDurationMs);
+      fieldProblem(problems, at, 'recoveryTimeoutMs', s.recoveryTimeoutMs, LIMITS.recoveryTimeoutMs);
+      fieldProblem(problems, at, 'minRequestAmount', s.minRequestAmount, LIMITS.minRequestAmount);
+      if (s.mode === 'SlowRequestRatio') fieldProblem(problems, at, 'maxAllowedRtMs', s.maxAllowedRtMs, LIMITS.maxAllowedRtMs);
+      else errorStatusProblems(problems, 'strategy.errorStatus', s.errorStatus);
   }
 }
 
@@ -108,9 +121,10 @@ function errorStatusProblems(problems: string[], at: string, ranges: ReadonlyArr
   });
 }
 
-function fallbackProblems(problems: string[], at: string, f: Fallback): void {
-  intProblem(problems, `${at}.status`, f.status, LIMITS.fallbackStatus);
-  if (f.grpcStatus !== undefined) intProblem(problems, `${at}.grpcStatus`, f.grpcStatus, LIMITS.grpcStatus);
+function fallbackProblems(problems: string[], f: Fallback): void {
+  const at = 'fallback';
+  fieldProblem(problems, at, 'status', f.status, LIMITS.fallbackStatus);
+  if (f.grpcStatus !== undefined) fieldProblem(problems, at, 'grpcStatus', f.grpcStatus, LIMITS.grpcStatus);
   if (f.body !== undefined && f.body.length > LIMITS.fallbackBody.maxLength) problems.push(`${at}.body: longer than ${LIMITS.fallbackBody.maxLength}`);
   if (f.headers.length > LIMITS.fallbackHeaders.maxItems) problems.push(`${at}.headers: more than ${LIMITS.fallbackHeaders.maxItems}`);
   f.headers.forEach(([name, value], i) => {
@@ -145,6 +159,11 @@ function optionProblems(o: FilterOptions): string[] {
 
 function intProblem(problems: string[], at: string, value: number, range: Range): void {
   if (!isIntegerIn(value, range)) problems.push(`${at}: ${value} is not an integer in ${range.min}..${range.max}`);
+}
+
+/** intProblem of the field `at.name`, its name built only for a problem. */
+function fieldProblem(problems: string[], at: string, name: string, value: number, range: Range): void {
+  if (!isIntegerIn(value, range)) intProblem(problems, `${at}.${name}`, value, range);
 }
 
 function textProblem(problems: string[], at: string, value: string, limit: Length, printable: boolean): void {

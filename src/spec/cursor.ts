@@ -17,25 +17,32 @@ const AS_ROOT = Symbol('as root');
 
 export class Cursor {
   private twin: YamlCursor | undefined;
+  private dotted: string | undefined;
 
   private constructor(
     readonly source: SourceDocument,
     /** The value, or undefined when the field is absent. */
     private readonly data: unknown,
-    /** Dotted path from the object's root, e.g. `spec.targets[0].targetResourceName`. */
-    readonly path: string,
-    /** Where this cursor is, for its `yaml` twin: undefined for the document root. */
+    /** Where this cursor is, for its path and its `yaml` twin: undefined for the document root. */
     private readonly parent: Cursor | undefined,
     private readonly step: Step,
   ) {}
 
   static root(source: SourceDocument): Cursor {
-    return new Cursor(source, source.value, '', undefined, AS_ROOT);
+    return new Cursor(source, source.value, undefined, AS_ROOT);
   }
 
   /** The same node seen as an object of its own (an item of a `kind: List`): paths restart. */
   asRoot(): Cursor {
-    return new Cursor(this.source, this.data, '', this, AS_ROOT);
+    return new Cursor(this.source, this.data, this, AS_ROOT);
+  }
+
+  /**
+   * Dotted path from the object's root, e.g. `spec.targets[0].targetResourceName`. Built when first
+   * read: most cursors are never named in a message.
+   */
+  get path(): string {
+    return (this.dotted ??= pathOf(this.parent, this.step));
   }
 
   /** False for an absent field and for an explicit null (`field:` with no value). */
@@ -81,17 +88,16 @@ export class Cursor {
 
   /** The child `key` of a mapping (absent if this is not a mapping or has no such key). */
   get(key: string): Cursor {
-    const path = this.path === '' ? key : `${this.path}.${key}`;
     const map = this.isMap ? (this.data as Record<string, unknown>) : undefined;
     const value = map !== undefined && Object.hasOwn(map, key) ? map[key] : undefined;
-    return new Cursor(this.source, value, path, this, key);
+    return new Cursor(this.source, value, this, key);
   }
 
   /** Keys of a mapping in source order, without positions (see keys()). */
   keyNames(): string[] {
     if (!this.isMap) return [];
     const names = Object.keys(this.data as object);
-    return names.some((k) => ARRAY_INDEX.test(k)) ? this.yaml.keys().map((k) => k.key) : names;
+    return hasArrayIndex(names) ? this.yaml.keys().map((k) => k.key) : names;
   }
 
   /** For an absent field: the key of its mapping that is a typo or two from its name (`treshold` for `threshold`). */
@@ -111,14 +117,14 @@ export class Cursor {
   keys(): Array<{ key: string; pos: SourcePos }> {
     if (!this.isMap) return [];
     const names = Object.keys(this.data as object);
-    if (names.some((k) => ARRAY_INDEX.test(k))) return this.yaml.keys();
+    if (hasArrayIndex(names)) return this.yaml.keys();
     return names.map((key) => ({ key, pos: lazyPos(this, key) }));
   }
 
   /** Items of a list (empty if this is not a list). */
   items(): Cursor[] {
     if (!Array.isArray(this.data)) return [];
-    return this.data.map((item: unknown, i) => new Cursor(this.source, item, `${this.path}[${i}]`, this, i));
+    return this.data.map((item: unknown, i) => new Cursor(this.source, item, this, i));
   }
 
   /** What the value is, for messages such as "must be a string, not a list". */
@@ -147,6 +153,20 @@ export class Cursor {
   }
 }
 
+function hasArrayIndex(names: readonly string[]): boolean {
+  for (const name of names) {
+    const c = name.charCodeAt(0);
+    if (c >= 0x30 && c <= 0x39 && ARRAY_INDEX.test(name)) return true;
+  }
+  return false;
+}
+
+function pathOf(parent: Cursor | undefined, step: Step): string {
+  if (parent === undefined || step === AS_ROOT) return '';
+  if (typeof step === 'number') return `${parent.path}[${step}]`;
+  return parent.path === '' ? step : `${parent.path}.${step}`;
+}
+
 /** Where a lazy position finds itself: the cursor, or the key of the cursor's mapping. */
 const LOCATE = Symbol('locate');
 interface Locate {
@@ -154,26 +174,27 @@ interface Locate {
   key: string | undefined;
   found?: SourcePos;
 }
+type LazyPos = SourcePos & { [LOCATE]: Locate };
 
 function located(l: Locate): SourcePos {
   return (l.found ??= l.key === undefined ? l.cursor.yaml.pos : l.cursor.yaml.get(l.key).keyPos);
 }
 
+/** The accessors every lazy position shares (no closures per position). */
+const LINE: PropertyDescriptor = { enumerable: true, configurable: true, get(this: LazyPos) { return located(this[LOCATE]).line; } };
+const COL: PropertyDescriptor = { enumerable: true, configurable: true, get(this: LazyPos) { return located(this[LOCATE]).col; } };
+
 /**
  * A position looked up when first read: of `cursor`, or of the key `key` of its mapping. Its line and
- * column are enumerable getters and its state a symbol, so it copies (spread, structuredClone, JSON)
- * as `{ file, line, col }`: the IR stays plain data. (Getters that read `this` rather than a closure:
- * V8 builds such literals about three times faster, and a 10,000-rule file makes ~60,000 of them.)
+ * column are enumerable accessors and its state a symbol, so it copies (spread, structuredClone, JSON)
+ * as `{ file, line, col }`: the IR stays plain data. (The accessors are defined with shared getters:
+ * an object literal with getters makes two closures per position, and is about three times slower to
+ * build; a 10,000-rule file makes ~50,000 positions.)
  */
 function lazyPos(cursor: Cursor, key: string | undefined): SourcePos {
-  return {
-    file: cursor.source.file,
-    [LOCATE]: { cursor, key },
-    get line() {
-      return located((this as unknown as { [LOCATE]: Locate })[LOCATE]).line;
-    },
-    get col() {
-      return located((this as unknown as { [LOCATE]: Locate })[LOCATE]).col;
-    },
-  } as SourcePos;
+  const pos = { file: cursor.source.file } as LazyPos;
+  pos[LOCATE] = { cursor, key };
+  Object.defineProperty(pos, 'line', LINE);
+  Object.defineProperty(pos, 'col', COL);
+  return pos;
 }

@@ -48,13 +48,15 @@ export type LoadedObject =
   | (ObjectHeader & { role: 'broken' });
 
 export function loadObject(root: Cursor, diagnostics: Diagnostics, defaultNamespace: string): LoadedObject | undefined {
-  const rawKind = root.get('kind').value;
-  const rawName = root.get('metadata').get('name').value;
+  const kindField = root.get('kind');
+  const nameField = root.get('metadata').get('name');
+  const rawKind = kindField.value;
+  const rawName = nameField.value;
   const label = `${typeof rawKind === 'string' ? rawKind : '(no kind)'}/${typeof rawName === 'string' ? rawName : '(unnamed)'}`;
   const r = new Reporter(diagnostics, label);
 
   const apiVersion = readString(root.get('apiVersion'), r, { nonEmpty: true });
-  const kind = readString(root.get('kind'), r, { nonEmpty: true });
+  const kind = readString(kindField, r, { nonEmpty: true });
   if (apiVersion === undefined || kind === undefined) return undefined;
 
   const skipped = skipReason(apiVersion, kind);
@@ -74,7 +76,7 @@ export function loadObject(root: Cursor, diagnostics: Diagnostics, defaultNamesp
     name: metadata.name,
     namespace: metadata.namespace,
     app: metadata.labelApp?.app,
-    pos: root.get('metadata').get('name').pos,
+    pos: nameField.pos,
     reporter: r,
   };
 
@@ -101,7 +103,8 @@ export function loadObject(root: Cursor, diagnostics: Diagnostics, defaultNamesp
 
 /** Why an object is not handled (an error when it was meant to be), or undefined when it is. */
 function skipReason(apiVersion: string, kind: string): { field: string; message: string; error?: boolean } | undefined {
-  const group = apiVersion.split('/')[0]!;
+  const slash = apiVersion.indexOf('/');
+  const group = slash === -1 ? apiVersion : apiVersion.slice(0, slash);
   if (kind === DESTINATION_RULE_KIND && DESTINATION_RULE_VERSIONS.includes(apiVersion)) return undefined;
   if (kind === TRAFFIC_ROUTER_KIND && apiVersion === TRAFFIC_API_VERSION) return undefined;
   if (group !== 'opensergo.io' && !group.endsWith('.opensergo.io')) {
@@ -153,12 +156,16 @@ function ruleApp(
     );
   }
   const app = selectorApp?.app ?? labelApp?.app;
-  const appWritten = root.get('spec').get('selector').get('app').present || root.get('metadata').get('labels').get('app').present;
-  if (app === undefined && !appWritten && root.get('spec').isMap) {
+  if (app === undefined && !appWritten(root) && root.get('spec').isMap) {
     r.error(
       root.get('spec').get('selector').get('app'),
       'the rule names no app: set spec.selector.app (or metadata.labels.app)',
     );
   }
   return app;
+}
+
+/** Whether an app is written at all (an invalid one is reported already). */
+function appWritten(root: Cursor): boolean {
+  return root.get('spec').get('selector').get('app').present || root.get('metadata').get('labels').get('app').present;
 }

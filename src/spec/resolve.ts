@@ -26,7 +26,8 @@ export interface ResolveContext {
 /** IR rules of every FaultToleranceRule in `objects`, in order; problems are reported. */
 export function resolveRules(objects: readonly LoadedObject[], ctx: ResolveContext): Rule[] {
   const referenced = new Set<LoadedObject>();
-  const rules = objects.flatMap((o) => (o.role === 'rule' ? resolveRule(o, ctx, referenced) : []));
+  const rules: Rule[] = [];
+  for (const o of objects) if (o.role === 'rule') resolveRule(o, ctx, referenced, rules);
   for (const o of objects) {
     if ((o.role === 'strategy' || o.role === 'fallback') && !referenced.has(o)) {
       o.reporter.warningAt(o.pos, 'metadata.name', 'not referenced by any FaultToleranceRule; nothing enforces it');
@@ -35,9 +36,10 @@ export function resolveRules(objects: readonly LoadedObject[], ctx: ResolveConte
   return rules;
 }
 
-function resolveRule(rule: RuleObject, ctx: ResolveContext, referenced: Set<LoadedObject>): Rule[] {
+/** Appends the IR rules of `rule` to `out` (none unless every part of it is valid). */
+function resolveRule(rule: RuleObject, ctx: ResolveContext, referenced: Set<LoadedObject>, out: Rule[]): void {
   const app = rule.app;
-  if (app === undefined) return [];
+  if (app === undefined) return;
   const before = rule.reporter.errorCount;
 
   const strategies: StrategyObject[] = [];
@@ -46,7 +48,7 @@ function resolveRule(rule: RuleObject, ctx: ResolveContext, referenced: Set<Load
     if (found === undefined) continue;
     referenced.add(found);
     if (strategies.includes(found)) {
-      rule.reporter.errorAt(ref.pos, ref.field, `${found.kind} ${found.name} is already listed in this rule`);
+      rule.reporter.errorAt(ref.pos, ref.at.path, `${found.kind} ${found.name} is already listed in this rule`);
     } else strategies.push(found);
   }
   const fallbackRef = rule.rule.fallback;
@@ -55,13 +57,12 @@ function resolveRule(rule: RuleObject, ctx: ResolveContext, referenced: Set<Load
   if (fallbackObject !== undefined) referenced.add(fallbackObject);
 
   // Emit only a rule whose every part is valid: a half rule would enforce less than was written.
-  if (!rule.rule.complete || rule.reporter.errorCount > before) return [];
-  if (strategies.length !== rule.rule.strategies.length) return [];
-  if (strategies.some((s) => s.strategy === undefined)) return [];
-  if (fallbackRef !== undefined && fallbackObject?.fallback === undefined) return [];
+  if (!rule.rule.complete || rule.reporter.errorCount > before) return;
+  if (strategies.length !== rule.rule.strategies.length) return;
+  if (strategies.some((s) => s.strategy === undefined)) return;
+  if (fallbackRef !== undefined && fallbackObject?.fallback === undefined) return;
 
   const fallback = fallbackObject === undefined ? undefined : toFallback(fallbackObject);
-  const out: Rule[] = [];
   for (const target of rule.rule.targets) {
     for (const s of strategies) {
       const id = ruleId({
@@ -73,23 +74,15 @@ function resolveRule(rule: RuleObject, ctx: ResolveContext, referenced: Set<Load
         resource: target.resource,
       });
       if (id.length > MAX_RULE_ID_LENGTH) {
-        rule.reporter.errorAt(target.pos, target.field, `the rule identity ${id} is ${id.length} characters long; at most ${MAX_RULE_ID_LENGTH} allowed (shorten names or the target)`);
+        rule.reporter.errorAt(target.pos, target.at.path, `the rule identity ${id} is ${id.length} characters long; at most ${MAX_RULE_ID_LENGTH} allowed (shorten names or the target)`);
         continue;
       }
       const strategy: Strategy = { origin: { kind: s.kind, namespace: s.namespace, name: s.name, pos: s.pos }, spec: s.strategy! };
-      out.push({
-        id,
-        namespace: rule.namespace,
-        app,
-        ruleName: rule.name,
-        resource: target.resource,
-        resourcePos: target.pos,
-        strategy,
-        ...(fallback === undefined ? {} : { fallback }),
-      });
+      const irRule: Rule = { id, namespace: rule.namespace, app, ruleName: rule.name, resource: target.resource, resourcePos: target.pos, strategy };
+      if (fallback !== undefined) irRule.fallback = fallback;
+      out.push(irRule);
     }
   }
-  return out;
 }
 
 function toFallback(o: FallbackObject): Fallback {
@@ -99,6 +92,8 @@ function toFallback(o: FallbackObject): Fallback {
 /** The one object `ref` names for `rule`, or undefined (reported, unless it is broken). */
 function resolveReference(ref: Reference, role: Role, rule: RuleObject, app: string, ctx: ResolveContext, referenced: Set<LoadedObject>): LoadedObject | undefined {
   const sameName = ctx.index.named(ref.name);
+  const sole = soleEligible(sameName, ref, role, rule.namespace, app);
+  if (sole !== undefined) return sole;
   const matchesKind = (o: LoadedObject) => o.role === role && (ref.kind === undefined || o.kind === ref.kind);
   const inNamespace = sameName.filter((o) => o.namespace === rule.namespace);
   const candidates = inNamespace.filter(matchesKind);
@@ -112,7 +107,7 @@ function resolveReference(ref: Reference, role: Role, rule: RuleObject, app: str
   const what = ref.kind ?? (role === 'strategy' ? 'strategy' : 'fallback action');
   if (eligible.length > 1) {
     const list = eligible.map((o) => `${o.kind} (${formatPos(o.pos)})`).join(', ');
-    rule.reporter.errorAt(ref.pos, ref.field, `${what} ${ref.name} is ambiguous in namespace ${rule.namespace}: ${list}; add kind to choose one`);
+    rule.reporter.errorAt(ref.pos, ref.at.path, `${what} ${ref.name} is ambiguous in namespace ${rule.namespace}: ${list}; add kind to choose one`);
     return undefined;
   }
 
@@ -128,8 +123,20 @@ function resolveReference(ref: Reference, role: Role, rule: RuleObject, app: str
     hints.push(`found ${o.kind} ${o.name} in namespace ${o.namespace} (${formatPos(o.pos)})${note}`);
   }
   const hint = hints.length > 0 ? `; ${hints.join('; ')}` : '';
-  rule.reporter.errorAt(ref.pos, ref.field, `unknown ${what} ${ref.name} in namespace ${rule.namespace}${hint}`);
+  rule.reporter.errorAt(ref.pos, ref.at.path, `unknown ${what} ${ref.name} in namespace ${rule.namespace}${hint}`);
   return undefined;
+}
+
+/** The common case, found without building lists: exactly one object `ref` can mean. */
+function soleEligible(sameName: readonly LoadedObject[], ref: Reference, role: Role, namespace: string, app: string): LoadedObject | undefined {
+  let found: LoadedObject | undefined;
+  for (const o of sameName) {
+    if (o.namespace !== namespace || o.role !== role || (ref.kind !== undefined && o.kind !== ref.kind)) continue;
+    if (o.app !== undefined && o.app !== app) continue;
+    if (found !== undefined) return undefined;
+    found = o;
+  }
+  return found;
 }
 
 function roleOf(kind: string): Role | undefined {

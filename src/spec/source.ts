@@ -20,15 +20,33 @@ export interface SourceDocument {
 export function parseSource(file: string, text: string, diagnostics: Diagnostics): SourceDocument[] {
   const fast = fastParse(text);
   if (fast === undefined) return slowParse(file, text, diagnostics);
-  let yaml: YamlDocument[] | undefined;
-  // The documents with content, in order, are the same in both parsers: the k-th is the k-th.
-  const yamlDocument = (k: number): YamlDocument => {
-    yaml ??= parseYamlDocuments(file, text).filter((d) => hasContent(d.doc));
-    const document = yaml[k];
-    if (document === undefined) throw new Error(`${file}: js-yaml and the yaml library disagree on its documents`);
+  const twins = new YamlTwins(file, text);
+  const documents: SourceDocument[] = [];
+  for (const value of fast) if (value !== null && value !== undefined) documents.push(new FastDocument(file, value, twins, documents.length));
+  return documents;
+}
+
+/** The `yaml` library's documents of a file read by the fast path, parsed when first asked for. */
+class YamlTwins {
+  private documents: YamlDocument[] | undefined;
+
+  constructor(private readonly file: string, private readonly text: string) {}
+
+  /** The documents with content, in order, are the same in both parsers: the k-th is the k-th. */
+  get(k: number): YamlDocument {
+    this.documents ??= parseYamlDocuments(this.file, this.text).filter((d) => hasContent(d.doc));
+    const document = this.documents[k];
+    if (document === undefined) throw new Error(`${this.file}: js-yaml and the yaml library disagree on its documents`);
     return document;
-  };
-  return fast.filter((value) => value !== null && value !== undefined).map((value, k) => ({ file, value, yaml: () => yamlDocument(k) }));
+  }
+}
+
+class FastDocument implements SourceDocument {
+  constructor(readonly file: string, readonly value: unknown, private readonly twins: YamlTwins, private readonly k: number) {}
+
+  yaml(): YamlDocument {
+    return this.twins.get(this.k);
+  }
 }
 
 function slowParse(file: string, text: string, diagnostics: Diagnostics): SourceDocument[] {

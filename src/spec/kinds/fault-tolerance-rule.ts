@@ -17,15 +17,17 @@ export const FALLBACK_KIND = 'HttpRequestFallbackAction';
 export interface Reference {
   name: string;
   kind?: string;
-  /** Position and path of the name, where resolution errors point. */
+  /** Position of the name, where resolution errors point. */
   pos: SourcePos;
-  field: string;
+  /** The name's field, for its path (`at.path`) in messages: built only when one is reported. */
+  at: Cursor;
 }
 
 export interface Target {
   resource: string;
   pos: SourcePos;
-  field: string;
+  /** The field, for its path in messages. */
+  at: Cursor;
 }
 
 export interface RuleSpec {
@@ -41,10 +43,10 @@ export interface RuleSpec {
 export function readFaultToleranceRule(spec: Cursor, r: Reporter): RuleSpec {
   const before = r.errorCount;
   const selectorApp = readSelector(spec.get('selector'), r);
-  const targets = (readList(spec.get('targets'), r, { nonEmpty: true }) ?? []).flatMap((t) => readTarget(t, r));
-  const strategies = (readList(spec.get('strategies'), r, { nonEmpty: true }) ?? []).flatMap((s) =>
-    readReference(s, r, STRATEGY_KINDS),
-  );
+  const targets: Target[] = [];
+  for (const t of readList(spec.get('targets'), r, { nonEmpty: true }) ?? []) readTarget(t, r, targets);
+  const strategies: Reference[] = [];
+  for (const s of readList(spec.get('strategies'), r, { nonEmpty: true }) ?? []) readReference(s, r, STRATEGY_KINDS, strategies);
   const fallbackField = spec.get('fallbackAction');
   const fallback = fallbackField.present ? readFallbackReference(fallbackField, r) : undefined;
   r.warnUnknownFields(spec, KNOWN_FIELDS);
@@ -63,37 +65,40 @@ function readSelector(c: Cursor, r: Reporter): RuleSpec['selectorApp'] {
   return value === undefined ? undefined : { app: value, pos: app.pos };
 }
 
-function readTarget(c: Cursor, r: Reporter): Target[] {
-  if (readMap(c, r) === undefined) return [];
+/** Appends the target `c` to `out` when it is valid. */
+function readTarget(c: Cursor, r: Reporter, out: Target[]): void {
+  if (readMap(c, r) === undefined) return;
   const field = c.get('targetResourceName');
   r.warnUnknownFields(c, TARGET_FIELDS);
   const name = readString(field, r, { nonEmpty: true });
-  if (name === undefined) return [];
+  if (name === undefined) return;
   const resource = normalizeResource(name);
   const problem = resourceProblem(resource);
-  if (problem !== undefined) {
-    r.error(field, problem);
-    return [];
-  }
-  return [{ resource, pos: field.pos, field: field.path }];
+  if (problem !== undefined) r.error(field, problem);
+  else out.push({ resource, pos: field.pos, at: field });
 }
 
-function readReference(c: Cursor, r: Reporter, kinds: readonly string[]): Reference[] {
-  if (readMap(c, r) === undefined) return [];
+/** Appends the reference `c` to `out` when it is valid. */
+function readReference(c: Cursor, r: Reporter, kinds: readonly string[], out: Reference[]): void {
+  if (readMap(c, r) === undefined) return;
   const nameField = c.get('name');
   const name = readString(nameField, r, { nonEmpty: true });
   const kindField = c.get('kind');
   const kind = readEnum(kindField, r, kinds, { optional: true });
   r.warnUnknownFields(c, REFERENCE_FIELDS);
-  if (name === undefined || (kindField.present && kind === undefined)) return [];
-  return [{ name, kind, pos: nameField.pos, field: nameField.path }];
+  if (name === undefined || (kindField.present && kind === undefined)) return;
+  out.push({ name, kind, pos: nameField.pos, at: nameField });
 }
 
 /** `fallbackAction: name` (spec text) or `{name, kind}` (the proto's FaultToleranceActionRef). */
 function readFallbackReference(c: Cursor, r: Reporter): Reference | undefined {
-  if (c.isMap) return readReference(c, r, [FALLBACK_KIND])[0];
+  if (c.isMap) {
+    const found: Reference[] = [];
+    readReference(c, r, [FALLBACK_KIND], found);
+    return found[0];
+  }
   const name = readString(c, r, { nonEmpty: true });
-  return name === undefined ? undefined : { name, pos: c.pos, field: c.path };
+  return name === undefined ? undefined : { name, pos: c.pos, at: c };
 }
 
 function rejectDuplicateTargets(targets: Target[], r: Reporter): void {
@@ -101,6 +106,6 @@ function rejectDuplicateTargets(targets: Target[], r: Reporter): void {
   for (const target of targets) {
     const first = seen.get(target.resource);
     if (first === undefined) seen.set(target.resource, target);
-    else r.errorAt(target.pos, target.field, `duplicate target: already listed at ${first.field}`);
+    else r.errorAt(target.pos, target.at.path, `duplicate target: already listed at ${first.at.path}`);
   }
 }
