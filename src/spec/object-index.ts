@@ -9,7 +9,7 @@ export class ObjectIndex {
   /** Adds `object`, or reports it as a duplicate and leaves the first in place (returns false). */
   add(object: LoadedObject): boolean {
     const sameName = this.byName.get(object.name) ?? [];
-    const first = sameName.find((o) => o.kind === object.kind && o.namespace === object.namespace);
+    const first = sameName.length === 0 ? undefined : sameName.find((o) => o.kind === object.kind && o.namespace === object.namespace);
     if (first?.role === 'broken' && object.role !== 'broken') {
       // A broken copy (reported already) gives way: the object is defined twice only once it parses.
       sameName.splice(sameName.indexOf(first), 1, object);

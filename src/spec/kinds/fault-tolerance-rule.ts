@@ -102,6 +102,7 @@ function readFallbackReference(c: Cursor, r: Reporter): Reference | undefined {
 }
 
 function rejectDuplicateTargets(targets: Target[], r: Reporter): void {
+  if (targets.length < 2) return;
   const seen = new Map<string, Target>();
   for (const target of targets) {
     const first = seen.get(target.resource);

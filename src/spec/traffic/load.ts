@@ -8,6 +8,7 @@ export function trafficOf(objects: readonly LoadedObject[]): Traffic | undefined
   const routers: LoadedRouter[] = [];
   const rules: LoadedDestinationRule[] = [];
   for (const o of objects) {
+    if (o.role !== 'router' && o.role !== 'destinationRule') continue;
     const origin = { namespace: o.namespace, name: o.name, pos: o.pos };
     if (o.role === 'router' && o.router !== undefined) {
       routers.push({ router: { origin: { kind: 'TrafficRouter', ...origin }, ...(o.app === undefined ? {} : { app: o.app }), ...o.router }, reporter: o.reporter });
