@@ -167,33 +167,35 @@ function pathOf(parent: Cursor | undefined, step: Step): string {
   return parent.path === '' ? step : `${parent.path}.${step}`;
 }
 
-/** Where a lazy position finds itself: the cursor, or the key of the cursor's mapping. */
-const LOCATE = Symbol('locate');
-interface Locate {
-  cursor: Cursor;
-  key: string | undefined;
-  found?: SourcePos;
+/** Where a lazy position finds itself: the cursor, or the key of the cursor's mapping; and, once found, where. */
+const CURSOR = Symbol('cursor');
+const KEY = Symbol('key');
+const FOUND = Symbol('found');
+interface LazyPos extends SourcePos {
+  [CURSOR]: Cursor;
+  [KEY]: string | undefined;
+  [FOUND]?: SourcePos;
 }
-type LazyPos = SourcePos & { [LOCATE]: Locate };
 
-function located(l: Locate): SourcePos {
-  return (l.found ??= l.key === undefined ? l.cursor.yaml.pos : l.cursor.yaml.get(l.key).keyPos);
+function located(p: LazyPos): SourcePos {
+  return (p[FOUND] ??= p[KEY] === undefined ? p[CURSOR].yaml.pos : p[CURSOR].yaml.get(p[KEY]).keyPos);
 }
 
 /** The accessors every lazy position shares (no closures per position). */
-const LINE: PropertyDescriptor = { enumerable: true, configurable: true, get(this: LazyPos) { return located(this[LOCATE]).line; } };
-const COL: PropertyDescriptor = { enumerable: true, configurable: true, get(this: LazyPos) { return located(this[LOCATE]).col; } };
+const LINE: PropertyDescriptor = { enumerable: true, configurable: true, get(this: LazyPos) { return located(this).line; } };
+const COL: PropertyDescriptor = { enumerable: true, configurable: true, get(this: LazyPos) { return located(this).col; } };
 
 /**
  * A position looked up when first read: of `cursor`, or of the key `key` of its mapping. Its line and
- * column are enumerable accessors and its state a symbol, so it copies (spread, structuredClone, JSON)
+ * column are enumerable accessors and its state symbols, so it copies (spread, structuredClone, JSON)
  * as `{ file, line, col }`: the IR stays plain data. (The accessors are defined with shared getters:
  * an object literal with getters makes two closures per position, and is about three times slower to
- * build; a 10,000-rule file makes ~50,000 positions.)
+ * build; a 10,000-rule file makes ~40,000 positions.)
  */
 function lazyPos(cursor: Cursor, key: string | undefined): SourcePos {
   const pos = { file: cursor.source.file } as LazyPos;
-  pos[LOCATE] = { cursor, key };
+  pos[CURSOR] = cursor;
+  pos[KEY] = key;
   Object.defineProperty(pos, 'line', LINE);
   Object.defineProperty(pos, 'col', COL);
   return pos;

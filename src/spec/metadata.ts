@@ -1,6 +1,5 @@
 // `metadata` of a handled object: name, namespace (kubectl's rule: absent → --namespace) and the app
 // label. Names follow the Kubernetes API server's rules, which also keeps rule identities printable.
-import type { SourcePos } from '../diagnostics.ts';
 import type { Cursor } from './cursor.ts';
 import { readMap, readString } from './fields.ts';
 import type { Reporter } from './reporter.ts';
@@ -16,7 +15,7 @@ export interface Metadata {
   name?: string;
   namespace: string;
   /** `metadata.labels.app`. */
-  labelApp?: { app: string; pos: SourcePos };
+  labelApp?: { app: string };
 }
 
 export function readMetadata(root: Cursor, r: Reporter, defaultNamespace: string): Metadata {
@@ -28,7 +27,7 @@ export function readMetadata(root: Cursor, r: Reporter, defaultNamespace: string
   const labels = readMap(metadata.get('labels'), r, { optional: true });
   const appField = labels?.get('app');
   const app = appField === undefined ? undefined : readApp(appField, r);
-  return { name, namespace, labelApp: app === undefined || appField === undefined ? undefined : { app, pos: appField.pos } };
+  return { name, namespace, labelApp: app === undefined ? undefined : { app } };
 }
 
 function readName(

@@ -144,7 +144,7 @@ export function nameOnly(root: Cursor, kind: string, r: Reporter, defaultNamespa
 /** `spec.selector.app`, else `metadata.labels.app`; a rule without an app applies nowhere. */
 function ruleApp(
   rule: RuleSpec,
-  labelApp: { app: string; pos: SourcePos } | undefined,
+  labelApp: { app: string } | undefined,
   r: Reporter,
   root: Cursor,
 ): string | undefined {

@@ -32,7 +32,7 @@ export interface Target {
 
 export interface RuleSpec {
   /** `spec.selector.app`, if given. */
-  selectorApp?: { app: string; pos: SourcePos };
+  selectorApp?: { app: string };
   targets: Target[];
   strategies: Reference[];
   fallback?: Reference;
@@ -62,7 +62,7 @@ function readSelector(c: Cursor, r: Reporter): RuleSpec['selectorApp'] {
   }
   const app = selector.get('app');
   const value = readApp(app, r);
-  return value === undefined ? undefined : { app: value, pos: app.pos };
+  return value === undefined ? undefined : { app: value };
 }
 
 /** Appends the target `c` to `out` when it is valid. */
