@@ -51,7 +51,7 @@ async function pushes(module: string): Promise<{ first: Push; edits: Push[]; rss
     const edits: Push[] = [];
     for (let k = 1; k <= EDITS; k++) {
       await sleep(500);
-      const before = xds.status().nodes[0]?.running;
+      const before = xds.status().nodes[0]?.running ?? undefined;
       const cpu0 = processCpuSeconds(pid);
       const t0 = performance.now();
       save(edited(k));
