@@ -109,7 +109,6 @@ export function proxy_on_log(contextId: u32): void {
   if (stream !== null) stream.onLog();
 }
 
-
 export function proxy_on_delete(contextId: u32): void {
   enter(contextId);
   deleteContext(contextId);
