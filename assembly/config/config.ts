@@ -12,8 +12,7 @@ import { keyWriter } from "../strategies/key";
 import { Fallback, RuleIdHeader, decodeFallback, decodeRuleIdHeader } from "../fallback/fallback";
 import { Lanes, decodeLanes } from "../lane/config";
 
-/** Its fields, by their index in `FieldReader.field` (made once: a StaticArray literal in the call
- *  is a new array at every call). */
+/** Its fields, in `FieldReader.field` order (a module constant: see `FieldReader.knownKeys`). */
 const RULE_FIELDS: StaticArray<string> = ["id", "resource", "strategy", "fallback"];
 
 /** Without options.ruleIdHeader no reply names its rule: one value for all the rules. */

@@ -6,7 +6,7 @@ import { Json, JsonValue, JsonKind, NONE } from "./json";
 import { RateLimitService } from "./service";
 
 export const MAX_INT: f64 = 2147483647;
-/** The most keys a `fields` object may allow. */
+/** Room for the keys of the largest object decoded (`fields` grows it for a larger one). */
 const MAX_FIELDS = 8;
 
 export class FieldReader {
@@ -37,10 +37,11 @@ export class FieldReader {
   knownKeys(obj: JsonValue, at: string, allowed: StaticArray<string>): bool { return this.fields(obj, at, allowed); }
 
   /** knownKeys, and in the same pass over the keys the value of each of `allowed` (the first, if
-   *  repeated; NONE if absent) as `field(i)`, i its index in `allowed` (at most MAX_FIELDS): one
-   *  pass instead of one `get` per field. Valid until the next `fields`. */
+   *  repeated; NONE if absent) as `field(i)`, i its index in `allowed`: one pass instead of one
+   *  `get` per field. Valid until the next `fields` or `knownKeys`. */
   fields(obj: JsonValue, at: string, allowed: StaticArray<string>): bool {
     const j = this.json;
+    if (allowed.length > this.values.length) this.values = new StaticArray<JsonValue>(allowed.length);
     const values = this.values;
     for (let i = 0; i < allowed.length; i++) unchecked(values[i] = NONE);
     let k = j.first(obj);

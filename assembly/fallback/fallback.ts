@@ -75,8 +75,7 @@ export class Fallback {
   }
 }
 
-/** Its fields, by their index in `FieldReader.field` (made once: a StaticArray literal in the call
- *  is a new array at every call). */
+/** Its fields, in `FieldReader.field` order (a module constant: see `FieldReader.knownKeys`). */
 const FALLBACK_FIELDS: StaticArray<string> = ["status", "body", "headers", "grpcStatus"];
 
 /** {"status": 200..599, "body": "…", "headers": [[name, value], …], "grpcStatus": 0..16}; the gRPC

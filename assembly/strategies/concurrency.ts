@@ -54,8 +54,7 @@ export class ConcurrencyLimit extends Strategy {
   }
 }
 
-/** Its fields, by their index in `FieldReader.field` (made once: a StaticArray literal in the call
- *  is a new array at every call). */
+/** Its fields, in `FieldReader.field` order (a module constant: see `FieldReader.knownKeys`). */
 const FIELDS: StaticArray<string> = ["kind", "maxConcurrency"];
 
 /** {"kind":"ConcurrencyLimit","maxConcurrency":N} */

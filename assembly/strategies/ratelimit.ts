@@ -82,8 +82,7 @@ export class RateLimit extends Strategy {
   }
 }
 
-/** Its fields, by their index in `FieldReader.field` (made once: a StaticArray literal in the call
- *  is a new array at every call). */
+/** Its fields, in `FieldReader.field` order (a module constant: see `FieldReader.knownKeys`). */
 const FIELDS: StaticArray<string> = ["kind", "threshold", "windowMs", "mode", "failOpen", "batch", "statusOnError"];
 
 /** {"kind":"RateLimit","threshold":N,"windowMs":W} — and, with "mode":"Global", a GlobalRateLimit. */

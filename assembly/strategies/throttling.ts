@@ -79,8 +79,7 @@ export class Throttling extends Strategy {
   }
 }
 
-/** Its fields, by their index in `FieldReader.field` (made once: a StaticArray literal in the call
- *  is a new array at every call). */
+/** Its fields, in `FieldReader.field` order (a module constant: see `FieldReader.knownKeys`). */
 const FIELDS: StaticArray<string> = ["kind", "intervalMs", "queueTimeoutMs"];
 
 /** {"kind":"Throttling","intervalMs":I,"queueTimeoutMs":Q} */
