@@ -44,8 +44,9 @@ export function buildActive(config: Config): ActiveConfig {
     const resource = unchecked(resources[i]);
     const record = resource.record;
     if (record !== null) {
-      if (before === null || !before.hadRecord(resource, record)) record.ensure();
-      publishStates(resource, record);
+      const created = (before === null || !before.hadRecord(resource, record)) && record.ensure();
+      // A record created now is in zeros: its breakers are closed, and their gauges never moved.
+      if (!created) publishStates(resource, record);
     }
     active.matcher.add(resource);
   }

@@ -172,8 +172,8 @@ export class PackedRecord {
   }
 
   /** on_configure: the record with every own section (state kept where it has it), and the newest
-   *  KEPT_FOREIGN sections of other layouts. */
-  ensure(): void {
+   *  KEPT_FOREIGN sections of other layouts. Whether it created the record (none existed). */
+  ensure(): bool {
     const keyPtr = this.keyPtr;
     const keyLen = this.keyLen;
     for (let attempt = 0; attempt < 64; attempt++) {
@@ -186,13 +186,13 @@ export class PackedRecord {
         if (!same) this.compose(p, n, true, true);
         const unchanged = !same && this.length == n && memory.compare(this.ptr, p, n) == 0;
         releaseHostBuffer(p);
-        if (same || unchanged) return;
+        if (same || unchanged) return false;
       } else {
-        this.create();   // none yet: in zeros now, before a request can race another worker's
-        return;
+        return this.create();   // none yet: in zeros now, before a request can race another worker's
       }
-      if (sharedSet(keyPtr, keyLen, this.ptr, this.length, cas) != Status.CAS_MISMATCH) return;
+      if (sharedSet(keyPtr, keyLen, this.ptr, this.length, cas) != Status.CAS_MISMATCH) return false;
     }
+    return false;
   }
 
   /** Writes this VM's own layout in zeros where no record exists: the one write without a cas

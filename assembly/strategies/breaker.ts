@@ -111,7 +111,7 @@ export class CircuitBreaker extends Strategy {
   prepareAtConfigure(): void { this.defineOwnMetrics(); }
 
   defineMetrics(): void {
-    const tags = this.writeTags();   // written once for the 7 names
+    const tags = this.writeTags();   // written once for the 5 names
     this.stateGauge = defineMetricAfter(MetricType.GAUGE, tags, names.BREAKER_STATE);
     const transitionTags = transitionTagsOnce();
     for (let i = 0; i < 9; i++) {
@@ -343,18 +343,23 @@ function isStatus(j: Json, v: JsonValue): bool {
   return n == Math.floor(n) && n >= 100 && n <= 599;
 }
 
-/** The from/to tags of each transition (from * 3 + to; "" when from == to), encoded once for all
- *  breakers rather than per rule. */
+/** The from/to tags of each transition the state machine has (from * 3 + to; "" for the others:
+ *  no counter that could never move), encoded once for all breakers rather than per rule. */
 let transitionTags: string[] | null = null;
 function transitionTagsOnce(): string[] {
   if (transitionTags !== null) return transitionTags!;
   const states = names.BREAKER_STATES;
   const tags: string[] = [];
-  for (let from = 0; from < 3; from++) {
-    for (let to = 0; to < 3; to++) {
-      tags.push(from == to ? "" : names.encodeTag(names.TAG_FROM, states[from]) + names.encodeTag(names.TAG_TO, states[to]));
+  for (let from: u32 = 0; from < 3; from++) {
+    for (let to: u32 = 0; to < 3; to++) {
+      tags.push(transitionExists(from, to) ? names.encodeTag(names.TAG_FROM, states[from]) + names.encodeTag(names.TAG_TO, states[to]) : "");
     }
   }
   transitionTags = tags;
   return tags;
+}
+
+/** The four transitions of the diagram at the top: closed → open → half-open → closed or open. */
+function transitionExists(from: u32, to: u32): bool {
+  return (from == CLOSED && to == OPEN) || (from == OPEN && to == HALF_OPEN) || (from == HALF_OPEN && to != HALF_OPEN);
 }

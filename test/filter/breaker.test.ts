@@ -12,6 +12,17 @@ const transitions = (host: ProxyWasmHost, from: string, to: string) =>
   host.metric(`sergo.sergo_rule=.=cb;.;sergo_resource=.=/b;.;sergo_strategy=.=CircuitBreaker;.;sergo_from=.=${from};.;sergo_to=.=${to};.;breaker_transitions`);
 
 describe('CircuitBreakerStrategy', () => {
+  it('its state gauge and a counter for each of the four transitions exist from the start, at 0', () => {
+    const { host } = startSergo({ version: 1, rules: [errorBreaker()] });
+    expect(state(host)).toBe(0n);
+    for (const [from, to] of [['closed', 'open'], ['open', 'half_open'], ['half_open', 'closed'], ['half_open', 'open']]) {
+      expect(transitions(host, from!, to!), `${from} → ${to}`).toBe(0n);
+    }
+    // the state machine has no other transition: no counter that could never move
+    expect(transitions(host, 'closed', 'half_open')).toBeUndefined();
+    expect(transitions(host, 'open', 'closed')).toBeUndefined();
+  });
+
   it('total = minRequestAmount − 1 never trips, even at 100 % errors', () => {
     const { host } = startSergo({ version: 1, rules: [errorBreaker()] });
     for (let i = 0; i < 4; i++) expect(exchange(host, 'GET', '/b', 500).action).toBe('continue');

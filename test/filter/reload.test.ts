@@ -56,10 +56,10 @@ describe('a reload of kept rules', () => {
     host.calls.length = 0;
     // rl: new threshold (new state, same names); cb: moved to another resource; cb2: new.
     configure(host, [rateLimitRule('rl', '/r', 50, 60_000), breaker('cb', '/b2', 0.7), breaker('cb2', '/c')]);
-    expect(defines(host)).toBe(14);                         // the two breakers' state gauge and 6 transitions each
+    expect(defines(host)).toBe(10);                         // the two breakers' state gauge and 4 transitions each
     exchange(host, 'GET', '/r');
     flushMetrics(host);
-    expect(defines(host)).toBe(14);                         // rl's requests_passed / requests_blocked were kept
+    expect(defines(host)).toBe(10);                         // rl's requests_passed / requests_blocked were kept
     expect(host.metric(metricName('rl', '/r', 'RateLimit', 'requests_passed'))).toBe(2n);
     expect(host.metric(metricName('cb', '/b2', 'CircuitBreaker', 'breaker_state'))).toBe(0n);
   });
