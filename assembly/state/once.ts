@@ -6,10 +6,16 @@ import { sharedGet, sharedSet, hostPtr, hostSize, hostCas, Status, Bytes } from 
 
 const VALUE: usize = memory.data(8, 8);
 
-/** FNV-1a, 64 bits, over bytes (0 is kept for "none"). */
+/** A 64-bit digest of bytes, eight at a time (a configuration of 10,000 rules is 2 MB; a byte at a
+ *  time cost 3 ms of every configure). 0 is kept for "none". */
 export function digestOf(ptr: usize, len: usize): u64 {
-  let h: u64 = 0xcbf29ce484222325;
-  for (let i: usize = 0; i < len; i++) h = (h ^ <u64>load<u8>(ptr + i)) * 0x100000001b3;
+  let h: u64 = 0xcbf29ce484222325 ^ <u64>len;
+  const end = ptr + len;
+  let p = ptr;
+  for (; p + 8 <= end; p += 8) h = rotl<u64>((h ^ load<u64>(p)) * 0x9e3779b97f4a7c15, 31);
+  for (; p < end; p++) h = (h ^ <u64>load<u8>(p)) * 0x100000001b3;
+  h = (h ^ (h >> 33)) * 0xff51afd7ed558ccd;
+  h ^= h >> 33;
   return h == 0 ? 1 : h;
 }
 
