@@ -36,7 +36,7 @@ export function buildActive(config: Config): ActiveConfig {
   active.maxQueued = config.options.maxQueuedPerVm;
   active.lanes = config.lanes;
   if (config.lanes !== null) defineLaneMetrics();
-  if (previous !== null) active.unchanged = takeOverMetrics(rules, previous.rules);
+  if (previous !== null) active.unchanged = previous.rules.length > 0 ? takeOverMetrics(rules, previous.rules) : 0;
   const resources = active.resources;
   placeRules(rules, groupByResource(rules, resources), resources.length);
   const before = previous !== null ? new PreviousResources(previous.resources) : null;
