@@ -1,4 +1,4 @@
-// A strategy's shared-data key, `sergo:<Kind>Strategy:<rule id>#<signature>` as UTF-8 bytes
+// A strategy's shared-data key, `sergo:<Kind>Strategy:<rule id>#<signature>` as (ASCII) bytes
 // (../state/packed.ts), written part by part into one scratch buffer and copied out once. Built by
 // string concatenation it was a dozen garbage strings per rule (each number's text, each partial
 // sum) made and swept at every configure, for every rule.
@@ -10,10 +10,14 @@ export class KeyWriter {
   /** Starts a new key. */
   start(): KeyWriter { this.length = 0; return this; }
 
+  /** Appends `s`, which is ASCII — ids and resources are checked printable ASCII before their
+   *  keys are written (config/config.ts), and the rest are this module's literals: a byte a unit. */
   text(s: string): KeyWriter {
-    const n = String.UTF8.byteLength(s);
+    const n = s.length;
     this.reserve(n);
-    String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, changetype<usize>(this.scratch) + <usize>this.length);
+    const from = changetype<usize>(s);
+    const to = changetype<usize>(this.scratch) + <usize>this.length;
+    for (let i = 0; i < n; i++) store<u8>(to + <usize>i, load<u8>(from + (<usize>i << 1)));
     this.length += n;
     return this;
   }
