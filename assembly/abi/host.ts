@@ -106,7 +106,12 @@ export function appendNameRange(s: string, from: i32, to: i32): void {
     nameCapacity = (nameLength + most) * 2;
     nameBuffer = nameBuffer == 0 ? heap.alloc(nameCapacity) : heap.realloc(nameBuffer, nameCapacity);
   }
-  nameLength += String.UTF8.encodeUnsafe(changetype<usize>(s) + (<usize>from << 1), units, nameBuffer + nameLength);
+  const src = changetype<usize>(s) + (<usize>from << 1);
+  const out = nameBuffer + nameLength;
+  // ASCII (nearly every name) a byte a unit; from the first other unit on, UTF-8's encoder.
+  let i = 0;
+  for (let c: u32 = 0; i < units && (c = load<u16>(src + (<usize>i << 1))) < 0x80; i++) store<u8>(out + <usize>i, <u8>c);
+  nameLength += i == units ? <usize>units : <usize>i + String.UTF8.encodeUnsafe(src + (<usize>i << 1), units - i, out + <usize>i);
 }
 
 /** Defines the metric named `a + b + c` (parts, so callers need not concatenate). */

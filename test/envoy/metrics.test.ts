@@ -192,7 +192,7 @@ for (const launcher of first === undefined ? [] : [first, ...others]) {
         'sergo.requests_dequeued': { pacing: 2 + 2, flooding: 0 },
         'sergo.breaker_state': { cb: 1 },
         'sergo.breaker_transitions': {
-          'cb closed>open': 1, 'cb closed>half_open': 0, 'cb open>closed': 0, 'cb open>half_open': 0, 'cb half_open>closed': 0, 'cb half_open>open': 0,
+          'cb closed>open': 1, 'cb open>half_open': 0, 'cb half_open>closed': 0, 'cb half_open>open': 0,
         },
         'sergo.rls_ok': { global: 2, failing: 0 },
         'sergo.rls_over_limit': { global: 1, failing: 0 },
