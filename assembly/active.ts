@@ -27,9 +27,14 @@ export class ActiveConfig {
  *  and records the process's: what a build can take over from the last one does not depend on the
  *  root it served. */
 let lastBuilt: ActiveConfig | null = null;
+let replacedRules = false;
+
+/** Whether the last build replaced one that had rules (all of which are garbage now). */
+export function lastBuildReplacedRules(): bool { return replacedRules; }
 
 export function buildActive(config: Config): ActiveConfig {
   const previous = lastBuilt;
+  replacedRules = previous !== null && previous.rules.length > 0;
   const active = new ActiveConfig();
   const rules = config.rules;
   active.rules = rules;

@@ -23,6 +23,8 @@ export class RootContext {
   id: u32 = 0;
   onVmStart(vmConfigurationSize: usize): bool { return true; }
   onConfigure(configurationSize: usize): bool { return true; }
+  /** Whether its last on_configure left garbage worth sweeping at once (else: on the schedule). */
+  leftGarbage: bool = true;
   onTick(): void {}
   /** Returns the context for a new stream (may come from a pool). */
   newStream(id: u32): StreamContext { return new StreamContext(); }

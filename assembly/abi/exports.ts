@@ -15,8 +15,11 @@ import { deliverHttpCallResponse } from "./callouts";
 
 // The module is built with AssemblyScript's minimal runtime: no shadow stack and no collection
 // inside an allocation, so garbage is swept only here, when a callback that may allocate ends and no
-// local holds an object any more. A configuration is swept at once (its decoding is most of the
-// garbage the module ever makes). Elsewhere garbage is rare (the request path allocates nothing):
+// local holds an object any more. A configure that leaves garbage (RootContext.leftGarbage: sergo's
+// reload leaves the whole configuration it replaced, most of the garbage the module ever makes) is
+// swept at once; a first configuration is not (its decoder's tape is freed as decoding ends, and the
+// build's temporary tables wait for the first scheduled sweep: a sweep visits every live object,
+// ~16 ms for 10,000 rules). Elsewhere garbage is rare (the request path allocates nothing):
 // the heap is swept when it grew, and every CALLBACKS_PER_PAGE callbacks per page of memory, which
 // bounds what a steady trickle of garbage can pile up (growth alone would not: the allocator doubles
 // the heap when it grows). A sweep costs in proportion to the heap, so spacing sweeps in proportion
@@ -27,6 +30,9 @@ let pagesAtLastCollect: i32 = 0;
 let callbacksUntilCollect: i32 = 0;
 function collect(): void {
   __collect();
+  scheduleCollect();
+}
+function scheduleCollect(): void {
   pagesAtLastCollect = memory.size();
   callbacksUntilCollect = pagesAtLastCollect * CALLBACKS_PER_PAGE;
 }
@@ -74,7 +80,7 @@ export function proxy_on_configure(rootId: u32, configurationSize: usize): bool 
   enter(rootId);
   const root = roots.get(rootId);
   const accepted = root === null ? false : root.onConfigure(configurationSize);
-  collect();
+  if (root === null || root.leftGarbage) collect(); else scheduleCollect();
   return accepted;
 }
 
