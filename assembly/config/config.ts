@@ -65,8 +65,8 @@ export class ConfigDecoder {
   error: string = "";
   private service: RateLimitService | null = null;
 
+  /** The configuration at [ptr, ptr + len) (not empty: the root context says so itself). */
   decode(ptr: usize, len: usize): Config | null {
-    if (len == 0) { this.error = "the configuration is empty (expected {\"version\": 1, ...})"; return null; }
     const json = new Json(ptr, len);
     if (!json.parse()) { json.free(); this.error = "not valid JSON: " + json.error; return null; }
     const r = new FieldReader(json);
