@@ -5,6 +5,7 @@ import { STEPS } from "../chain/order";
 import { bytesEqual } from "../abi";
 import { canonicalize } from "./canonical";
 import { PackedRecord } from "../state/packed";
+import { writeAscii } from "../ascii";
 
 const HEAD = String.UTF8.encode("HEAD");
 /** The steps a resource has no rule in share this (never written): most resources have one rule. */
@@ -39,8 +40,8 @@ export class Resource {
   private packedSections: i32 = 0;
 
   constructor(public key: string) {
-    // Keys are printable ASCII (config.ts): a character is a byte.
-    const bytes = String.UTF8.encode(key);
+    const bytes = new ArrayBuffer(key.length);   // printable ASCII (../ascii.ts)
+    writeAscii(key, changetype<usize>(bytes));
     const slash = key.indexOf("/");
     const methodLength = slash > 0 ? slash - 1 : 0;
     const p = changetype<usize>(bytes) + <usize>max(slash, 0);

@@ -25,6 +25,7 @@
 // disappeared after configure is created the same way by `load`, and read again, so that the edits
 // after it are CAS writes like every other.
 import { sharedGet, sharedSet, hostPtr, hostSize, hostCas, releaseHostBuffer, Status } from "../abi";
+import { writeAscii } from "../ascii";
 
 const HEADER: usize = 8;
 /** Sections of other layouts on_configure keeps, newest first (older ones are dropped). */
@@ -54,7 +55,7 @@ export class PackedRecord {
   /** One buffer for what the record keeps (GC-owned, like the scratch: a replaced configuration's
    *  records are collected whole): this VM's own header — count, then (identity, offset, size) per
    *  own section: its layout, and where its sections' identities, offsets and sizes are read —, then
-   *  `at`, then the key ("sergo:" + resource key, UTF-8). */
+   *  `at`, then the key ("sergo:" + resource key, ASCII). */
   private readonly bytes: ArrayBuffer;
   private readonly header: usize;
   /** Where each own section is in the loaded record (u32 each; NO_SECTION: absent). */
@@ -82,12 +83,12 @@ export class PackedRecord {
   constructor(resourceKey: string, sections: i32) {
     const headerSize = HEADER + <usize>sections * ENTRY;
     const keyAt = headerSize + <usize>sections * 4;
-    const keyLen = <usize>KEY_PREFIX.byteLength + <usize>String.UTF8.byteLength(resourceKey);
+    const keyLen = <usize>KEY_PREFIX.byteLength + <usize>resourceKey.length;   // ASCII (../ascii.ts)
     const bytes = new ArrayBuffer(<i32>(keyAt + keyLen));
     const p = changetype<usize>(bytes);
     store<u32>(p, <u32>sections);
     memory.copy(p + keyAt, changetype<usize>(KEY_PREFIX), <usize>KEY_PREFIX.byteLength);
-    String.UTF8.encodeUnsafe(changetype<usize>(resourceKey), resourceKey.length, p + keyAt + <usize>KEY_PREFIX.byteLength);
+    writeAscii(resourceKey, p + keyAt + <usize>KEY_PREFIX.byteLength);
     this.own = sections;
     this.headerSize = headerSize;
     this.size = headerSize;

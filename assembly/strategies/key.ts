@@ -2,6 +2,7 @@
 // (../state/packed.ts), written part by part into one scratch buffer and copied out once. Built by
 // string concatenation it was a dozen garbage strings per rule (each number's text, each partial
 // sum) made and swept at every configure, for every rule.
+import { writeAscii } from "../ascii";
 
 export class KeyWriter {
   private scratch: ArrayBuffer = new ArrayBuffer(256);
@@ -10,15 +11,10 @@ export class KeyWriter {
   /** Starts a new key. */
   start(): KeyWriter { this.length = 0; return this; }
 
-  /** Appends `s`, which is ASCII — ids and resources are checked printable ASCII before their
-   *  keys are written (config/config.ts), and the rest are this module's literals: a byte a unit. */
+  /** Appends `s`, ASCII (../ascii.ts). */
   text(s: string): KeyWriter {
-    const n = s.length;
-    this.reserve(n);
-    const from = changetype<usize>(s);
-    const to = changetype<usize>(this.scratch) + <usize>this.length;
-    for (let i = 0; i < n; i++) store<u8>(to + <usize>i, load<u8>(from + (<usize>i << 1)));
-    this.length += n;
+    this.reserve(s.length);
+    this.length += <i32>writeAscii(s, changetype<usize>(this.scratch) + <usize>this.length);
     return this;
   }
 
