@@ -8,7 +8,7 @@ import { METRICS_FLUSH_MS } from '../../assembly/names.ts';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metricStatsTags } from '../../src/emit/envoy.ts';
-import { BREAKER_STATES, decodeStatName, encodeTag, FILTER_METRICS, METRIC_TAGS, metricName, RULE_METRICS, ruleIdOf, ruleTags } from '../../src/emit/metrics.ts';
+import { BREAKER_STATES, decodeStatName, encodeTag, FILTER_METRICS, METRIC_TAGS, metricName, RULE_METRICS, ruleIdOf, ruleTags, TRANSITION_ORDER } from '../../src/emit/metrics.ts';
 import { compileModule, ManualClock, ProxyWasmHost } from '../../src/host/index.ts';
 import { translateSources } from '../../src/translate.ts';
 import { repoRoot } from '../support/paths.ts';
@@ -76,10 +76,12 @@ describe('the filter defines the metrics of src/emit/metrics.ts', () => {
     for (const d of mine) expect(ruleIdOf(new Map(d.labels))).toBe(r.id);
   });
 
-  it('breaker transitions: one counter per ordered pair of BREAKER_STATES, tagged from and to', () => {
+  it('breaker transitions: one counter per transition of TRANSITION_ORDER (the state machine\'s four), tagged from and to', () => {
     const transitions = defined.filter((d) => d.name === metricName(RULE_METRICS.breakerTransitions));
     const pairs = transitions.map((d) => d.labels.slice(6).map(([tag, value]) => `${tag}:${value}`).join(' '));
-    const expected = BREAKER_STATES.flatMap((from) => BREAKER_STATES.filter((to) => to !== from).map((to) => `sergo_from:${from} sergo_to:${to}`));
+    const expected = TRANSITION_ORDER.map((t) => t.split('>')).map(([from, to]) => `sergo_from:${from} sergo_to:${to}`);
+    expect(expected).toHaveLength(4);
+    for (const t of TRANSITION_ORDER) for (const s of t.split('>')) expect(BREAKER_STATES).toContain(s);
     expect(pairs.sort()).toEqual(expected.sort());
   });
 
