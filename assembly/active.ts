@@ -20,6 +20,8 @@ export class ActiveConfig {
   rules: Rule[] = [];
   /** Rules the VM's previous build had the same (id, resource, kind and parameters); -1: no previous. */
   unchanged: i32 = -1;
+  /** It replaced a build that had rules (all garbage now, unless another root still serves them). */
+  replacedRules: bool = false;
 }
 
 /** The configuration this VM built last, for whichever root context. In Envoy a push gives every
@@ -27,21 +29,19 @@ export class ActiveConfig {
  *  and records the process's: what a build can take over from the last one does not depend on the
  *  root it served. */
 let lastBuilt: ActiveConfig | null = null;
-let replacedRules = false;
-
-/** Whether the last build replaced one that had rules (all of which are garbage now). */
-export function lastBuildReplacedRules(): bool { return replacedRules; }
 
 export function buildActive(config: Config): ActiveConfig {
   const previous = lastBuilt;
-  replacedRules = previous !== null && previous.rules.length > 0;
   const active = new ActiveConfig();
   const rules = config.rules;
   active.rules = rules;
   active.maxQueued = config.options.maxQueuedPerVm;
   active.lanes = config.lanes;
   if (config.lanes !== null) defineLaneMetrics();
-  if (previous !== null) active.unchanged = previous.rules.length > 0 ? takeOverMetrics(rules, previous.rules) : 0;
+  if (previous !== null) {
+    active.replacedRules = previous.rules.length > 0;
+    active.unchanged = takeOverMetrics(rules, previous.rules);
+  }
   const resources = active.resources;
   placeRules(rules, groupByResource(rules, resources), resources.length);
   const before = previous !== null ? new PreviousResources(previous.resources) : null;

@@ -10,7 +10,7 @@ import { Config, ConfigDecoder } from "./config/config";
 import { setAllowOnCasExhausted } from "./strategies/strategy";
 import { setCasRetries } from "./state/shared";
 import { filterMetrics } from "./metrics";
-import { buildActive, lastBuildReplacedRules } from "./active";
+import { buildActive } from "./active";
 import { Worker } from "./worker";
 import { SergoStream } from "./stream";
 import { digestOf, firstToRecord } from "./state/once";
@@ -44,7 +44,7 @@ export class SergoRoot extends RootContext {
     // tick do not depend on the configuration.
     const active = buildActive(config);
     worker.active = active;
-    this.leftGarbage = lastBuildReplacedRules();
+    this.leftGarbage = active.replacedRules;
     // Once per configuration, not once per VM: the first VM to record its digest counts it.
     if (firstToRecord(ACCEPTED, this.digest)) metrics.inc(metrics.configAccepted);
     log(LogLevel.INFO, "sergo: configuration accepted: " + config.rules.length.toString() + " rules on " +

@@ -21,6 +21,7 @@ export function stringHash(s: string, h: u32 = FNV_OFFSET): u32 {
  *  is marked kept (Strategy.keptState). Returns how many are kept. Found by a hash of id and
  *  resource; of rules with the same hash only the first is looked at (a rule missed defines its own). */
 export function takeOverMetrics(rules: Rule[], previous: Rule[]): i32 {
+  if (previous.length == 0) return 0;   // the empty start-up configuration: nothing to hash
   const byHash = new Map<u32, Rule>();
   for (let i = 0; i < previous.length; i++) {
     const old = unchecked(previous[i]);

@@ -2,7 +2,7 @@
 // memory stay valid until the current callback returns (see ./memory.ts).
 import * as imp from "./imports";
 import { Status, LogLevel, StreamType } from "./enums";
-import { RET, retPtr, retSize, retCas, retU64, Bytes } from "./memory";
+import { RET, retPtr, retSize, retCas, retU64, Bytes, writeAscii } from "./memory";
 
 // ---- logging: the level is read once per configure, so a disabled level costs no host call ----
 let currentLogLevel: u32 = LogLevel.INFO;
@@ -108,10 +108,9 @@ export function appendNameRange(s: string, from: i32, to: i32): void {
   }
   const src = changetype<usize>(s) + (<usize>from << 1);
   const out = nameBuffer + nameLength;
-  // ASCII (nearly every name) a byte a unit; from the first other unit on, UTF-8's encoder.
-  let i = 0;
-  for (let c: u32 = 0; i < units && (c = load<u16>(src + (<usize>i << 1))) < 0x80; i++) store<u8>(out + <usize>i, <u8>c);
-  nameLength += i == units ? <usize>units : <usize>i + String.UTF8.encodeUnsafe(src + (<usize>i << 1), units - i, out + <usize>i);
+  // ASCII (nearly every name; a lane's name need not be) a byte a unit, the rest through UTF-8's encoder.
+  const ascii = writeAscii(src, <usize>units, out);
+  nameLength += ascii == <usize>units ? ascii : ascii + String.UTF8.encodeUnsafe(src + (ascii << 1), units - <i32>ascii, out + ascii);
 }
 
 /** Defines the metric named `a + b + c` (parts, so callers need not concatenate). */

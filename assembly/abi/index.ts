@@ -3,5 +3,5 @@ export * from "./enums";
 export * from "./context";
 export * from "./host";
 export { CallReceiver, httpCall } from "./callouts";
-export { Bytes, bytesEqual, releaseHostBuffer } from "./memory";
+export { Bytes, bytesEqual, releaseHostBuffer, writeAscii } from "./memory";
 export { serializePairs } from "./pairs";

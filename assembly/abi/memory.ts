@@ -45,6 +45,16 @@ export class Bytes {
   @inline get length(): usize { return <usize>this.buffer.byteLength; }
 }
 
+/** Writes the UTF-16 units at `from` as bytes, one per unit, up to `units` or the first unit that is
+ *  not ASCII; returns how many it wrote. Text the module knows is ASCII — ids and resources are
+ *  checked printable ASCII as they are decoded (config/config.ts), and its own literals — is written
+ *  whole, with no UTF-8 measuring or encoding. */
+export function writeAscii(from: usize, units: usize, to: usize): usize {
+  let i: usize = 0;
+  for (let c: u32 = 0; i < units && (c = load<u16>(from + (i << 1))) < 0x80; i++) store<u8>(to + i, <u8>c);
+  return i;
+}
+
 /** Byte-wise equality of two memory ranges. */
 export function bytesEqual(a: usize, aLen: usize, b: usize, bLen: usize): bool {
   if (aLen != bLen) return false;

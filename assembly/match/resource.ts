@@ -2,10 +2,9 @@
 // chain (chain/order.ts) so the request path runs the checks in the declared order without sorting.
 import { Rule } from "../config/config";
 import { STEPS } from "../chain/order";
-import { bytesEqual } from "../abi";
+import { bytesEqual, writeAscii } from "../abi";
 import { canonicalize } from "./canonical";
 import { PackedRecord } from "../state/packed";
-import { writeAscii } from "../ascii";
 
 const HEAD = String.UTF8.encode("HEAD");
 /** The steps a resource has no rule in share this (never written): most resources have one rule. */
@@ -40,8 +39,8 @@ export class Resource {
   private packedSections: i32 = 0;
 
   constructor(public key: string) {
-    const bytes = new ArrayBuffer(key.length);   // printable ASCII (../ascii.ts)
-    writeAscii(key, changetype<usize>(bytes));
+    const bytes = new ArrayBuffer(key.length);   // printable ASCII (abi/memory.ts writeAscii)
+    writeAscii(changetype<usize>(key), <usize>key.length, changetype<usize>(bytes));
     const slash = key.indexOf("/");
     const methodLength = slash > 0 ? slash - 1 : 0;
     const p = changetype<usize>(bytes) + <usize>max(slash, 0);

@@ -24,8 +24,7 @@
 // over 4 workers admitted more than its concurrency limit: test/envoy/concurrency). A record that
 // disappeared after configure is created the same way by `load`, and read again, so that the edits
 // after it are CAS writes like every other.
-import { sharedGet, sharedSet, hostPtr, hostSize, hostCas, releaseHostBuffer, Status } from "../abi";
-import { writeAscii } from "../ascii";
+import { sharedGet, sharedSet, hostPtr, hostSize, hostCas, releaseHostBuffer, Status, writeAscii } from "../abi";
 
 const HEADER: usize = 8;
 /** Sections of other layouts on_configure keeps, newest first (older ones are dropped). */
@@ -83,12 +82,12 @@ export class PackedRecord {
   constructor(resourceKey: string, sections: i32) {
     const headerSize = HEADER + <usize>sections * ENTRY;
     const keyAt = headerSize + <usize>sections * 4;
-    const keyLen = <usize>KEY_PREFIX.byteLength + <usize>resourceKey.length;   // ASCII (../ascii.ts)
+    const keyLen = <usize>KEY_PREFIX.byteLength + <usize>resourceKey.length;   // ASCII (abi/memory.ts writeAscii)
     const bytes = new ArrayBuffer(<i32>(keyAt + keyLen));
     const p = changetype<usize>(bytes);
     store<u32>(p, <u32>sections);
     memory.copy(p + keyAt, changetype<usize>(KEY_PREFIX), <usize>KEY_PREFIX.byteLength);
-    writeAscii(resourceKey, p + keyAt + <usize>KEY_PREFIX.byteLength);
+    writeAscii(changetype<usize>(resourceKey), <usize>resourceKey.length, p + keyAt + <usize>KEY_PREFIX.byteLength);
     this.own = sections;
     this.headerSize = headerSize;
     this.size = headerSize;

@@ -2,7 +2,7 @@
 // (../state/packed.ts), written part by part into one scratch buffer and copied out once. Built by
 // string concatenation it was a dozen garbage strings per rule (each number's text, each partial
 // sum) made and swept at every configure, for every rule.
-import { writeAscii } from "../ascii";
+import { writeAscii } from "../abi";
 
 export class KeyWriter {
   private scratch: ArrayBuffer = new ArrayBuffer(256);
@@ -11,10 +11,10 @@ export class KeyWriter {
   /** Starts a new key. */
   start(): KeyWriter { this.length = 0; return this; }
 
-  /** Appends `s`, ASCII (../ascii.ts). */
+  /** Appends `s`, ASCII (abi/memory.ts writeAscii). */
   text(s: string): KeyWriter {
     this.reserve(s.length);
-    this.length += <i32>writeAscii(s, changetype<usize>(this.scratch) + <usize>this.length);
+    this.length += <i32>writeAscii(changetype<usize>(s), <usize>s.length, changetype<usize>(this.scratch) + <usize>this.length);
     return this;
   }
 
