@@ -5,12 +5,12 @@
 // In the same rounds, sergo (build/sergo.wasm) with no rules, RateLimit alone and all four on one
 // resource, for comparing what their host calls should cost with what they cost.
 //   npx tsx bench/envoy-calls.ts [calls per request, default 64] [seconds per round, default 3] [rounds, default 5]
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { envoyBinary, launchEnvoy, type LaunchedEnvoy } from '../src/envoy/index.ts';
-import { autocannonGenerator, startUpstreamEnvoy, wrkGenerator } from './lib/envoy.ts';
+import { autocannonGenerator, startUpstreamEnvoy, withPluginConfiguration, wrkGenerator } from './lib/envoy.ts';
+import { benchWasm } from './lib/modules.ts';
 import { KINDS as STRATEGIES, permissiveYaml } from './lib/rules.ts';
 import { processCpuSeconds } from './lib/processes.ts';
 import { summarize } from './lib/stats.ts';
@@ -30,19 +30,13 @@ const ABOUT: Record<(typeof KINDS)[number], string> = {
   logpair: 'the get + CAS set pair at the stream\'s end (on_log)',
 };
 
-const root = join(import.meta.dirname, '..');
-const module = join(root, 'build/bench/calls.wasm');
-mkdirSync(dirname(module), { recursive: true });
-execFileSync(join(root, 'node_modules/.bin/asc'), ['bench/wasm/calls.ts', '--config', 'asconfig.json', '--target', 'empty', '-o', module], { cwd: root, stdio: 'inherit' });
+const module = benchWasm('calls');
 
 const binary = envoyBinary(false).path;
 if (binary === undefined) throw new Error('no Envoy binary: scripts/envoy.sh installs it');
 const dir = mkdtempSync(join(tmpdir(), 'sergo-bench-calls-'));
 const load = (await wrkGenerator(dir)) ?? autocannonGenerator();
 const upstream = await startUpstreamEnvoy(binary, dir);
-/** The emitted bootstrap with the module's configuration ("kind count") in place of the filter's JSON. */
-const withConfiguration = (text: string) => (bootstrap: string) =>
-  bootstrap.replace(/value: \|\n( +)\{[\s\S]*?\n\1\}/, `value: "${text}"`);
 const cases = KINDS.map((kind) => ({ kind, config: kind === 'none' ? 'none 0' : `${kind} ${n}` }));
 const SERGO = [
   { name: 'sergo, no rules', rules: '' },
@@ -53,7 +47,7 @@ const envoys: LaunchedEnvoy[] = [];
 try {
   for (const c of cases) {
     envoys.push(await launchEnvoy({
-      rules: { text: '' }, upstream: upstream.url, concurrency: 1, module, rewrite: withConfiguration(c.config),
+      rules: { text: '' }, upstream: upstream.url, concurrency: 1, module, rewrite: withPluginConfiguration(c.config),
       translateArgs: ['--allow-empty', '--app', 'bench'],
     }));
   }

@@ -9,7 +9,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { BenchOptions } from '../lib/options.ts';
 import { progress } from '../lib/options.ts';
 import { allFour, NEVER, single, type Rule } from '../lib/rules.ts';
-import { emptyModule, requestHeaders, sergoModule, startHost } from '../lib/sergo.ts';
+import { emptyModule, exactModule, requestHeaders, sergoModule, startHost } from '../lib/sergo.ts';
 import { filterConfig } from '../lib/rules.ts';
 import { cpuNsSince, figure, interleave, ref, summarize, type Figure, type Section } from '../lib/stats.ts';
 
@@ -193,11 +193,11 @@ export async function driveStack(stack: Stack, n: number, warmup: number, inFlig
  * admitted, the upstream call awaited, then response headers and the end of the stream (log, done,
  * delete) — the lifecycle of section 1 with requests in flight at once, as in a proxy.
  */
-function sergoStack(name: string, module: () => WebAssembly.Module, rules: Rule[]): Stack {
+function sergoStack(name: string, module: () => WebAssembly.Module, rules: Rule[] | string): Stack {
   return {
     name,
     start() {
-      const { host } = startHost(module(), filterConfig(rules), 1, { checkHeaders: false });
+      const { host } = startHost(module(), typeof rules === 'string' ? rules : filterConfig(rules), 1, { checkHeaders: false });
       const RESPONSE: [string, string][] = [[':status', '200'], ['content-type', 'application/json'], ['content-length', '2']];
       return {
         handle: async (method, path) => {
@@ -233,6 +233,8 @@ const PAIRS: Pair[] = [
   { sergo: sergoStack('sergo CircuitBreaker', sergoModule, single('CircuitBreaker')), stack: STACKS.CircuitBreaker },
   { sergo: sergoStack('sergo, all four on 1 resource', sergoModule, allFour()), stack: STACKS.all },
 ];
+/** The floor of an exact design beside them: RateLimit's four host calls and nothing else (bench/wasm/exact.ts). */
+const EXACT = sergoStack("exact floor: RateLimit's 4 host calls, nothing else", exactModule, 'ratelimit');
 
 export async function runAlternatives(opts: BenchOptions): Promise<Section> {
   const rounds = opts.quick ? 3 : 5;
@@ -243,6 +245,7 @@ export async function runAlternatives(opts: BenchOptions): Promise<Section> {
     { name: p.sergo.name, run: () => driveStack(p.sergo, fast, 5000) },
     { name: p.stack.name, run: () => driveStack(p.stack, p.stack.slow ? slow : fast, p.stack.slow ? 30 : 5000) },
   ]);
+  cases.splice(4, 0, { name: EXACT.name, run: () => driveStack(EXACT, fast, 5000) }); // after the RateLimit pair
   const samples = await interleave(cases, rounds, progress, 'alternatives');
   const unit = 'CPU ns/request';
   const figures: Figure[] = [];
@@ -252,6 +255,10 @@ export async function runAlternatives(opts: BenchOptions): Promise<Section> {
     const wall = (xs: { wallNs: number }[]) => ({ wall: { ...summarize(xs.map((x) => x.wallNs)), unit: 'ns/request' } });
     const stackFig = figure(p.stack.name, unit, st.map((x) => x.cpuNs), null, { extra: wall(st) });
     figures.push(stackFig, figure(p.sergo.name, unit, se.map((x) => x.cpuNs), ref(stackFig), { extra: wall(se) }));
+    if (p.stack === STACKS.RateLimit) {
+      const ex = samples.get(EXACT.name)!;
+      figures.push(figure(EXACT.name, unit, ex.map((x) => x.cpuNs), ref(stackFig), { extra: wall(ex) }));
+    }
   }
   return {
     id: 'alternatives',
@@ -271,6 +278,8 @@ export async function runAlternatives(opts: BenchOptions): Promise<Section> {
         'limitMode Global shares them across proxies (section 5).',
       'They protect only Node code that calls them; sergo protects any upstream behind Envoy/Istio, from OpenSergo rules reloaded without a redeploy, ' +
         'with per-rule stats and configured fallback responses.',
+      '"exact floor": the empty module plus the four host calls an exact RateLimit shared by every worker makes (bench/wasm/exact.ts) and ' +
+        'nothing else; its CPU above the empty module is the least an exact design adds in this host (section 0 compares it with rate-limiter-flexible\'s).',
       'RateLimiterMemory counts in fixed windows (up to 2× the threshold across a window edge); sergo in a 10-bucket sliding window.',
       'bottleneck refuses by queue length (highWater), not by waiting time (sergo: queueTimeout); its in-memory datastore yields to the ' +
         'event loop with setTimeout(0) several times per job and runs submissions one at a time, so one limiter admits at most about one job per timer turn (~1 ms).',

@@ -6,24 +6,31 @@ import { trivialModule } from '../host-overhead.ts';
 import type { BenchOptions } from '../lib/options.ts';
 import { progress } from '../lib/options.ts';
 import { allFour, filterConfig, manyResources, middlePath, single, KINDS, type Rule } from '../lib/rules.ts';
-import { emptyModule, lifecycles, requestHeaders, sergoModule, startHost, timeLifecycles, type Timing } from '../lib/sergo.ts';
+import { emptyModule, exactModule, lifecycles, requestHeaders, sergoModule, startHost, timeLifecycles, type Timing } from '../lib/sergo.ts';
 import { figure, interleave, ref, summarize, type Figure, type Section } from '../lib/stats.ts';
 
 interface Case {
   name: string;
   module: () => WebAssembly.Module | Promise<WebAssembly.Module>;
   rules?: Rule[];
+  /** the plugin configuration, when it is not a filter configuration of `rules` */
+  configuration?: string;
   vms?: number;
   path: string;
 }
 
 const PATH = '/api/v0/items';
 const FLOOR = 'empty module (floor)';
+export const EXACT_RATE_LIMIT = "exact floor: RateLimit's 4 host calls, nothing else";
+export const EXACT_ALL_FOUR = "exact floor: all four's 8 host calls, nothing else";
+const configurationOf = (c: Case) => c.configuration ?? filterConfig(c.rules ?? []);
 
 export function decisionCases(): Case[] {
   const cases: Case[] = [
     { name: 'host alone (hand-written module, no AssemblyScript)', module: () => trivialModule(), path: PATH },
     { name: FLOOR, module: emptyModule, rules: [], path: PATH },
+    { name: EXACT_RATE_LIMIT, module: exactModule, configuration: 'ratelimit', path: PATH },
+    { name: EXACT_ALL_FOUR, module: exactModule, configuration: 'allfour', path: PATH },
     { name: 'sergo, no rules', module: sergoModule, rules: [], path: PATH },
     { name: 'sergo, 1 rule, request not matched', module: sergoModule, rules: single('RateLimit'), path: '/other' },
     ...KINDS.map((k) => ({ name: `sergo, ${k} alone (1 resource)`, module: sergoModule, rules: single(k), path: PATH })),
@@ -45,7 +52,7 @@ export function decisionCases(): Case[] {
 
 /** One lifecycle measurement on a fresh host (configuration not timed). */
 export async function measureCase(c: Case, requests: number): Promise<Timing> {
-  const h = startHost(await c.module(), filterConfig(c.rules ?? []), c.vms ?? 1, { checkHeaders: false });
+  const h = startHost(await c.module(), configurationOf(c), c.vms ?? 1, { checkHeaders: false });
   try {
     return timeLifecycles(h, requestHeaders(c.path), requests);
   } finally {
@@ -58,14 +65,14 @@ export async function measureCase(c: Case, requests: number): Promise<Timing> {
  * load; the rules never block, so the state a round leaves behind is what the next one expects).
  */
 async function prepare(c: Case): Promise<{ run(requests: number): Timing; close(): void }> {
-  const h = startHost(await c.module(), filterConfig(c.rules ?? []), c.vms ?? 1, { checkHeaders: false });
+  const h = startHost(await c.module(), configurationOf(c), c.vms ?? 1, { checkHeaders: false });
   const headers = requestHeaders(c.path);
   return { run: (requests) => timeLifecycles(h, headers, requests), close: () => h.host.close() };
 }
 
 /** Host calls the module makes in one lifecycle (after a few to settle lazily created state). */
 async function hostCalls(c: Case): Promise<number> {
-  const h = startHost(await c.module(), filterConfig(c.rules ?? []), c.vms ?? 1, { checkHeaders: false, recordCalls: true });
+  const h = startHost(await c.module(), configurationOf(c), c.vms ?? 1, { checkHeaders: false, recordCalls: true });
   const headers = requestHeaders(c.path);
   lifecycles(h, headers, 8);
   h.host.calls.length = 0;
@@ -115,6 +122,10 @@ export async function runDecision(opts: BenchOptions): Promise<Section> {
         'each is a JS function here and a C++ one in Envoy. requests_passed / requests_blocked are not among them: they are ' +
         'counted in the VM and handed over on the worker\'s tick (one increment per rule and metric per second at most, ' +
         'whatever the traffic; no tick runs in this loop).',
+      '"exact floor": bench/wasm/exact.ts, the empty module plus the host calls an exact decision shared by every worker cannot do ' +
+        'without and nothing else — RateLimit: the path, the clock, one read of the resource\'s record and one compare-and-swap write of it; ' +
+        'all four: those, the response\'s :status and the clock, and one more read and write at the stream\'s end (bench/README ' +
+        '"Why not 3 host calls"). Its ÷ floor is the lowest an exact design can reach in this host; sergo ÷ it is sergo\'s own work.',
       '"host alone" is a hand-written module that exports the callbacks and does nothing (bench/host-overhead.ts): ' +
         'what the Node host and the ABI crossings cost without the AssemblyScript runtime and bindings.',
       'The N-resource rows send every request to the middle resource; exact keys are found by hash, templates by a segment trie.',

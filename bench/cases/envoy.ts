@@ -1,15 +1,18 @@
 // Section 6 — real Envoy (the pinned release, --concurrency 1) in front of a fast upstream, under
 // closed-loop load from a separate process: (a) the router alone, (b) build/empty.wasm, (c) sergo
 // with no rules, (d) each strategy alone and (e) all four, permissive, (f) Envoy's native
-// local_ratelimit with a bucket that never empties. Every bootstrap is the one `sergo translate
-// --format envoy` emits ((a) and (f) derived from it: the wasm filter removed or replaced).
+// local_ratelimit with a bucket that never empties, (g) and (h) the floor of an exact design: the
+// host calls of RateLimit and of all four and nothing else (bench/wasm/exact.ts). Every bootstrap is
+// the one `sergo translate --format envoy` emits ((a), (f), (g), (h) derived from it: the wasm filter
+// removed or replaced, or given another module and its configuration).
 // Requests/s, p50/p99, Envoy's CPU µs per request (/proc/<pid>/stat) and RSS; ratios to (a) and (b).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus as machineCpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMPTY_WASM, envoyBinary, ENVOY_INSTALL, launchEnvoy, readStats, type EnvoyProcess, type LaunchedEnvoy } from '../../src/envoy/index.ts';
-import { autocannonGenerator, hasTaskset, nativeLocalRateLimit, NATIVE_STAT_PREFIX, routerOnly, setAffinity, startUpstreamEnvoy, wrkGenerator, type LoadGenerator } from '../lib/envoy.ts';
+import { autocannonGenerator, hasTaskset, nativeLocalRateLimit, NATIVE_STAT_PREFIX, routerOnly, setAffinity, startUpstreamEnvoy, withPluginConfiguration, wrkGenerator, type LoadGenerator } from '../lib/envoy.ts';
+import { benchWasm } from '../lib/modules.ts';
 import type { BenchOptions } from '../lib/options.ts';
 import { progress } from '../lib/options.ts';
 import { cpuBusy, cpuJiffies, processCpuSeconds, residentBytes } from '../lib/processes.ts';
@@ -42,6 +45,9 @@ const EMPTY = '(b) build/empty.wasm';
 const RATELIMIT = '(d) sergo, RateLimit alone';
 const ALL_FOUR = '(e) sergo, all four on one resource';
 const NATIVE = '(f) native local_ratelimit';
+export const EXACT_RATE_LIMIT = "(g) exact floor: RateLimit's 4 host calls";
+export const EXACT_ALL_FOUR = "(h) exact floor: all four's 8 host calls";
+const exact = (configuration: string) => ({ rules: '', module: benchWasm('exact'), rewrite: withPluginConfiguration(configuration) });
 
 const CASES: Case[] = [
   { name: ROUTER, rules: '', rewrite: routerOnly },
@@ -50,6 +56,8 @@ const CASES: Case[] = [
   ...KINDS.map((k: Kind) => ({ name: `(d) sergo, ${k} alone`, rules: permissiveYaml([k], PATH) })),
   { name: ALL_FOUR, rules: permissiveYaml(KINDS, PATH) },
   { name: NATIVE, rules: '', rewrite: nativeLocalRateLimit },
+  { name: EXACT_RATE_LIMIT, ...exact('ratelimit') },
+  { name: EXACT_ALL_FOUR, ...exact('allfour') },
 ];
 /** SERGO_BENCH_AB_WASM=another.wasm: (d) RateLimit and (e) all four again with that module, in the
  *  same rounds (an earlier build, to compare designs in Envoy side by side). */
@@ -190,6 +198,7 @@ function figures(samples: Map<string, Sample[]>, cases: readonly Case[]): Figure
   for (const m of METRICS) {
     const native = summarize(of(NATIVE, m.key));
     out.push(figure(`sergo RateLimit ÷ native local_ratelimit: ${m.label}`, m.unit, of(RATELIMIT, m.key), { name: `${NATIVE}: ${m.label}`, median: native.median }));
+    out.push(figure(`exact floor RateLimit ÷ native local_ratelimit: ${m.label}`, m.unit, of(EXACT_RATE_LIMIT, m.key), { name: `${NATIVE}: ${m.label}`, median: native.median }));
   }
   return out;
 }
@@ -227,7 +236,8 @@ function envoyVersion(binary: string): string {
 function method(envoy: string, load: string, notPinned: string | undefined, p: { rounds: number; seconds: number; warmup: number }): string {
   return `Envoy ${envoyVersion(envoy)} with --concurrency 1, one process per case (all started first, then loaded in turn), every bootstrap ` +
     `the one \`sergo translate --format envoy\` emits for the case's rules ((a) and (f) derived from it: the wasm filter removed, or replaced by ` +
-    `envoy.filters.http.local_ratelimit with a shared token bucket of 10⁹ tokens refilled every second, enabled and enforced for every request). ` +
+    `envoy.filters.http.local_ratelimit with a shared token bucket of 10⁹ tokens refilled every second, enabled and enforced for every request; (g) and (h): build/bench/exact.wasm with the plugin configuration ` +
+    `"ratelimit" or "allfour", the host calls an exact decision shared by the workers makes and nothing else). ` +
     `Upstream: a second Envoy answering 200 from its route (direct_response, 12 bytes). Load: ${load}, GET ${PATH}, ${CONNECTIONS} keep-alive ` +
     `connections, closed loop, ${p.seconds} s per measurement after a ${p.warmup} s warm-up, ${p.rounds} interleaved rounds. ` +
     (notPinned === undefined

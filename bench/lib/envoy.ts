@@ -57,6 +57,15 @@ export function routerOnly(bootstrap: string): string {
   return withHttpFilters(bootstrap, (filters) => filters.filter((f) => f.name !== WASM_FILTER));
 }
 
+/** The wasm filter given `text` as its plugin configuration in place of the filter's JSON (a bench module's "<case>"). */
+export function withPluginConfiguration(text: string): (bootstrap: string) => string {
+  return (bootstrap) => withHttpFilters(bootstrap, (filters) => filters.map((f) => {
+    if (f.name !== WASM_FILTER) return f;
+    const config = f.typed_config.config as { configuration: { value: string } };
+    return { ...f, typed_config: { ...f.typed_config, config: { ...config, configuration: { ...config.configuration, value: text } } } };
+  }));
+}
+
 export const NATIVE_STAT_PREFIX = 'bench_local_rate_limit';
 
 /**

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileModule, ManualClock, ProxyWasmHost, type HostOptions } from '../../src/host/index.ts';
+import { benchWasm } from './modules.ts';
 import { cpuNsSince } from './stats.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -10,8 +11,11 @@ export const EMPTY_WASM = join(ROOT, 'build', 'empty.wasm');
 
 let sergo: WebAssembly.Module | undefined;
 let empty: WebAssembly.Module | undefined;
+let exact: WebAssembly.Module | undefined;
 export const sergoModule = (): WebAssembly.Module => (sergo ??= compileModule(readFileSync(SERGO_WASM)));
 export const emptyModule = (): WebAssembly.Module => (empty ??= compileModule(readFileSync(EMPTY_WASM)));
+/** bench/wasm/exact.ts: the host calls of an exact design and nothing else (configuration "ratelimit" or "allfour"). */
+export const exactModule = (): WebAssembly.Module => (exact ??= compileModule(readFileSync(benchWasm('exact'))));
 
 /** Request headers as Envoy hands them to a filter (pseudo-headers first). */
 export function requestHeaders(path: string, method = 'GET'): [string, string][] {
