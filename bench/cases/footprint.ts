@@ -210,7 +210,7 @@ export async function runFootprint(opts: BenchOptions): Promise<Section> {
     figures,
     notes: [
       'Envoy calls on_configure once per worker VM on every configuration push, so a push costs VMs × the on_configure time of CPU (the workers do it in parallel).',
-      'Peer anchor (shared/reference/peers.md §4): a minimal AssemblyScript module is about 18.4 KB raw / 8.2 KB gzip; Higress Go plugins 5.7–6.2 MB.',
+      'For scale, as others report them: a minimal AssemblyScript module is about 18.4 KB raw / 8.2 KB gzip (LukeHagar/wasm-overhead-research, generic wasm); Higress\'s native-Go proxy-wasm plugins 5.7–6.2 MB (higress-group/wasm-go#51).',
     ],
     params: { memoryRequests: requests, rounds, ruleCounts: RULE_COUNTS },
   };

@@ -1,7 +1,7 @@
 // Proxy-Wasm ABI 0.2.1 as Envoy (proxy-wasm-cpp-host) links it: status codes and enumerations,
 // the exact import names Envoy registers for a 0.2.1 module, and the function signatures it
 // checks when linking imports and looking up exported callbacks.
-// Facts: /work/shared/reference/proxy-wasm.md §1.1–§1.4; cpp-host src/wasm.cc registerCallbacks(),
+// Facts: proxy-wasm/spec abi-versions/v0.2.1; cpp-host src/wasm.cc registerCallbacks(),
 // include/proxy-wasm/exports.h FOR_ALL_HOST_FUNCTIONS / FOR_ALL_WASI_FUNCTIONS.
 
 /** proxy_status_t (cpp-host WasmResult). */
