@@ -1,6 +1,8 @@
 // The targets of issue 13, each beside the figure of this run (or, with --only, of the last run of
 // its section kept in results.json) that measures it. Computed from the other sections, never
 // measured here: a target is a ratio or a count from figures printed above it.
+import { EXACT_ALL_FOUR, EXACT_RATE_LIMIT } from './cases/decision.ts';
+import { EXACT_ALL_FOUR as ENVOY_EXACT_ALL_FOUR, EXACT_RATE_LIMIT as ENVOY_EXACT_RATE_LIMIT } from './cases/envoy.ts';
 import type { Figure, Section } from './lib/stats.ts';
 
 interface Target {
@@ -25,8 +27,6 @@ const ratioOf = (a: number | undefined, b: number | undefined) => (a === undefin
 
 const ALL_FOUR = 'sergo, all four on 1 resource, 1 VM';
 const RATE_LIMIT = 'sergo, RateLimit alone (1 resource)';
-const EXACT_ALL_FOUR = "exact floor: all four's 8 host calls, nothing else";
-const EXACT_RATE_LIMIT = "exact floor: RateLimit's 4 host calls, nothing else";
 
 /** sergo's (or the exact floor's) RateLimit CPU above the empty module ÷ rate-limiter-flexible's above a bare handler. */
 const aboveFloorVsRlf = (row: string) => (f: Find) => {
@@ -59,11 +59,11 @@ export const TARGETS: Target[] = [
   { measure: 'in Envoy: sergo all four, permissive ÷ Envoy with build/empty.wasm (requests/s)', unit: '×', bound: 0.95, kind: 'min',
     source: 'envoy: (e) ÷ (b), requests/s',
     value: envoyRatio('(e) sergo, all four on one resource', '(b) build/empty.wasm'),
-    exact: envoyRatio("(h) exact floor: all four's 8 host calls", '(b) build/empty.wasm') },
+    exact: envoyRatio(ENVOY_EXACT_ALL_FOUR, '(b) build/empty.wasm') },
   { measure: "in Envoy: sergo RateLimit ÷ Envoy's native local_ratelimit (requests/s)", unit: '×', bound: 0.9, kind: 'min',
     source: 'envoy: (d) RateLimit alone ÷ (f), requests/s',
     value: envoyRatio('(d) sergo, RateLimit alone', '(f) native local_ratelimit'),
-    exact: envoyRatio("(g) exact floor: RateLimit's 4 host calls", '(f) native local_ratelimit'),
+    exact: envoyRatio(ENVOY_EXACT_RATE_LIMIT, '(f) native local_ratelimit'),
     also: { label: 'build/empty.wasm, a wasm filter that does nothing, ÷ native local_ratelimit', value: envoyRatio('(b) build/empty.wasm', '(f) native local_ratelimit') } },
   { measure: 'release module, raw', unit: 'bytes', bound: 65_536, kind: 'max',
     source: 'footprint: "build/sergo.wasm (release), raw"', value: (f) => median(f('footprint', 'build/sergo.wasm (release), raw')) },

@@ -10,6 +10,7 @@ import type { BenchOptions } from '../lib/options.ts';
 import { progress } from '../lib/options.ts';
 import { allFour, NEVER, single, type Rule } from '../lib/rules.ts';
 import { emptyModule, exactModule, requestHeaders, sergoModule, startHost } from '../lib/sergo.ts';
+import { EXACT_RATE_LIMIT } from './decision.ts';
 import { filterConfig } from '../lib/rules.ts';
 import { cpuNsSince, figure, interleave, ref, summarize, type Figure, type Section } from '../lib/stats.ts';
 
@@ -234,7 +235,7 @@ const PAIRS: Pair[] = [
   { sergo: sergoStack('sergo, all four on 1 resource', sergoModule, allFour()), stack: STACKS.all },
 ];
 /** The floor of an exact design beside them: RateLimit's four host calls and nothing else (bench/wasm/exact.ts). */
-const EXACT = sergoStack("exact floor: RateLimit's 4 host calls, nothing else", exactModule, 'ratelimit');
+const EXACT = sergoStack(EXACT_RATE_LIMIT, exactModule, 'ratelimit');
 
 export async function runAlternatives(opts: BenchOptions): Promise<Section> {
   const rounds = opts.quick ? 3 : 5;

@@ -34,7 +34,8 @@ const PINNED: Placement = { envoy: '0', others: '1' };
 interface Case {
   name: string;
   rules: string;
-  module?: string;
+  /** the module (a path, or how to get one: the bench's own modules are built when first needed) */
+  module?: string | (() => string);
   rewrite?: (bootstrap: string) => string;
   /** measure the Envoy of that case again, with no pinning (to see what pinning changes, in the same rounds) */
   unpinnedOf?: string;
@@ -47,7 +48,7 @@ const ALL_FOUR = '(e) sergo, all four on one resource';
 const NATIVE = '(f) native local_ratelimit';
 export const EXACT_RATE_LIMIT = "(g) exact floor: RateLimit's 4 host calls";
 export const EXACT_ALL_FOUR = "(h) exact floor: all four's 8 host calls";
-const exact = (configuration: string) => ({ rules: '', module: benchWasm('exact'), rewrite: withPluginConfiguration(configuration) });
+const exact = (configuration: string) => ({ rules: '', module: () => benchWasm('exact'), rewrite: withPluginConfiguration(configuration) });
 
 const CASES: Case[] = [
   { name: ROUTER, rules: '', rewrite: routerOnly },
@@ -126,7 +127,7 @@ async function startRig(binary: string, dir: string, place: Placement | undefine
   for (let i = 0; i < CASES.length; i += 2) {
     const pair = await Promise.allSettled(CASES.slice(i, i + 2).map(async (c) => {
       const e = await launchEnvoy({
-        rules: { text: c.rules }, upstream: upstream.url, concurrency: 1, module: c.module, rewrite: c.rewrite,
+        rules: { text: c.rules }, upstream: upstream.url, concurrency: 1, module: typeof c.module === 'function' ? c.module() : c.module, rewrite: c.rewrite,
         binary, logLevel: 'warning', cpus: place?.envoy,
         translateArgs: ['--allow-empty'],   // the baselines run without rules
       });
